@@ -1,0 +1,30 @@
+# sonnet_add_test_suite(<target> <sources...>)
+# Builds one Boost.Test executable and registers every test case as its own CTest entry
+# (`suite/case`), so a hang or crash names the case and ctest lists each of them.
+function(sonnet_add_test_suite target)
+  add_executable(${target} ${ARGN})
+  target_link_libraries(${target} PRIVATE sonnet_internal Boost::unit_test_framework)
+  target_compile_definitions(${target} PRIVATE
+    SONNET_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
+    SONNET_SHARED_DIR="${SONNET_SHARED_DIR}")
+  foreach(src IN LISTS ARGN)
+    file(STRINGS "${CMAKE_CURRENT_SOURCE_DIR}/${src}" lines
+         REGEX "^[ \t]*BOOST_(AUTO_TEST_SUITE|AUTO_TEST_CASE|FIXTURE_TEST_CASE)\\(")
+    set(suite "")
+    foreach(line IN LISTS lines)
+      if(line MATCHES "BOOST_AUTO_TEST_SUITE\\(([A-Za-z0-9_]+)")
+        set(suite "${CMAKE_MATCH_1}")
+      elseif(line MATCHES "BOOST_(AUTO|FIXTURE)_TEST_CASE\\(([A-Za-z0-9_]+)")
+        set(case "${CMAKE_MATCH_2}")
+        if(suite STREQUAL "")
+          set(name "${case}")
+        else()
+          set(name "${suite}/${case}")
+        endif()
+        add_test(NAME ${target}.${name} COMMAND ${target} --run_test=${name})
+        set_tests_properties(${target}.${name} PROPERTIES TIMEOUT 120
+          WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
+      endif()
+    endforeach()
+  endforeach()
+endfunction()

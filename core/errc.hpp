@@ -1,0 +1,54 @@
+#pragma once
+// Error codes of the whole system. Numbers are fixed (every 10th value pinned) because they
+// cross the network inside caf::error; append, never renumber.
+
+#include <cstdint>
+
+namespace sonnet {
+
+enum class errc : uint8_t {
+  /// Not an error.
+  none = 0,
+  // --- bad input (1..9) -------------------------------------------------
+  /// A parameter is outside its documented range (temperature, token budget, ...).
+  invalid_argument = 1,
+  /// The prompt is longer than the documented maximum.
+  prompt_too_long = 2,
+  /// The prompt is not valid UTF-8.
+  bad_encoding = 3,
+  // --- model (10..19) ---------------------------------------------------
+  /// The checkpoint file is missing, truncated, not a zip/npy, or has wrong arrays or shapes.
+  bad_checkpoint = 10,
+  /// The checkpoint holds non-finite weights.
+  bad_weights = 11,
+  /// No vocabulary could be found for the checkpoint, or it does not match its size.
+  bad_vocabulary = 12,
+  /// The model actor died or is being restarted.
+  model_unavailable = 13,
+  // --- formatting (20..29) ----------------------------------------------
+  /// The token budget ran out before 14 clean lines were produced.
+  not_enough_lines = 20,
+  // --- storage (30..39) -------------------------------------------------
+  /// The database file could not be opened or created.
+  db_open_failed = 30,
+  /// The file is a SQLite database but not a sonnet cloud (or not a database at all).
+  not_a_sonnet_cloud = 31,
+  /// The database is read-only.
+  db_read_only = 32,
+  /// A statement failed; the message carries SQLite's text.
+  db_error = 33,
+  /// No sonnet has the requested id.
+  no_such_sonnet = 34,
+  // --- service (40..49) -------------------------------------------------
+  /// A stage did not answer in time.
+  timeout = 40,
+  /// The service is shutting down and takes no new requests.
+  shutting_down = 41,
+  /// No worker node can take the request.
+  no_worker = 42,
+};
+
+/// A stable lower-case name for `x`, e.g. "invalid_argument".
+const char* to_string(errc x);
+
+} // namespace sonnet
