@@ -46,6 +46,8 @@ enum class errc : uint8_t {
   shutting_down = 41,
   /// No worker node can take the request.
   no_worker = 42,
+  /// An unexpected failure inside the system; the message says which.
+  internal = 49,
 };
 
 /// A stable lower-case name for `x`, e.g. "invalid_argument".

@@ -1,0 +1,72 @@
+#include "actors/request_rules.hpp"
+
+#include <cmath>
+#include <string>
+
+#include "text/dissonance.hpp"
+#include "text/unicode.hpp"
+
+namespace sonnet {
+
+result<void> validate(const generate_request& req, const budget_rules& rules) {
+  if (req.prompt.size() > rules.max_prompt_bytes)
+    return fail(errc::prompt_too_long, "prompt is " + std::to_string(req.prompt.size())
+                                         + " bytes; the maximum is "
+                                         + std::to_string(rules.max_prompt_bytes));
+  if (!text::valid_utf8(req.prompt))
+    return fail(errc::bad_encoding, "prompt is not valid UTF-8");
+  if (req.has_temperature) {
+    auto t = req.temperature;
+    if (!std::isfinite(t) || t < 0 || t > rules.max_temperature)
+      return fail(errc::invalid_argument,
+                  "temperature must be a finite number in [0, "
+                    + std::to_string(rules.max_temperature).substr(0, 3) + "], got "
+                    + std::to_string(t));
+  }
+  if (req.tokens < 0 || req.tokens > rules.max_budget)
+    return fail(errc::invalid_argument, "token budget must be in [1, "
+                                          + std::to_string(rules.max_budget) + "], got "
+                                          + std::to_string(req.tokens));
+  if (req.top_k < 0)
+    return fail(errc::invalid_argument,
+                "top-k must be >= 0 (0 = off), got " + std::to_string(req.top_k));
+  return {};
+}
+
+int32_t token_budget(const generate_request& req, const budget_rules& rules) {
+  return req.tokens > 0 ? req.tokens : rules.default_budget;
+}
+
+int32_t next_round(int32_t spent, int32_t budget, const budget_rules& rules) {
+  auto want = spent == 0 ? rules.first_round : rules.more_round;
+  auto left = budget - spent;
+  return left <= 0 ? 0 : (want < left ? want : left);
+}
+
+double choose_temperature(const generate_request& req, std::optional<double> last_dissonance) {
+  if (req.has_temperature)
+    return req.temperature;
+  if (!last_dissonance)
+    return 0.8;
+  return text::adjust_temperature(*last_dissonance).sonnet;
+}
+
+uint64_t round_seed(uint64_t seed, int round) {
+  // splitmix64 step: rounds of one request draw unrelated streams.
+  uint64_t z = seed + static_cast<uint64_t>(round) * 0x9E3779B97F4A7C15ull;
+  if (round == 0)
+    return seed;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+double base_quality(bool valid) {
+  return valid ? 0.8 : 0.5;
+}
+
+std::string generation_context(const std::string& prompt) {
+  return prompt.empty() ? std::string{"\n"} : prompt;
+}
+
+} // namespace sonnet

@@ -1,0 +1,52 @@
+#pragma once
+// The one header a host program includes to run Sonnet Actors inside its own actor system:
+//
+//   caf::actor_system_config cfg;
+//   sonnet::register_types(cfg);
+//   caf::actor_system sys{cfg};
+//   sonnet::service_config sc;             // model, database, budgets
+//   auto service = sonnet::spawn_service(sys, sc);   // caf::expected<service_actor>
+//   caf::scoped_actor self{sys};
+//   self->request(*service, caf::infinite, sonnet::atom::generate_v, sonnet::generate_request{...})
+//
+// Stop it with `anon_send_exit(service, caf::exit_reason::user_shutdown)`: it takes its actors
+// down with it and closes the database.
+
+#include <chrono>
+#include <string>
+
+#include "caf/expected.hpp"
+#include "caf/fwd.hpp"
+
+#include "actors/request_rules.hpp"
+#include "messages/actors.hpp"
+#include "messages/register.hpp"
+#include "model/model.hpp"
+
+namespace sonnet {
+
+/// Everything the service needs to start.
+struct service_config {
+  /// The .npz checkpoint; empty runs the service without a model (queries only).
+  std::string model_path;
+  model::load_options model_options;
+  model::window_mode window = model::window_mode::strided;
+  int stride = 0;
+  /// The sonnet cloud; created if missing.
+  std::string db_path = "sonnets.db";
+  /// Open the cloud read-only (queries only; generate then fails with db_read_only).
+  bool read_only = false;
+  budget_rules budget;
+  /// Per model round (includes queueing behind other requests).
+  std::chrono::milliseconds model_timeout = std::chrono::minutes(10);
+  /// Per store, format or dissonance step.
+  std::chrono::milliseconds step_timeout = std::chrono::seconds(60);
+  /// Detach the model and cloud actors (production); tests may keep them on the scheduler.
+  bool detached = true;
+};
+
+/// Loads the model, opens the cloud and spawns the service with its actors.
+/// Fails (without spawning anything) on a bad model file or database.
+caf::expected<service_actor> spawn_service(caf::actor_system& sys, const service_config& cfg);
+
+} // namespace sonnet

@@ -1,0 +1,63 @@
+#pragma once
+// Every typed actor interface of the system, declared once. A handler list reads as a table of
+// `message -> reply`; errors travel as caf::error in the "sonnet" category (see errors.hpp).
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "caf/replies_to.hpp"
+#include "caf/typed_actor.hpp"
+
+#include "messages/atoms.hpp"
+#include "messages/types.hpp"
+
+namespace sonnet {
+
+/// The MODEL actor: owns decoders over one loaded checkpoint. Runs detached; heavy compute.
+using model_actor = caf::typed_actor<
+  // Continues the context by n_tokens characters.
+  caf::replies_to<atom::generate, continue_request>::with<continuation>>;
+
+/// The FORMATTER actor: cuts 14 clean lines out of raw model text (the prototype's rules).
+using formatter_actor = caf::typed_actor<
+  // Raw text -> 14 lines and their verdict, or errc::not_enough_lines.
+  caf::replies_to<atom::format, std::string>::with<formatted>>;
+
+/// The CLOUD actor: the only owner of the SQLite connection.
+using cloud_actor = caf::typed_actor<
+  // Writes a sonnet, its lines and trigrams in one transaction; replies its id.
+  caf::replies_to<atom::store, store_request>::with<int64_t>,
+  // Count, average quality and dissonance, vocabulary size.
+  caf::replies_to<atom::stats>::with<cloud_stats>,
+  // The n newest sonnets (ties broken by id).
+  caf::replies_to<atom::recent, int64_t>::with<std::vector<stored_sonnet>>,
+  // The n best sonnets with quality >= min_quality.
+  caf::replies_to<atom::best, int64_t, double>::with<std::vector<stored_sonnet>>,
+  // One sonnet by id, or errc::no_such_sonnet.
+  caf::replies_to<atom::get, int64_t>::with<stored_sonnet>,
+  // Every word of the cloud vocabulary (all words of all trigrams).
+  caf::replies_to<atom::vocabulary>::with<std::vector<std::string>>>;
+
+/// The DISSONANCE actor: holds the cloud vocabulary in memory and orders the stores, so every
+/// sonnet is judged against exactly the cloud stored before it.
+using dissonance_actor = caf::typed_actor<
+  // Judges a sonnet against the cloud, stores it, replies its id and dissonance.
+  caf::replies_to<atom::judge, judge_request>::with<judged>,
+  // Dissonance of (user input, sonnet) against the cloud, without storing anything.
+  caf::replies_to<atom::dissonance, std::string, std::string>::with<judgement>>;
+
+/// The SERVICE: the one public entry point (embedded, daemon, or remote).
+using service_actor = caf::typed_actor<
+  // Generates, formats, judges and stores one sonnet.
+  caf::replies_to<atom::generate, generate_request>::with<sonnet_reply>,
+  // Dissonance of (user input, sonnet) against the cloud, without storing anything.
+  caf::replies_to<atom::dissonance, std::string, std::string>::with<judgement>,
+  caf::replies_to<atom::stats>::with<cloud_stats>,
+  caf::replies_to<atom::recent, int64_t>::with<std::vector<stored_sonnet>>,
+  caf::replies_to<atom::best, int64_t, double>::with<std::vector<stored_sonnet>>,
+  caf::replies_to<atom::get, int64_t>::with<stored_sonnet>,
+  // The model actor currently in use (diagnostics and fault-injection tests).
+  caf::replies_to<atom::model>::with<model_actor>>;
+
+} // namespace sonnet

@@ -1,0 +1,24 @@
+#pragma once
+// Every atom of the system, in one place. Texts are at most 10 characters (CAF 0.17 limit).
+
+#include "caf/atom.hpp"
+#include "caf/type_id.hpp"
+
+CAF_BEGIN_TYPE_ID_BLOCK(sonnet_atoms, caf::first_custom_type_id)
+
+  // -- generation ---------------------------------------------------------
+  CAF_ADD_ATOM(sonnet_atoms, sonnet::atom, generate, "generate")
+  CAF_ADD_ATOM(sonnet_atoms, sonnet::atom, format, "format")
+  CAF_ADD_ATOM(sonnet_atoms, sonnet::atom, judge, "judge")
+  CAF_ADD_ATOM(sonnet_atoms, sonnet::atom, dissonance, "dissonance")
+  CAF_ADD_ATOM(sonnet_atoms, sonnet::atom, model, "model")
+
+  // -- the cloud ----------------------------------------------------------
+  CAF_ADD_ATOM(sonnet_atoms, sonnet::atom, store, "store")
+  CAF_ADD_ATOM(sonnet_atoms, sonnet::atom, stats, "stats")
+  CAF_ADD_ATOM(sonnet_atoms, sonnet::atom, recent, "recent")
+  CAF_ADD_ATOM(sonnet_atoms, sonnet::atom, best, "best")
+  CAF_ADD_ATOM(sonnet_atoms, sonnet::atom, get, "get")
+  CAF_ADD_ATOM(sonnet_atoms, sonnet::atom, vocabulary, "vocabulary")
+
+CAF_END_TYPE_ID_BLOCK(sonnet_atoms)

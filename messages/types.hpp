@@ -1,0 +1,211 @@
+#pragma once
+// The message structs: the system's wire contract. Each has an `inspect` so it can cross the
+// network; every field is a plain value type.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "caf/meta/type_name.hpp"
+
+namespace sonnet {
+
+/// How unfamiliar a sonnet is to the cloud, and how it differs from the user's words.
+struct pulse {
+  double novelty = 0;
+  double arousal = 0;
+  double entropy = 0;
+};
+
+/// Where a request's time went, in milliseconds.
+struct timings {
+  double model_ms = 0;
+  double format_ms = 0;
+  double judge_ms = 0;
+  double total_ms = 0;
+};
+
+/// A client's request for one sonnet.
+struct generate_request {
+  /// The user's words: the model continues them, and the dissonance compares with them.
+  std::string prompt;
+  /// Sampling temperature; used only when `has_temperature`, else adapted from the last dissonance.
+  double temperature = 0;
+  bool has_temperature = false;
+  /// Seed of the sampler; used only when `has_seed`, else drawn at random (and reported).
+  uint64_t seed = 0;
+  bool has_seed = false;
+  /// Total token budget; 0 means the service default.
+  int32_t tokens = 0;
+  /// Top-k sampling; 0 means the whole vocabulary.
+  int32_t top_k = 0;
+};
+
+/// The reply to a generate_request: a stored sonnet.
+struct sonnet_reply {
+  int64_t id = 0;
+  std::string text;
+  std::vector<std::string> lines;
+  double dissonance = 0;
+  pulse p;
+  double quality = 0;
+  double temperature = 0;
+  uint64_t seed = 0;
+  /// Model tokens spent, all rounds included.
+  int32_t tokens = 0;
+  timings t;
+};
+
+/// Asks the model to continue `context` by `n_tokens` characters.
+struct continue_request {
+  std::string context;
+  int32_t n_tokens = 0;
+  double temperature = 0.8;
+  int32_t top_k = 0;
+  uint64_t seed = 0;
+  /// When true the reply starts with the context as the model read it (unknown chars mapped).
+  bool echo_context = false;
+};
+
+/// The model's text.
+struct continuation {
+  std::string text;
+  int32_t tokens = 0;
+  double ms = 0;
+};
+
+/// The formatter's verdict on raw model text.
+struct formatted {
+  std::vector<std::string> lines;
+  /// The prototype's validate(): 14 lines and average syllables in [9, 13].
+  bool valid = false;
+  std::string reason;
+  double quality = 0;
+};
+
+/// Asks the dissonance actor to judge a formatted sonnet and store it.
+struct judge_request {
+  std::string user_input;
+  std::string text;
+  double quality = 0;
+  double temperature = 0;
+  uint64_t seed = 0;
+};
+
+/// The dissonance of a sonnet against the cloud and the user's words.
+struct judgement {
+  double dissonance = 0.5;
+  pulse p;
+};
+
+/// A judged, stored sonnet.
+struct judged {
+  int64_t id = 0;
+  judgement j;
+};
+
+/// A row to write to the cloud: sonnet, lines and trigrams in one transaction.
+struct store_request {
+  std::string text;
+  double quality = 0.5;
+  double dissonance = 0.5;
+  double temperature = 0.8;
+  std::string added_by = "user";
+  std::string user_input;
+  uint64_t seed = 0;
+};
+
+/// A sonnet as stored (NULL numbers come as NaN).
+struct stored_sonnet {
+  int64_t id = 0;
+  std::string text;
+  double quality = 0;
+  double dissonance = 0;
+  double temperature = 0;
+  double timestamp = 0;
+  std::string added_by;
+};
+
+/// The cloud's summary, with the prototype's semantics.
+struct cloud_stats {
+  int64_t sonnet_count = 0;
+  double avg_quality = 0;
+  double avg_dissonance = 0;
+  int64_t vocab_size = 0;
+};
+
+// -- inspect ------------------------------------------------------------------
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, pulse& x) {
+  return f(caf::meta::type_name("pulse"), x.novelty, x.arousal, x.entropy);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, timings& x) {
+  return f(caf::meta::type_name("timings"), x.model_ms, x.format_ms, x.judge_ms, x.total_ms);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, generate_request& x) {
+  return f(caf::meta::type_name("generate_request"), x.prompt, x.temperature, x.has_temperature,
+           x.seed, x.has_seed, x.tokens, x.top_k);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, sonnet_reply& x) {
+  return f(caf::meta::type_name("sonnet_reply"), x.id, x.text, x.lines, x.dissonance, x.p,
+           x.quality, x.temperature, x.seed, x.tokens, x.t);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, continue_request& x) {
+  return f(caf::meta::type_name("continue_request"), x.context, x.n_tokens, x.temperature,
+           x.top_k, x.seed, x.echo_context);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, continuation& x) {
+  return f(caf::meta::type_name("continuation"), x.text, x.tokens, x.ms);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, formatted& x) {
+  return f(caf::meta::type_name("formatted"), x.lines, x.valid, x.reason, x.quality);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, judge_request& x) {
+  return f(caf::meta::type_name("judge_request"), x.user_input, x.text, x.quality,
+           x.temperature, x.seed);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, judgement& x) {
+  return f(caf::meta::type_name("judgement"), x.dissonance, x.p);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, judged& x) {
+  return f(caf::meta::type_name("judged"), x.id, x.j);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, store_request& x) {
+  return f(caf::meta::type_name("store_request"), x.text, x.quality, x.dissonance,
+           x.temperature, x.added_by, x.user_input, x.seed);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, stored_sonnet& x) {
+  return f(caf::meta::type_name("stored_sonnet"), x.id, x.text, x.quality, x.dissonance,
+           x.temperature, x.timestamp, x.added_by);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, cloud_stats& x) {
+  return f(caf::meta::type_name("cloud_stats"), x.sonnet_count, x.avg_quality,
+           x.avg_dissonance, x.vocab_size);
+}
+
+} // namespace sonnet

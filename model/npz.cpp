@@ -1,0 +1,391 @@
+// .npz / .npy reader. Layout references: PKWARE APPNOTE 6.3 §4.3 (local header, central directory,
+// end of central directory) and numpy/lib/format.py (npy v1/v2/v3 headers).
+#include "model/npz.hpp"
+
+#include <zlib.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <limits>
+#include <sys/stat.h>
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "the npy reader assumes a little-endian host"
+#endif
+
+namespace sonnet::model {
+
+namespace {
+
+constexpr std::size_t max_member_size = std::size_t{1} << 30; // 1 GiB per array
+
+error bad(const std::string& where, const std::string& what) {
+  return fail(errc::bad_checkpoint, where + ": " + what);
+}
+
+std::uint16_t rd16(const std::uint8_t* p) {
+  return static_cast<std::uint16_t>(p[0] | (p[1] << 8));
+}
+
+std::uint32_t rd32(const std::uint8_t* p) {
+  return static_cast<std::uint32_t>(p[0]) | (static_cast<std::uint32_t>(p[1]) << 8)
+         | (static_cast<std::uint32_t>(p[2]) << 16) | (static_cast<std::uint32_t>(p[3]) << 24);
+}
+
+// --- npy header dictionary ------------------------------------------------------------------
+// The header is a Python dict literal such as
+//   {'descr': '<f4', 'fortran_order': False, 'shape': (65, 128), }
+// parsed with a tiny recursive-descent reader that accepts exactly the forms numpy writes.
+
+struct header_parser {
+  const char* p;
+  const char* end;
+
+  void ws() {
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+      ++p;
+  }
+  bool eat(char c) {
+    ws();
+    if (p < end && *p == c) {
+      ++p;
+      return true;
+    }
+    return false;
+  }
+  bool string(std::string& out) {
+    ws();
+    if (p >= end || (*p != '\'' && *p != '"'))
+      return false;
+    char q = *p++;
+    out.clear();
+    while (p < end && *p != q) {
+      if (out.size() > 64)
+        return false;
+      out.push_back(*p++);
+    }
+    if (p >= end)
+      return false;
+    ++p;
+    return true;
+  }
+  bool word(const char* w) {
+    ws();
+    std::size_t n = std::strlen(w);
+    if (static_cast<std::size_t>(end - p) >= n && std::memcmp(p, w, n) == 0) {
+      p += n;
+      return true;
+    }
+    return false;
+  }
+  bool integer(std::size_t& out) {
+    ws();
+    if (p >= end || *p < '0' || *p > '9')
+      return false;
+    std::size_t v = 0;
+    while (p < end && *p >= '0' && *p <= '9') {
+      if (v > (std::numeric_limits<std::size_t>::max() - 9) / 10)
+        return false;
+      v = v * 10 + static_cast<std::size_t>(*p - '0');
+      ++p;
+    }
+    if (p < end && *p == 'L') // Python 2 long suffix, written by very old numpy
+      ++p;
+    out = v;
+    return true;
+  }
+  bool tuple(std::vector<std::size_t>& out) {
+    out.clear();
+    if (!eat('('))
+      return false;
+    if (eat(')'))
+      return true;
+    for (;;) {
+      std::size_t v = 0;
+      if (!integer(v) || out.size() >= 32)
+        return false;
+      out.push_back(v);
+      if (eat(')'))
+        return true;
+      if (!eat(','))
+        return false;
+      if (eat(')'))
+        return true;
+    }
+  }
+};
+
+} // namespace
+
+std::size_t npy_array::size() const {
+  std::size_t n = 1;
+  for (auto d : shape)
+    n *= d;
+  return n;
+}
+
+std::string shape_string(const std::vector<std::size_t>& shape) {
+  std::string s = "(";
+  for (std::size_t i = 0; i < shape.size(); ++i) {
+    if (i)
+      s += ",";
+    s += std::to_string(shape[i]);
+  }
+  if (shape.size() == 1)
+    s += ",";
+  return s + ")";
+}
+
+result<npy_array> parse_npy(const std::uint8_t* data, std::size_t size, const std::string& label) {
+  static const std::uint8_t magic[6] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
+  if (size < 10)
+    return bad(label, "truncated npy header (" + std::to_string(size) + " bytes)");
+  if (std::memcmp(data, magic, 6) != 0)
+    return bad(label, "not an npy array (bad magic)");
+  unsigned major = data[6];
+  std::size_t header_len = 0, header_off = 0;
+  if (major == 1) {
+    header_len = rd16(data + 8);
+    header_off = 10;
+  } else if (major == 2 || major == 3) {
+    if (size < 12)
+      return bad(label, "truncated npy header");
+    header_len = rd32(data + 8);
+    header_off = 12;
+  } else {
+    return bad(label, "unsupported npy format version " + std::to_string(major));
+  }
+  if (header_len > size - header_off)
+    return bad(label, "truncated npy header");
+  header_parser hp{reinterpret_cast<const char*>(data + header_off),
+                   reinterpret_cast<const char*>(data + header_off + header_len)};
+  std::string descr;
+  bool have_descr = false, have_order = false, have_shape = false, fortran = false;
+  std::vector<std::size_t> shape;
+  if (!hp.eat('{'))
+    return bad(label, "malformed npy header (no dictionary)");
+  while (!hp.eat('}')) {
+    std::string key;
+    if (!hp.string(key) || !hp.eat(':'))
+      return bad(label, "malformed npy header");
+    if (key == "descr") {
+      if (!hp.string(descr))
+        return bad(label, "malformed npy header ('descr' is not a simple dtype string)");
+      have_descr = true;
+    } else if (key == "fortran_order") {
+      if (hp.word("False"))
+        fortran = false;
+      else if (hp.word("True"))
+        fortran = true;
+      else
+        return bad(label, "malformed npy header ('fortran_order')");
+      have_order = true;
+    } else if (key == "shape") {
+      if (!hp.tuple(shape))
+        return bad(label, "malformed npy header ('shape')");
+      have_shape = true;
+    } else {
+      return bad(label, "malformed npy header (unknown key '" + key + "')");
+    }
+    if (!hp.eat(',')) {
+      if (!hp.eat('}'))
+        return bad(label, "malformed npy header");
+      break;
+    }
+  }
+  if (!have_descr || !have_order || !have_shape)
+    return bad(label, "malformed npy header (needs 'descr', 'fortran_order' and 'shape')");
+  if (fortran)
+    return bad(label, "fortran_order arrays are not supported (save with C order)");
+
+  npy_array a;
+  a.shape = shape;
+  std::size_t item = 0;
+  if (descr == "<f4") {
+    a.dtype = npy_dtype::f4;
+    item = 4;
+  } else if (descr == "<f8") {
+    a.dtype = npy_dtype::f8;
+    item = 8;
+  } else if (descr == "|u1" || descr == "<u1" || descr == ">u1" || descr == "|i1"
+             || descr == "|b1" || descr == "|S1") {
+    a.dtype = npy_dtype::u1;
+    item = 1;
+  } else {
+    return bad(label, "unsupported dtype '" + descr + "' (expected '<f4' or '<f8')");
+  }
+  std::size_t count = 1;
+  for (auto d : shape) {
+    if (d != 0 && count > max_member_size / d)
+      return bad(label, "shape " + shape_string(shape) + " is too large");
+    count *= d;
+  }
+  if (count > max_member_size / item)
+    return bad(label, "shape " + shape_string(shape) + " is too large");
+  std::size_t body = size - header_off - header_len;
+  std::size_t need = count * item;
+  if (body < need)
+    return bad(label, "truncated array data (" + std::to_string(body) + " of " + std::to_string(need)
+                        + " bytes for shape " + shape_string(shape) + ")");
+  if (body > need)
+    return bad(label, std::to_string(body - need) + " unexpected bytes after the array data");
+  const std::uint8_t* src = data + header_off + header_len;
+  if (a.dtype == npy_dtype::f4) {
+    a.values.resize(count);
+    if (count)
+      std::memcpy(a.values.data(), src, need);
+  } else if (a.dtype == npy_dtype::f8) {
+    a.values.resize(count);
+    for (std::size_t i = 0; i < count; ++i) {
+      double d;
+      std::memcpy(&d, src + 8 * i, 8);
+      a.values[i] = static_cast<float>(d);
+    }
+  } else {
+    a.bytes.assign(reinterpret_cast<const char*>(src), count);
+  }
+  return a;
+}
+
+result<npz_archive> parse_npz(const std::uint8_t* data, std::size_t size, const std::string& path) {
+  if (size == 0)
+    return bad(path, "empty file (not a zip archive)");
+  if (size < 22)
+    return bad(path, "not a zip archive (too short: " + std::to_string(size) + " bytes)");
+  // --- end of central directory: the last "PK\5\6" within 22 + 65535 bytes of the end ----------
+  std::size_t eocd = std::numeric_limits<std::size_t>::max();
+  std::size_t lowest = size > 22 + 65535 ? size - 22 - 65535 : 0;
+  for (std::size_t i = size - 22 + 1; i-- > lowest;) {
+    if (rd32(data + i) == 0x06054b50u && i + 22 + rd16(data + i + 20) == size) {
+      eocd = i;
+      break;
+    }
+  }
+  if (eocd == std::numeric_limits<std::size_t>::max()) {
+    if (rd32(data) == 0x04034b50u)
+      return bad(path, "truncated zip archive (no end of central directory record)");
+    return bad(path, "not a zip archive (no end of central directory record)");
+  }
+  std::uint16_t disk = rd16(data + eocd + 4), cd_disk = rd16(data + eocd + 6);
+  std::uint16_t n_disk = rd16(data + eocd + 8), n_total = rd16(data + eocd + 10);
+  std::uint32_t cd_size = rd32(data + eocd + 12), cd_off = rd32(data + eocd + 16);
+  if (n_total == 0xFFFF || cd_size == 0xFFFFFFFFu || cd_off == 0xFFFFFFFFu
+      || (eocd >= 20 && rd32(data + eocd - 20) == 0x07064b50u))
+    return bad(path, "zip64 archives are not supported (re-save with fewer/smaller arrays)");
+  if (disk != 0 || cd_disk != 0 || n_disk != n_total)
+    return bad(path, "multi-disk zip archives are not supported");
+  if (cd_off > eocd || cd_size > eocd - cd_off)
+    return bad(path, "truncated zip archive (central directory out of range)");
+
+  npz_archive out;
+  std::size_t p = cd_off, cd_end = cd_off + cd_size;
+  for (unsigned e = 0; e < n_total; ++e) {
+    if (cd_end - p < 46 || rd32(data + p) != 0x02014b50u)
+      return bad(path, "corrupt zip central directory (entry " + std::to_string(e) + ")");
+    std::uint16_t flags = rd16(data + p + 8), method = rd16(data + p + 10);
+    std::uint32_t crc = rd32(data + p + 16), csize = rd32(data + p + 20), usize = rd32(data + p + 24);
+    std::uint16_t nlen = rd16(data + p + 28), xlen = rd16(data + p + 30), clen = rd16(data + p + 32);
+    std::uint32_t loff = rd32(data + p + 42);
+    if (cd_end - p - 46 < std::size_t{nlen} + xlen + clen)
+      return bad(path, "corrupt zip central directory (entry " + std::to_string(e) + ")");
+    std::string member(reinterpret_cast<const char*>(data + p + 46), nlen);
+    p += 46 + std::size_t{nlen} + xlen + clen;
+    if (member.size() < 4 || member.compare(member.size() - 4, 4, ".npy") != 0)
+      continue; // not an array
+    std::string name = member.substr(0, member.size() - 4);
+    std::string label = path + ": array '" + name + "'";
+    if (csize == 0xFFFFFFFFu || usize == 0xFFFFFFFFu || loff == 0xFFFFFFFFu)
+      return bad(label, "zip64 members are not supported");
+    if (flags & 1u)
+      return bad(label, "encrypted zip members are not supported");
+    if (method != 0 && method != 8)
+      return bad(label, "unsupported zip compression method " + std::to_string(method)
+                          + " (expected stored or deflated)");
+    if (out.count(name))
+      return bad(label, "appears twice in the archive");
+    // --- local header: only its name/extra lengths matter (numpy writes 0xFFFFFFFF sizes there
+    // with a zip64 extra field; the central directory has the real ones).
+    if (loff > cd_off || cd_off - loff < 30 || rd32(data + loff) != 0x04034b50u)
+      return bad(label, "corrupt zip archive (bad local header offset)");
+    std::size_t doff = std::size_t{loff} + 30 + rd16(data + loff + 26) + rd16(data + loff + 28);
+    if (doff > cd_off || csize > cd_off - doff)
+      return bad(label, "truncated zip archive (member data out of range)");
+    if (usize > max_member_size)
+      return bad(label, "member too large (" + std::to_string(usize) + " bytes)");
+    const std::uint8_t* src = data + doff;
+    std::vector<std::uint8_t> buf;
+    if (method == 0) {
+      if (csize != usize)
+        return bad(label, "corrupt zip member (stored sizes differ)");
+    } else {
+      // Deflate cannot expand beyond ~1032:1; refuse absurd declared sizes before allocating.
+      if (usize > std::uint64_t{csize} * 1032 + 1024)
+        return bad(label, "corrupt zip member (implausible uncompressed size)");
+      buf.resize(usize);
+      z_stream zs{};
+      if (inflateInit2(&zs, -MAX_WBITS) != Z_OK)
+        return bad(label, "zlib initialisation failed");
+      zs.next_in = const_cast<Bytef*>(src);
+      zs.avail_in = csize;
+      zs.next_out = buf.data();
+      zs.avail_out = usize;
+      int rc = inflate(&zs, Z_FINISH);
+      std::size_t produced = zs.total_out;
+      inflateEnd(&zs);
+      if (rc == Z_DATA_ERROR)
+        return bad(label, "corrupt deflate data");
+      if (rc != Z_STREAM_END || produced != usize)
+        return bad(label, "truncated or corrupt deflate data (" + std::to_string(produced) + " of "
+                            + std::to_string(usize) + " bytes)");
+      src = buf.data();
+    }
+    uLong actual = crc32(0L, Z_NULL, 0);
+    actual = crc32(actual, src, usize);
+    if (actual != crc)
+      return bad(label, "CRC mismatch (corrupt data)");
+    auto arr = parse_npy(src, usize, label);
+    if (!arr)
+      return arr.err();
+    arr->name = name;
+    out.emplace(name, std::move(*arr));
+  }
+  return out;
+}
+
+result<std::vector<std::uint8_t>> read_file_bytes(const std::string& path, errc code) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0)
+    return fail(code, path + ": cannot open (" + std::strerror(errno) + ")");
+  if (S_ISDIR(st.st_mode))
+    return fail(code, path + ": is a directory");
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f)
+    return fail(code, path + ": cannot open (" + std::strerror(errno) + ")");
+  std::vector<std::uint8_t> bytes;
+  std::uint8_t chunk[65536];
+  for (;;) {
+    std::size_t n = std::fread(chunk, 1, sizeof chunk, f);
+    bytes.insert(bytes.end(), chunk, chunk + n);
+    if (bytes.size() > (std::size_t{1} << 30)) {
+      std::fclose(f);
+      return fail(code, path + ": file too large (over 1 GiB)");
+    }
+    if (n < sizeof chunk)
+      break;
+  }
+  bool err = std::ferror(f) != 0;
+  std::fclose(f);
+  if (err)
+    return fail(code, path + ": read error");
+  return bytes;
+}
+
+result<npz_archive> read_npz(const std::string& path) {
+  auto bytes = read_file_bytes(path, errc::bad_checkpoint);
+  if (!bytes)
+    return bytes.err();
+  return parse_npz(bytes->data(), bytes->size(), path);
+}
+
+} // namespace sonnet::model

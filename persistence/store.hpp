@@ -1,0 +1,95 @@
+#pragma once
+// The sonnet cloud's storage interface (after Broker's detail/abstract_backend.hh).
+//
+// Two implementations: `sqlite_store` (sqlite_store.hpp), the real one, compatible both ways with
+// the Python prototype's cloud file; and `memory_store` (memory_store.hpp), a std::map twin used
+// by the differential tests. No actor code here; one owner (the cloud actor) calls it.
+
+#include "core/result.hpp"
+#include "text/dissonance.hpp"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace sonnet::persistence {
+
+/// What the pipeline hands to `store::add` for one sonnet.
+struct sonnet_input {
+  /// The sonnet, stored unstripped (lines and trigrams are derived from it).
+  std::string text;
+  double quality = 0.5;
+  /// Dissonance computed against `store::vocabulary()` as it stood just before this add.
+  double dissonance = 0.5;
+  double temperature = 0.8;
+  std::string added_by = "user";
+  /// The user words the dissonance was computed against (kept so it can be replayed).
+  std::string user_input;
+  /// Generation seed (stored bit-for-bit as a signed 64-bit integer).
+  uint64_t seed = 0;
+};
+
+/// One row of `sonnets` as read back. NULL REAL columns read as NaN.
+struct stored_sonnet {
+  int64_t id = 0;
+  std::string text;
+  double quality = 0;
+  double dissonance = 0;
+  double temperature = 0;
+  /// Julian day (UTC), as SQLite's julianday('now') wrote it.
+  double timestamp = 0;
+  std::string added_by;
+};
+
+/// The prototype's get_stats().
+struct cloud_stats {
+  int64_t sonnet_count = 0;
+  /// AVG(quality) over non-NULL values, 0.0 when there are none.
+  double avg_quality = 0;
+  /// AVG(dissonance) over non-NULL values, 0.0 when there are none.
+  double avg_dissonance = 0;
+  /// COUNT(DISTINCT word1) over the trigram table (the prototype's figure, not |vocabulary()|).
+  int64_t vocab_size = 0;
+};
+
+enum class open_mode { read_only, read_write };
+
+/// Abstract sonnet cloud. Not thread-safe: one owner calls it.
+class store {
+public:
+  virtual ~store() = default;
+
+  /// Stores a sonnet in ONE transaction: its `sonnets` row (text unstripped, word_count,
+  /// line_count, timestamp = julianday('now')), its lines (1-based, with syllable counts), its
+  /// trigram counts and its `sonnet_inputs` row. On any failure nothing is stored and
+  /// `vocabulary()` is unchanged; on success `vocabulary()` already includes the new trigrams.
+  /// @param s the sonnet and the values it was judged with.
+  /// @returns the new sonnet's id; `errc::db_read_only` for a read-only store, `errc::db_error`
+  ///          (with SQLite's message) when a statement fails.
+  virtual result<int64_t> add(const sonnet_input& s) = 0;
+
+  /// @returns the prototype's statistics (AVG or 0.0; vocab_size = distinct word1).
+  virtual result<cloud_stats> stats() const = 0;
+
+  /// @param n how many; negative means all (SQLite's LIMIT -1).
+  /// @returns the newest sonnets first (`ORDER BY timestamp DESC, id DESC`: equal timestamps
+  ///          give the higher id first, fixing the prototype's oldest-first ties).
+  virtual result<std::vector<stored_sonnet>> recent(int64_t n) const = 0;
+
+  /// @param n how many; negative means all.
+  /// @param min_quality lower bound, inclusive; NULL (NaN) qualities never match.
+  /// @returns sonnets with quality >= min_quality, `ORDER BY quality DESC, id ASC`.
+  virtual result<std::vector<stored_sonnet>> best(int64_t n, double min_quality) const = 0;
+
+  /// @param id a sonnet id.
+  /// @returns that sonnet, or `errc::no_such_sonnet`.
+  virtual result<stored_sonnet> get(int64_t id) const = 0;
+
+  /// @returns the cloud vocabulary: the union of word1, word2 and word3 over all trigrams. Held
+  ///          in memory (loaded at open, extended after each committed add), so a dissonance
+  ///          computation never scans the database. Assumes this store is the file's only writer
+  ///          while it is open.
+  virtual const text::vocabulary& vocabulary() const = 0;
+};
+
+} // namespace sonnet::persistence
