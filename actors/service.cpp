@@ -13,6 +13,7 @@
 #include "actors/formatter_actor.hpp"
 #include "actors/model_actor.hpp"
 #include "messages/errors.hpp"
+#include "persistence/sqlite_store.hpp"
 #include "persistence/store.hpp"
 #include "text/formatter.hpp"
 

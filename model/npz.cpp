@@ -251,8 +251,11 @@ result<npy_array> parse_npy(const std::uint8_t* data, std::size_t size, const st
 result<npz_archive> parse_npz(const std::uint8_t* data, std::size_t size, const std::string& path) {
   if (size == 0)
     return bad(path, "empty file (not a zip archive)");
-  if (size < 22)
+  if (size < 22) {
+    if (size >= 4 && rd32(data) == 0x04034b50u)
+      return bad(path, "truncated zip archive (" + std::to_string(size) + " bytes)");
     return bad(path, "not a zip archive (too short: " + std::to_string(size) + " bytes)");
+  }
   // --- end of central directory: the last "PK\5\6" within 22 + 65535 bytes of the end ----------
   std::size_t eocd = std::numeric_limits<std::size_t>::max();
   std::size_t lowest = size > 22 + 65535 ? size - 22 - 65535 : 0;

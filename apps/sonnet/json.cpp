@@ -1,0 +1,64 @@
+#include "apps/sonnet/json.hpp"
+
+#include <cmath>
+
+namespace sonnet {
+
+namespace {
+
+// NULL columns arrive as NaN; JSON has no NaN, so they become null.
+nlohmann::json number(double x) {
+  return std::isfinite(x) ? nlohmann::json(x) : nlohmann::json(nullptr);
+}
+
+} // namespace
+
+nlohmann::json to_json(const pulse& p) {
+  return {{"novelty", p.novelty}, {"arousal", p.arousal}, {"entropy", p.entropy}};
+}
+
+nlohmann::json to_json(const sonnet_reply& r) {
+  return {
+    {"id", r.id},
+    {"text", r.text},
+    {"lines", r.lines},
+    {"dissonance", r.dissonance},
+    {"pulse", to_json(r.p)},
+    {"quality", r.quality},
+    {"temperature", r.temperature},
+    {"seed", r.seed},
+    {"tokens", r.tokens},
+    {"timings",
+     {{"model_ms", r.t.model_ms},
+      {"format_ms", r.t.format_ms},
+      {"judge_ms", r.t.judge_ms},
+      {"total_ms", r.t.total_ms}}},
+  };
+}
+
+nlohmann::json to_json(const judgement& j) {
+  return {{"dissonance", j.dissonance}, {"pulse", to_json(j.p)}};
+}
+
+nlohmann::json to_json(const stored_sonnet& s) {
+  return {
+    {"id", s.id},
+    {"text", s.text},
+    {"quality", number(s.quality)},
+    {"dissonance", number(s.dissonance)},
+    {"temperature", number(s.temperature)},
+    {"timestamp", number(s.timestamp)},
+    {"added_by", s.added_by},
+  };
+}
+
+nlohmann::json to_json(const cloud_stats& s) {
+  return {
+    {"sonnet_count", s.sonnet_count},
+    {"avg_quality", s.avg_quality},
+    {"avg_dissonance", s.avg_dissonance},
+    {"vocab_size", s.vocab_size},
+  };
+}
+
+} // namespace sonnet

@@ -1,0 +1,75 @@
+// sonnet: the command-line client. Runs the actor pipeline in-process.
+
+#include <cstring>
+#include <iostream>
+#include <string>
+
+#include "apps/sonnet/args.hpp"
+#include "apps/sonnet/commands.hpp"
+
+namespace {
+
+const char* usage = R"(usage: sonnet <command> [options]
+
+Writes 14-line Shakespearean sonnets with a character-level transformer, judges each against
+the "sonnet cloud" of everything written before, and stores it in a SQLite file.
+
+commands:
+  generate     generate sonnets through the actor pipeline (stored in --db)
+  generate --raw
+               print raw model text (no formatting, nothing stored)
+  logits       print the model's next-character logits for a prompt
+  format       raw text on stdin -> the 14-line sonnet (exit 1 if there are too few lines)
+  dissonance   sonnet on stdin -> its dissonance against the cloud, as JSON (nothing stored)
+  stats        the cloud's count, average quality and dissonance, vocabulary size
+  recent       the newest sonnets
+  best         the best sonnets by quality
+  get          one sonnet by id
+  chat         an interactive session, like the prototype's REPL
+  replay       recompute every stored dissonance in id order and report mismatches
+  vocab        write a model's vocabulary sidecar from its training corpus
+
+Run `sonnet <command> --help` for the options of a command.
+Model: --model, else $SONNET_MODEL, else `model` in --config/$SONNET_CONFIG, else
+../shared/data/shakespeare_gpt.npz beside the source tree. Database: --db, else `db` in the
+config file, else ./sonnets.db.
+)";
+
+} // namespace
+
+int main(int argc, char** argv) {
+  using namespace sonnet::cli;
+  if (argc < 2) {
+    std::cerr << usage;
+    return exit_usage;
+  }
+  std::string cmd = argv[1];
+  if (cmd == "--help" || cmd == "-h" || cmd == "help") {
+    std::cout << usage;
+    return exit_ok;
+  }
+  try {
+    if (cmd == "generate")
+      return cmd_generate(argc, argv);
+    if (cmd == "logits")
+      return cmd_logits(argc, argv);
+    if (cmd == "format")
+      return cmd_format(argc, argv);
+    if (cmd == "dissonance")
+      return cmd_dissonance(argc, argv);
+    if (cmd == "stats" || cmd == "recent" || cmd == "best" || cmd == "get")
+      return cmd_query(cmd, argc, argv);
+    if (cmd == "chat")
+      return cmd_chat(argc, argv);
+    if (cmd == "replay")
+      return cmd_replay(argc, argv);
+    if (cmd == "vocab")
+      return cmd_vocab(argc, argv);
+  } catch (const usage_error& e) {
+    std::cerr << "sonnet " << cmd << ": " << e.message << "\n"
+              << "Run `sonnet " << cmd << " --help` for its options.\n";
+    return exit_usage;
+  }
+  std::cerr << "sonnet: unknown command '" << cmd << "'\n\n" << usage;
+  return exit_usage;
+}

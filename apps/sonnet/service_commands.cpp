@@ -1,0 +1,372 @@
+// Subcommands that go through the service actor: generate, queries, dissonance, chat.
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <iomanip>
+#include <iostream>
+#include <sstream>
+
+#include "caf/all.hpp"
+
+#include "apps/sonnet/commands.hpp"
+#include "apps/sonnet/common.hpp"
+#include "apps/sonnet/json.hpp"
+#include "actors/request_rules.hpp"
+#include "apps/sonnet/session.hpp"
+#include "messages/errors.hpp"
+
+namespace sonnet::cli {
+
+namespace {
+
+// Clients wait longer than any stage of the service may take, so the service's own
+// (finite) timeouts always decide first.
+constexpr auto client_timeout = std::chrono::seconds(3600);
+
+std::string describe(const caf::error& e) {
+  auto x = from_caf(e);
+  return std::string{to_string(x.code)} + ": " + x.message;
+}
+
+void print_sonnet(std::ostream& out, const sonnet_reply& r) {
+  for (auto& l : r.lines)
+    out << l << "\n";
+  out << std::fixed << std::setprecision(3) << "-- #" << r.id << "  dissonance " << r.dissonance
+      << " (novelty " << r.p.novelty << ", arousal " << std::setprecision(2) << r.p.arousal
+      << ", entropy " << r.p.entropy << ")  quality " << r.quality << "  temperature "
+      << r.temperature << "  seed " << r.seed << "  " << r.tokens << " tokens  "
+      << std::setprecision(0) << r.t.total_ms << " ms\n";
+  out.unsetf(std::ios::floatfield);
+  out << std::setprecision(6);
+}
+
+/// Sends the requests with at most `k` in flight and reports each reply as it arrives.
+/// Returns the number of failed requests.
+size_t run_batch(caf::actor_system& sys, service_actor svc, std::vector<generate_request> reqs,
+                 size_t k, const std::function<void(const sonnet_reply&)>& on_reply,
+                 const std::function<void(size_t, const caf::error&)>& on_error) {
+  auto failed = std::make_shared<size_t>(0);
+  auto driver = sys.spawn([=](caf::event_based_actor* self) {
+    auto next = std::make_shared<size_t>(0);
+    auto in_flight = std::make_shared<size_t>(0);
+    auto send_next = std::make_shared<std::function<void()>>();
+    *send_next = [=] {
+      while (*in_flight < k && *next < reqs.size()) {
+        auto i = (*next)++;
+        ++*in_flight;
+        self->request(svc, client_timeout, atom::generate_v, reqs[i])
+          .then(
+            [=](const sonnet_reply& r) {
+              --*in_flight;
+              on_reply(r);
+              (*send_next)();
+            },
+            [=](const caf::error& e) {
+              --*in_flight;
+              ++*failed;
+              on_error(i, e);
+              (*send_next)();
+            });
+      }
+      if (*in_flight == 0 && *next == reqs.size()) {
+        *send_next = nullptr; // break the self-reference
+        self->quit();
+      }
+    };
+    (*send_next)();
+  });
+  caf::scoped_actor self{sys};
+  self->wait_for(driver);
+  return *failed;
+}
+
+std::vector<option_spec> generate_options() {
+  return {
+    {"prompt", "TEXT", "your words: the model continues them; dissonance compares with them"},
+    {"temperature", "T", "sampling temperature in [0, 5] (default: adapted from the last dissonance)"},
+    {"seed", "S", "seed of request i is S+i (default: random, printed with each sonnet)"},
+    {"tokens", "N", "token budget per sonnet (default 2400: 800, then 400 more at a time)"},
+    {"top-k", "K", "sample among the K likeliest characters (0 = all)"},
+    {"count", "N", "number of sonnets (default 1)"},
+    {"concurrency", "K", "requests in flight at once (default 1)"},
+    {"db", "PATH", "the sonnet cloud (default ./sonnets.db)"},
+    {"json", "", "one JSON object per line instead of text"},
+    {"raw", "", "print raw model text instead (see `sonnet generate --raw --help`)"},
+  };
+}
+
+} // namespace
+
+int cmd_generate(int argc, char** argv) {
+  for (int i = 2; i < argc; ++i)
+    if (std::string{argv[i]} == "--raw")
+      return cmd_generate_raw(argc, argv);
+  auto specs = generate_options() + model_options();
+  auto parsed = parse_command(
+    argc, argv, "sonnet generate [--prompt TEXT] [--count N] [--concurrency K] [--json] ...",
+    "Generates sonnets through the actor pipeline (model -> formatter -> dissonance -> cloud)\n"
+    "and stores each one in the cloud.",
+    specs);
+  if (!parsed)
+    return exit_ok;
+  auto& a = *parsed;
+  generate_request base;
+  base.prompt = a.str("prompt").value_or("");
+  if (auto t = a.real("temperature")) {
+    base.temperature = *t;
+    base.has_temperature = true;
+  }
+  auto count = a.integer("count").value_or(1);
+  auto concurrency = a.integer("concurrency").value_or(1);
+  if (count < 1 || count > 100000)
+    return report("generate", "--count must be in [1, 100000]");
+  if (concurrency < 1 || concurrency > 1024)
+    return report("generate", "--concurrency must be in [1, 1024]");
+  if (auto n = a.integer("tokens")) {
+    if (*n < 1 || *n > budget_rules{}.max_budget)
+      return report("generate", "--tokens must be in [1, "
+                                  + std::to_string(budget_rules{}.max_budget) + "]");
+    base.tokens = static_cast<int32_t>(*n);
+  }
+  if (auto k = a.integer("top-k"))
+    base.top_k = static_cast<int32_t>(*k);
+  std::optional<uint64_t> seed = a.unsigned_integer("seed");
+  // Refuse bad input before anything is opened, so nothing is written.
+  if (auto ok = validate(base, budget_rules{}); !ok)
+    return report("generate", ok.err().message);
+  auto s = resolve(a);
+  if (!s)
+    return report("generate", s.err().message);
+  auto choice = parse_model_choice(a);
+  auto sess = session::start(*s, &choice, false);
+  if (!sess)
+    return report("generate", sess.err().message);
+  std::vector<generate_request> reqs;
+  for (int64_t i = 0; i < count; ++i) {
+    auto r = base;
+    if (seed) {
+      r.seed = *seed + static_cast<uint64_t>(i);
+      r.has_seed = true;
+    }
+    reqs.push_back(std::move(r));
+  }
+  bool json = a.flag("json");
+  auto failed = run_batch(
+    (*sess)->system(), (*sess)->service(), std::move(reqs), static_cast<size_t>(concurrency),
+    [json](const sonnet_reply& r) {
+      if (json)
+        std::cout << to_json(r).dump() << std::endl;
+      else {
+        print_sonnet(std::cout, r);
+        std::cout << std::endl;
+      }
+    },
+    [](size_t i, const caf::error& e) {
+      std::cerr << "sonnet generate: request " << i << " failed: " << describe(e) << "\n";
+    });
+  return failed == 0 ? exit_ok : exit_error;
+}
+
+int cmd_query(const std::string& what, int argc, char** argv) {
+  std::vector<option_spec> specs{
+    {"db", "PATH", "the sonnet cloud (default ./sonnets.db); opened read-only"},
+    {"json", "", "JSON output"},
+    {"config", "FILE", "config file (key: db)"},
+  };
+  std::string usage = "sonnet " + what + " [--db PATH] [--json]";
+  std::string summary;
+  if (what == "stats") {
+    summary = "Prints the number of sonnets, their average quality and dissonance, and the\n"
+              "vocabulary size (distinct first words of trigrams, as the prototype counts).";
+  } else if (what == "recent") {
+    specs.push_back({"limit", "N", "how many (default 10)"});
+    usage += " [--limit N]";
+    summary = "Prints the newest sonnets, newest first (ties broken by id).";
+  } else if (what == "best") {
+    specs.push_back({"limit", "N", "how many (default 10)"});
+    specs.push_back({"min-quality", "Q", "lowest quality shown (default 0.7)"});
+    usage += " [--limit N] [--min-quality Q]";
+    summary = "Prints the best sonnets by quality.";
+  } else {
+    specs.push_back({"id", "N", "the sonnet's id"});
+    usage += " --id N";
+    summary = "Prints one sonnet.";
+  }
+  auto parsed = parse_command(argc, argv, usage, summary, specs);
+  if (!parsed)
+    return exit_ok;
+  auto& a = *parsed;
+  auto limit = a.integer("limit").value_or(10);
+  if (limit < 1)
+    return report(what, "--limit must be >= 1");
+  auto min_quality = a.real("min-quality").value_or(0.7);
+  if (!std::isfinite(min_quality))
+    return report(what, "--min-quality must be a finite number");
+  auto id = a.integer("id");
+  if (what == "get" && !id)
+    throw usage_error{"--id is required"};
+  auto s = resolve(a);
+  if (!s)
+    return report(what, s.err().message);
+  auto sess = session::start(*s, nullptr, true);
+  if (!sess)
+    return report(what, sess.err().message);
+  caf::scoped_actor self{(*sess)->system()};
+  auto svc = (*sess)->service();
+  bool json = a.flag("json");
+  int rc = exit_ok;
+  auto on_error = [&](const caf::error& e) { rc = report(what, describe(e)); };
+  auto print_list = [&](const std::vector<stored_sonnet>& xs) {
+    for (auto& x : xs) {
+      if (json) {
+        std::cout << to_json(x).dump() << "\n";
+        continue;
+      }
+      std::cout << "#" << x.id << "  quality " << x.quality << "  dissonance " << x.dissonance
+                << "  by " << x.added_by << "\n"
+                << x.text << "\n\n";
+    }
+  };
+  if (what == "stats") {
+    self->request(svc, client_timeout, atom::stats_v)
+      .receive(
+        [&](const cloud_stats& st) {
+          if (json)
+            std::cout << to_json(st).dump() << "\n";
+          else
+            std::cout << "sonnets         " << st.sonnet_count << "\n"
+                      << "avg quality     " << st.avg_quality << "\n"
+                      << "avg dissonance  " << st.avg_dissonance << "\n"
+                      << "vocabulary      " << st.vocab_size << "\n";
+        },
+        on_error);
+  } else if (what == "recent") {
+    self->request(svc, client_timeout, atom::recent_v, int64_t{limit})
+      .receive(print_list, on_error);
+  } else if (what == "best") {
+    self->request(svc, client_timeout, atom::best_v, int64_t{limit}, min_quality)
+      .receive(print_list, on_error);
+  } else {
+    self->request(svc, client_timeout, atom::get_v, int64_t{*id})
+      .receive([&](const stored_sonnet& x) { print_list({x}); }, on_error);
+  }
+  return rc;
+}
+
+int cmd_dissonance(int argc, char** argv) {
+  std::vector<option_spec> specs{
+    {"input", "TEXT", "the user's words to compare the sonnet with"},
+    {"db", "PATH", "the sonnet cloud (default ./sonnets.db); opened read-only"},
+    {"config", "FILE", "config file (key: db)"},
+  };
+  auto parsed = parse_command(
+    argc, argv, "sonnet dissonance --input TEXT [--db PATH] < sonnet.txt",
+    "Prints {\"dissonance\", \"pulse\"} of the sonnet on stdin against the cloud and the\n"
+    "user's words, as JSON. Nothing is stored.",
+    specs);
+  if (!parsed)
+    return exit_ok;
+  auto& a = *parsed;
+  auto input = a.str("input");
+  if (!input)
+    throw usage_error{"--input is required"};
+  auto sonnet_text = read_stdin();
+  auto s = resolve(a);
+  if (!s)
+    return report("dissonance", s.err().message);
+  auto sess = session::start(*s, nullptr, true);
+  if (!sess)
+    return report("dissonance", sess.err().message);
+  caf::scoped_actor self{(*sess)->system()};
+  int rc = exit_ok;
+  self->request((*sess)->service(), client_timeout, atom::dissonance_v, *input, sonnet_text)
+    .receive([](const judgement& j) { std::cout << to_json(j).dump() << "\n"; },
+             [&](const caf::error& e) { rc = report("dissonance", describe(e)); });
+  return rc;
+}
+
+int cmd_chat(int argc, char** argv) {
+  auto specs = std::vector<option_spec>{
+                 {"db", "PATH", "the sonnet cloud (default ./sonnets.db)"},
+                 {"temperature", "T", "fixed temperature (default: adapted from dissonance)"},
+                 {"top-k", "K", "sample among the K likeliest characters (0 = all)"},
+               }
+               + model_options();
+  auto parsed = parse_command(argc, argv, "sonnet chat [--db PATH] [model options]",
+                              "An interactive session: each line you type becomes a sonnet.\n"
+                              "Commands: /stats, /recent, /best, /help, /quit.",
+                              specs);
+  if (!parsed)
+    return exit_ok;
+  auto& a = *parsed;
+  generate_request base;
+  if (auto t = a.real("temperature")) {
+    base.temperature = *t;
+    base.has_temperature = true;
+  }
+  if (auto k = a.integer("top-k"))
+    base.top_k = static_cast<int32_t>(*k);
+  if (auto ok = validate(base, budget_rules{}); !ok)
+    return report("chat", ok.err().message);
+  auto s = resolve(a);
+  if (!s)
+    return report("chat", s.err().message);
+  auto choice = parse_model_choice(a);
+  auto sess = session::start(*s, &choice, false);
+  if (!sess)
+    return report("chat", sess.err().message);
+  caf::scoped_actor self{(*sess)->system()};
+  auto svc = (*sess)->service();
+  auto show_error = [](const caf::error& e) { std::cout << "error: " << describe(e) << "\n"; };
+  auto show_list = [](const std::vector<stored_sonnet>& xs) {
+    if (xs.empty())
+      std::cout << "(none)\n";
+    for (auto& x : xs) {
+      auto first = x.text.substr(0, x.text.find('\n'));
+      std::cout << "#" << x.id << " (quality " << x.quality << "): " << first << "\n";
+    }
+  };
+  std::cout << "Sonnet chat. Type words and get a sonnet; /help for commands." << std::endl;
+  std::string line;
+  while (true) {
+    std::cout << "You: " << std::flush;
+    if (!std::getline(std::cin, line))
+      break;
+    auto b = line.find_first_not_of(" \t\r");
+    if (b == std::string::npos)
+      continue;
+    line = line.substr(b, line.find_last_not_of(" \t\r") - b + 1);
+    if (line == "/quit" || line == "/exit")
+      break;
+    if (line == "/help") {
+      std::cout << "/stats  cloud statistics\n/recent  the 5 newest sonnets\n"
+                   "/best    the 5 best sonnets\n/quit    leave\n";
+    } else if (line == "/stats") {
+      self->request(svc, client_timeout, atom::stats_v)
+        .receive(
+          [](const cloud_stats& st) {
+            std::cout << "sonnets " << st.sonnet_count << ", avg quality " << st.avg_quality
+                      << ", avg dissonance " << st.avg_dissonance << ", vocabulary "
+                      << st.vocab_size << "\n";
+          },
+          show_error);
+    } else if (line == "/recent") {
+      self->request(svc, client_timeout, atom::recent_v, int64_t{5}).receive(show_list, show_error);
+    } else if (line == "/best") {
+      self->request(svc, client_timeout, atom::best_v, int64_t{5}, 0.7)
+        .receive(show_list, show_error);
+    } else if (line[0] == '/') {
+      std::cout << "Unknown command " << line << " (try /help)\n";
+    } else {
+      auto req = base;
+      req.prompt = line;
+      self->request(svc, client_timeout, atom::generate_v, req)
+        .receive([](const sonnet_reply& r) { print_sonnet(std::cout, r); }, show_error);
+    }
+  }
+  std::cout << std::endl;
+  return exit_ok;
+}
+
+} // namespace sonnet::cli

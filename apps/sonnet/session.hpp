@@ -1,0 +1,36 @@
+#pragma once
+// An actor system with a running service, for one CLI invocation.
+
+#include <memory>
+
+#include "apps/sonnet/common.hpp"
+#include "apps/sonnet/settings.hpp"
+#include "core/result.hpp"
+#include "messages/actors.hpp"
+
+namespace caf {
+class actor_system;
+}
+
+namespace sonnet::cli {
+
+class session {
+public:
+  /// Starts an in-process service over the settings' database.
+  /// @param choice the model to load, or nullptr for a query-only service.
+  /// @param read_only open the database read-only (queries never write).
+  static result<std::unique_ptr<session>> start(const settings& s, const model_choice* choice,
+                                                bool read_only);
+  ~session();
+
+  caf::actor_system& system();
+  service_actor service() const { return service_; }
+
+private:
+  session();
+  struct impl;
+  std::unique_ptr<impl> impl_;
+  service_actor service_;
+};
+
+} // namespace sonnet::cli

@@ -1,0 +1,29 @@
+#pragma once
+// Where the CLI finds its model and database: flag, then environment, then config file, then
+// the development default (../shared beside the source tree).
+
+#include <map>
+#include <string>
+
+#include "apps/sonnet/args.hpp"
+#include "core/result.hpp"
+
+namespace sonnet::cli {
+
+/// Keys of a config file in CAF's ini format (`key = "value"`, `[section]` → "section.key").
+using config_map = std::map<std::string, std::string>;
+
+/// Reads a config file; an unreadable or malformed file is an error naming the line.
+result<config_map> read_config(const std::string& path);
+
+struct settings {
+  std::string model_path;
+  std::string db_path;
+  /// Where model_path came from, for error messages ("--model", "SONNET_MODEL", ...).
+  std::string model_origin;
+};
+
+/// Resolves the settings of one invocation.
+result<settings> resolve(const args& a);
+
+} // namespace sonnet::cli

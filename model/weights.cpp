@@ -1,0 +1,267 @@
+// --- checkpoint loading: hyper-parameters from names and shapes, validation, QKV fusion, vocab ---
+#include "model/detail.hpp"
+#include "model/npz.hpp"
+
+#include <cmath>
+#include <map>
+#include <set>
+#include <sys/stat.h>
+
+#ifndef SONNET_DEFAULT_CONFIG_DIR
+#define SONNET_DEFAULT_CONFIG_DIR "configs"
+#endif
+
+namespace sonnet::model {
+
+model::model(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
+model::~model() = default;
+const hparams& model::hp() const { return impl_->hp; }
+const vocabulary& model::vocab() const { return impl_->vocab; }
+numerics model::variant() const { return impl_->variant; }
+const std::string& model::path() const { return impl_->path; }
+const std::string& model::vocab_source() const { return impl_->vocab_source; }
+
+namespace {
+
+constexpr int max_dim = 1 << 16;
+
+// Parses "<digits>." at s[pos..]; returns the number or -1.
+int index_at(const std::string& s, std::size_t pos, std::size_t& after) {
+  int v = 0;
+  std::size_t i = pos;
+  while (i < s.size() && s[i] >= '0' && s[i] <= '9' && i - pos < 6)
+    v = v * 10 + (s[i++] - '0');
+  if (i == pos || i >= s.size() || s[i] != '.')
+    return -1;
+  after = i + 1;
+  return v;
+}
+
+struct loader {
+  const npz_archive& ar;
+  const std::string& path;
+
+  result<const npy_array*> get(const std::string& name, std::vector<std::size_t> shape) const {
+    auto it = ar.find(name);
+    if (it == ar.end())
+      return fail(errc::bad_checkpoint, path + ": missing array '" + name + "'");
+    const npy_array& a = it->second;
+    if (a.dtype == npy_dtype::u1)
+      return fail(errc::bad_checkpoint,
+                  path + ": array '" + name + "' has dtype uint8, expected float32 or float64");
+    if (a.shape != shape)
+      return fail(errc::bad_checkpoint, path + ": array '" + name + "' has shape "
+                                          + shape_string(a.shape) + ", expected "
+                                          + shape_string(shape));
+    for (std::size_t i = 0; i < a.values.size(); ++i)
+      if (!std::isfinite(a.values[i]))
+        return fail(errc::bad_weights, path + ": array '" + name + "' holds a non-finite value ("
+                                         + std::to_string(a.values[i]) + " at flat index "
+                                         + std::to_string(i) + ")");
+    return &a;
+  }
+
+  result<void> matrix(const std::string& name, std::size_t rows, std::size_t cols, RowMatrix& out) const {
+    auto a = get(name, {rows, cols});
+    if (!a)
+      return a.err();
+    out = Eigen::Map<const RowMatrix>((*a)->values.data(), static_cast<Eigen::Index>(rows),
+                                      static_cast<Eigen::Index>(cols));
+    return {};
+  }
+
+  result<void> vector(const std::string& name, std::size_t n, Vector& out) const {
+    auto a = get(name, {n});
+    if (!a)
+      return a.err();
+    out = Eigen::Map<const Vector>((*a)->values.data(), static_cast<Eigen::Index>(n));
+    return {};
+  }
+
+  // The 2-D shape of a required array, for inferring hyper-parameters.
+  result<std::pair<std::size_t, std::size_t>> dims(const std::string& name) const {
+    auto it = ar.find(name);
+    if (it == ar.end())
+      return fail(errc::bad_checkpoint, path + ": missing array '" + name + "'");
+    const auto& s = it->second.shape;
+    if (s.size() != 2 || s[0] == 0 || s[1] == 0 || s[0] > max_dim || s[1] > max_dim)
+      return fail(errc::bad_checkpoint, path + ": array '" + name + "' has shape " + shape_string(s)
+                                          + ", expected a non-empty 2-D matrix");
+    return std::make_pair(s[0], s[1]);
+  }
+};
+
+bool file_exists(const std::string& p) {
+  struct stat st {};
+  return ::stat(p.c_str(), &st) == 0 && !S_ISDIR(st.st_mode);
+}
+
+// Finds the vocabulary; returns its chars and where it came from.
+result<std::pair<std::string, std::string>> resolve_vocab(const npz_archive& ar,
+                                                          const std::string& path,
+                                                          const load_options& opts) {
+  if (!opts.vocab_path.empty()) {
+    auto b = read_file_bytes(opts.vocab_path, errc::bad_vocabulary);
+    if (!b)
+      return fail(errc::bad_vocabulary, "vocabulary for " + path + ": " + b.err().message
+                                          + " (load_options::vocab_path)");
+    return std::make_pair(std::string(b->begin(), b->end()), opts.vocab_path);
+  }
+  auto it = ar.find("vocab");
+  if (it != ar.end()) {
+    if (it->second.dtype != npy_dtype::u1)
+      return fail(errc::bad_vocabulary, path + ": array 'vocab' must hold uint8 bytes");
+    return std::make_pair(it->second.bytes, "array 'vocab' in " + path);
+  }
+  std::string base = path;
+  if (base.size() >= 4 && base.compare(base.size() - 4, 4, ".npz") == 0)
+    base.resize(base.size() - 4);
+  std::string sidecar = base + ".vocab";
+  std::string stem = base.substr(base.find_last_of('/') == std::string::npos ? 0 : base.find_last_of('/') + 1);
+  std::string config = std::string(SONNET_DEFAULT_CONFIG_DIR) + "/" + stem + ".vocab";
+  for (const auto& cand : {sidecar, config}) {
+    if (file_exists(cand)) {
+      auto b = read_file_bytes(cand, errc::bad_vocabulary);
+      if (!b)
+        return b.err();
+      return std::make_pair(std::string(b->begin(), b->end()), cand);
+    }
+  }
+  return fail(errc::bad_vocabulary,
+              path + ": no vocabulary found (tried load_options::vocab_path (empty), an array 'vocab' "
+                     "in the checkpoint, " + sidecar + ", " + config
+                     + "); pass a vocabulary file or write one from the training corpus with "
+                       "write_vocab_from_corpus (its sorted distinct bytes)");
+}
+
+} // namespace
+
+result<std::shared_ptr<const model>> load_model(const std::string& npz_path, const load_options& opts) {
+  auto ar_r = read_npz(npz_path);
+  if (!ar_r)
+    return ar_r.err();
+  const npz_archive& ar = *ar_r;
+  loader L{ar, npz_path};
+  auto p = std::make_unique<model::impl>();
+  p->path = npz_path;
+  p->variant = opts.variant;
+  hparams& hp = p->hp;
+
+  // --- hyper-parameters from names and shapes ---
+  auto emb = L.dims("embedding_table.weight");
+  if (!emb)
+    return emb.err();
+  auto pos = L.dims("position_embedding_table.weight");
+  if (!pos)
+    return pos.err();
+  hp.vocab_size = static_cast<int>(emb->first);
+  hp.n_embd = static_cast<int>(emb->second);
+  hp.block_size = static_cast<int>(pos->first);
+  std::map<int, std::set<int>> heads; // layer -> head indices
+  for (const auto& [name, arr] : ar) {
+    if (name.compare(0, 7, "blocks.") != 0)
+      continue;
+    std::size_t after = 0;
+    int l = index_at(name, 7, after);
+    if (l < 0)
+      continue;
+    auto& hs = heads[l];
+    static const std::string h = "sa.heads.";
+    if (name.compare(after, h.size(), h) == 0) {
+      std::size_t a2 = 0;
+      int hh = index_at(name, after + h.size(), a2);
+      if (hh >= 0)
+        hs.insert(hh);
+    }
+  }
+  hp.n_layer = heads.empty() ? 0 : heads.rbegin()->first + 1;
+  if (hp.n_layer == 0)
+    return fail(errc::bad_checkpoint, npz_path + ": missing array 'blocks.0.ln1.weight' (no transformer blocks)");
+  hp.n_head = heads.begin()->second.empty() ? 0 : *heads.begin()->second.rbegin() + 1;
+  if (heads.begin()->first != 0 || hp.n_head == 0)
+    return fail(errc::bad_checkpoint, npz_path + ": missing array 'blocks.0.sa.heads.0.key.weight'");
+  for (int l = 0; l < hp.n_layer; ++l) {
+    auto it = heads.find(l);
+    if (it == heads.end())
+      return fail(errc::bad_checkpoint, npz_path + ": missing array 'blocks." + std::to_string(l) + ".ln1.weight'");
+    if (it->second.empty() || *it->second.rbegin() + 1 != hp.n_head)
+      return fail(errc::bad_checkpoint, npz_path + ": block " + std::to_string(l) + " has "
+                  + std::to_string(it->second.empty() ? 0 : *it->second.rbegin() + 1)
+                  + " attention heads, block 0 has " + std::to_string(hp.n_head));
+  }
+  auto k0 = L.dims("blocks.0.sa.heads.0.key.weight");
+  if (!k0)
+    return k0.err();
+  hp.head_size = static_cast<int>(k0->first);
+  auto f0 = L.dims("blocks.0.ffwd.net.0.weight");
+  if (!f0)
+    return f0.err();
+  hp.n_ffwd = static_cast<int>(f0->first);
+  if (static_cast<long>(hp.n_head) * hp.head_size > max_dim)
+    return fail(errc::bad_checkpoint, npz_path + ": too many attention heads");
+
+  // --- every array, shape-checked ---
+  const std::size_t V = hp.vocab_size, C = hp.n_embd, B = hp.block_size, H = hp.n_head,
+                    HS = hp.head_size, A = H * HS, F = hp.n_ffwd;
+  weights& w = p->w;
+  result<void> r;
+#define SONNET_TRY(expr) \
+  if (!(r = (expr)))     \
+    return r.err();
+  SONNET_TRY(L.matrix("embedding_table.weight", V, C, w.tok_emb));
+  SONNET_TRY(L.matrix("position_embedding_table.weight", B, C, w.pos_emb));
+  w.layers.resize(static_cast<std::size_t>(hp.n_layer));
+  for (int l = 0; l < hp.n_layer; ++l) {
+    const std::string pre = "blocks." + std::to_string(l) + ".";
+    layer_weights& lw = w.layers[static_cast<std::size_t>(l)];
+    SONNET_TRY(L.vector(pre + "ln1.weight", C, lw.ln1_w));
+    SONNET_TRY(L.vector(pre + "ln1.bias", C, lw.ln1_b));
+    lw.wqkv.resize(static_cast<Eigen::Index>(3 * A), static_cast<Eigen::Index>(C));
+    static const char* const kinds[3] = {"query", "key", "value"};
+    for (std::size_t h = 0; h < H; ++h)
+      for (std::size_t k = 0; k < 3; ++k) {
+        RowMatrix m;
+        SONNET_TRY(L.matrix(pre + "sa.heads." + std::to_string(h) + "." + kinds[k] + ".weight", HS, C, m));
+        lw.wqkv.middleRows(static_cast<Eigen::Index>(k * A + h * HS), static_cast<Eigen::Index>(HS)) = m;
+      }
+    SONNET_TRY(L.matrix(pre + "sa.proj.weight", C, A, lw.proj_w));
+    SONNET_TRY(L.vector(pre + "sa.proj.bias", C, lw.proj_b));
+    SONNET_TRY(L.vector(pre + "ln2.weight", C, lw.ln2_w));
+    SONNET_TRY(L.vector(pre + "ln2.bias", C, lw.ln2_b));
+    SONNET_TRY(L.matrix(pre + "ffwd.net.0.weight", F, C, lw.fc1_w));
+    SONNET_TRY(L.vector(pre + "ffwd.net.0.bias", F, lw.fc1_b));
+    SONNET_TRY(L.matrix(pre + "ffwd.net.2.weight", C, F, lw.fc2_w));
+    SONNET_TRY(L.vector(pre + "ffwd.net.2.bias", C, lw.fc2_b));
+  }
+  SONNET_TRY(L.vector("ln_f.weight", C, w.lnf_w));
+  SONNET_TRY(L.vector("ln_f.bias", C, w.lnf_b));
+  SONNET_TRY(L.matrix("lm_head.weight", V, C, w.lm_head_w));
+  SONNET_TRY(L.vector("lm_head.bias", V, w.lm_head_b));
+#undef SONNET_TRY
+
+  p->attn_scale = opts.variant == numerics::as_trained ? 1.0f / std::sqrt(static_cast<float>(C))
+                                                       : 1.0f / std::sqrt(static_cast<float>(HS));
+
+  // --- vocabulary ---
+  auto voc = resolve_vocab(ar, npz_path, opts);
+  if (!voc)
+    return voc.err();
+  const auto& [chars, source] = *voc;
+  if (chars.size() != V)
+    return fail(errc::bad_vocabulary, "vocabulary " + source + " has " + std::to_string(chars.size())
+                                        + " chars but " + npz_path + " has " + std::to_string(V)
+                                        + " embedding rows; use the vocabulary of the corpus the "
+                                          "checkpoint was trained on");
+  bool seen[256] = {};
+  for (char c : chars) {
+    auto u = static_cast<unsigned char>(c);
+    if (seen[u])
+      return fail(errc::bad_vocabulary, "vocabulary " + source + " lists byte " + std::to_string(u) + " twice");
+    seen[u] = true;
+  }
+  p->vocab = vocabulary(chars);
+  p->vocab_source = source;
+  return std::shared_ptr<const model>(new model(std::move(p)));
+}
+
+} // namespace sonnet::model

@@ -1,0 +1,238 @@
+#include "persistence/replay.hpp"
+
+#include "persistence/open_check.hpp"
+#include "persistence/schema.hpp"
+#include "persistence/sqlite_util.hpp"
+#include "text/sonnet_rows.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <unordered_map>
+
+namespace sonnet::persistence {
+
+using namespace detail;
+
+namespace {
+
+struct trigram_hash {
+  size_t operator()(const text::trigram& t) const {
+    std::hash<std::string> h;
+    size_t x = h(t[0]);
+    x = x * 1000003u ^ h(t[1]);
+    return x * 1000003u ^ h(t[2]);
+  }
+};
+using count_map = std::unordered_map<text::trigram, int64_t, trigram_hash>;
+
+struct ours_row {
+  int64_t id;
+  std::string text;
+  double dissonance;
+  int64_t line_count;
+  std::string user_input;
+  std::vector<text::trigram> trigrams;
+};
+
+/// The distinct words of one trigram (1 to 3).
+template <class F>
+void for_distinct_words(const text::trigram& t, F f) {
+  f(t[0]);
+  if (t[1] != t[0])
+    f(t[1]);
+  if (t[2] != t[0] && t[2] != t[1])
+    f(t[2]);
+}
+
+result<std::string> meta_value(sqlite3* db, const char* key, bool& found) {
+  found = false;
+  auto s = prepare(db, sql::meta_get);
+  if (!s)
+    return s.err();
+  bind_text(s->get(), 1, key);
+  int rc = sqlite3_step(s->get());
+  if (rc == SQLITE_ROW) {
+    found = true;
+    return column_text(s->get(), 0);
+  }
+  if (rc != SQLITE_DONE)
+    return sqlite_error(db, rc, "reading meta");
+  return std::string();
+}
+
+} // namespace
+
+result<replay_report> replay(const std::string& path) {
+  auto pre = precheck_file(path, open_mode::read_only);
+  if (!pre)
+    return pre.err();
+  sqlite3* raw = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READONLY, nullptr);
+  db_ptr db{raw};
+  if (rc != SQLITE_OK)
+    return sqlite_error(raw, rc, "cannot open '" + path + "'", errc::db_open_failed);
+  auto schema = validate_schema(raw, path);
+  if (!schema)
+    return schema.err();
+  if (schema->fresh)
+    return fail(errc::not_a_sonnet_cloud, path + ": empty database, no sonnet tables");
+
+  replay_report rep;
+  // --- final trigram counts --------------------------------------------------------------------
+  count_map counts;
+  {
+    auto s = prepare(raw, sql::replay_trigrams);
+    if (!s)
+      return s.err();
+    while ((rc = sqlite3_step(s->get())) == SQLITE_ROW)
+      counts[{column_text(s->get(), 0), column_text(s->get(), 1), column_text(s->get(), 2)}] +=
+        sqlite3_column_int64(s->get(), 3);
+    if (rc != SQLITE_DONE)
+      return sqlite_error(raw, rc, "reading trigrams");
+  }
+  if (!schema->has_own_tables) { // a pure prototype cloud: nothing of ours to replay
+    auto s = prepare(raw, "SELECT COUNT(*) FROM sonnets");
+    if (!s)
+      return s.err();
+    if ((rc = sqlite3_step(s->get())) != SQLITE_ROW)
+      return sqlite_error(raw, rc, "counting sonnets");
+    rep.foreign_sonnets = sqlite3_column_int64(s->get(), 0);
+    rep.notes.push_back("no sonnet_inputs table: a prototype cloud, nothing to replay");
+    return rep;
+  }
+  // --- our sonnets ---------------------------------------------------------------------------
+  std::vector<ours_row> ours;
+  {
+    auto s = prepare(raw, sql::replay_ours);
+    if (!s)
+      return s.err();
+    while ((rc = sqlite3_step(s->get())) == SQLITE_ROW) {
+      ours_row r;
+      r.id = sqlite3_column_int64(s->get(), 0);
+      r.text = column_text(s->get(), 1);
+      r.dissonance = column_real(s->get(), 2);
+      r.line_count = sqlite3_column_int64(s->get(), 3);
+      r.user_input = column_text(s->get(), 4);
+      r.trigrams = text::trigrams(r.text);
+      ours.push_back(std::move(r));
+    }
+    if (rc != SQLITE_DONE)
+      return sqlite_error(raw, rc, "reading sonnets");
+  }
+  rep.sonnets_checked = static_cast<int64_t>(ours.size());
+  int64_t foreign_max_id = 0;
+  {
+    auto s = prepare(raw, sql::replay_foreign);
+    if (!s)
+      return s.err();
+    if ((rc = sqlite3_step(s->get())) != SQLITE_ROW)
+      return sqlite_error(raw, rc, "counting foreign sonnets");
+    rep.foreign_sonnets = sqlite3_column_int64(s->get(), 0);
+    foreign_max_id = sqlite3_column_int64(s->get(), 1);
+  }
+  {
+    auto s = prepare(raw, sql::replay_orphan_inputs);
+    if (!s)
+      return s.err();
+    if ((rc = sqlite3_step(s->get())) != SQLITE_ROW)
+      return sqlite_error(raw, rc, "counting orphan inputs");
+    if (auto n = sqlite3_column_int64(s->get(), 0); n > 0)
+      rep.notes.push_back(std::to_string(n) + " sonnet_inputs rows without a sonnet");
+  }
+  // --- trigram counts: stored == baseline + recount(ours) -------------------------------------
+  count_map recount;
+  for (const auto& r : ours)
+    for (const auto& t : r.trigrams)
+      ++recount[t];
+  bool found_sum = false, found_rows = false, found_max = false;
+  auto adopted_sum = meta_value(raw, "adopted_trigram_sum", found_sum);
+  auto adopted_rows = meta_value(raw, "adopted_trigram_rows", found_rows);
+  auto adopted_max = meta_value(raw, "adopted_max_id", found_max);
+  if (!adopted_sum)
+    return adopted_sum.err();
+  if (!adopted_rows)
+    return adopted_rows.err();
+  if (!adopted_max)
+    return adopted_max.err();
+  const bool have_baseline = found_sum && found_rows;
+  int64_t residual_sum = 0, residual_rows = 0;
+  for (const auto& [key, stored] : counts) {
+    auto i = recount.find(key);
+    int64_t mine = i == recount.end() ? 0 : i->second;
+    int64_t residual = stored - mine;
+    if (residual > 0) {
+      residual_sum += residual;
+      ++residual_rows;
+    }
+    if (residual < 0 || (residual > 0 && !have_baseline && rep.foreign_sonnets == 0))
+      rep.trigram_mismatches.push_back({key, stored, mine});
+  }
+  for (const auto& [key, mine] : recount)
+    if (counts.count(key) == 0)
+      rep.trigram_mismatches.push_back({key, 0, mine});
+  std::sort(rep.trigram_mismatches.begin(), rep.trigram_mismatches.end(),
+            [](const trigram_mismatch& a, const trigram_mismatch& b) { return a.key < b.key; });
+  if (have_baseline) {
+    auto want_sum = std::stoll(*adopted_sum);
+    auto want_rows = std::stoll(*adopted_rows);
+    if (residual_sum != want_sum || residual_rows != want_rows)
+      rep.baseline_mismatch = "stored minus recount leaves " + std::to_string(residual_sum)
+                              + " occurrences in " + std::to_string(residual_rows)
+                              + " rows; the cloud held " + std::to_string(want_sum) + " in "
+                              + std::to_string(want_rows) + " rows when adopted";
+  }
+  if (found_max && foreign_max_id > std::stoll(*adopted_max))
+    rep.notes.push_back("prototype sonnets were added after adoption (max id "
+                        + std::to_string(foreign_max_id) + " > " + *adopted_max
+                        + "): their trigrams count as baseline for every replayed sonnet");
+  // --- lines -----------------------------------------------------------------------------------
+  {
+    std::unordered_map<int64_t, int64_t> stored_lines;
+    auto s = prepare(raw, sql::replay_lines);
+    if (!s)
+      return s.err();
+    while ((rc = sqlite3_step(s->get())) == SQLITE_ROW)
+      stored_lines[sqlite3_column_int64(s->get(), 0)] = sqlite3_column_int64(s->get(), 1);
+    if (rc != SQLITE_DONE)
+      return sqlite_error(raw, rc, "counting lines");
+    for (const auto& r : ours) {
+      auto derived = static_cast<int64_t>(text::derive_rows(r.text).lines.size());
+      auto i = stored_lines.find(r.id);
+      int64_t have = i == stored_lines.end() ? 0 : i->second;
+      if (have != r.line_count || derived != r.line_count)
+        rep.lines_mismatches.push_back({r.id, r.line_count, have, derived});
+    }
+  }
+  // --- dissonance, walking ids downwards from the final cloud -----------------------------------
+  std::unordered_map<std::string, int64_t> refs; // trigram rows with count > 0 holding the word
+  for (const auto& [key, c] : counts)
+    if (c > 0)
+      for_distinct_words(key, [&](const std::string& w) { ++refs[w]; });
+  text::vocabulary vocab;
+  vocab.reserve(refs.size());
+  for (const auto& [w, n] : refs)
+    vocab.insert(w);
+  std::vector<dissonance_mismatch> found;
+  for (auto it = ours.rbegin(); it != ours.rend(); ++it) {
+    for (const auto& t : it->trigrams) {
+      auto c = counts.find(t);
+      if (c == counts.end() || c->second <= 0)
+        continue; // already reported as a trigram mismatch
+      if (--c->second == 0)
+        for_distinct_words(t, [&](const std::string& w) {
+          if (--refs[w] == 0)
+            vocab.erase(w);
+        });
+    }
+    auto j = text::compute_dissonance(it->user_input, it->text, vocab);
+    if (!std::isnan(it->dissonance))
+      rep.max_abs_diff = std::max(rep.max_abs_diff, std::fabs(it->dissonance - j.dissonance));
+    if (!(it->dissonance == j.dissonance))
+      found.push_back({it->id, it->dissonance, j.dissonance});
+  }
+  rep.mismatches.assign(found.rbegin(), found.rend());
+  return rep;
+}
+
+} // namespace sonnet::persistence
