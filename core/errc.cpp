@@ -1,5 +1,7 @@
 #include "core/errc.hpp"
 
+#include <ostream>
+
 namespace sonnet {
 
 const char* to_string(errc x) {
@@ -24,6 +26,10 @@ const char* to_string(errc x) {
     case errc::internal: return "internal";
   }
   return "unknown";
+}
+
+std::ostream& operator<<(std::ostream& os, errc x) {
+  return os << to_string(x);
 }
 
 } // namespace sonnet

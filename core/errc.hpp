@@ -3,6 +3,7 @@
 // cross the network inside caf::error; append, never renumber.
 
 #include <cstdint>
+#include <iosfwd>
 
 namespace sonnet {
 
@@ -52,5 +53,8 @@ enum class errc : uint8_t {
 
 /// A stable lower-case name for `x`, e.g. "invalid_argument".
 const char* to_string(errc x);
+
+/// Prints to_string(x); lets tests and logs show codes by name.
+std::ostream& operator<<(std::ostream& os, errc x);
 
 } // namespace sonnet

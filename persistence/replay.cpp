@@ -165,7 +165,7 @@ result<replay_report> replay(const std::string& path) {
       residual_sum += residual;
       ++residual_rows;
     }
-    if (residual < 0 || (residual > 0 && !have_baseline && rep.foreign_sonnets == 0))
+    if (residual < 0 || (residual > 0 && rep.foreign_sonnets == 0))
       rep.trigram_mismatches.push_back({key, stored, mine});
   }
   for (const auto& [key, mine] : recount)

@@ -68,8 +68,9 @@ inline constexpr const char* create_sonnet_inputs =
 inline constexpr const char* create_index_recent =
   "CREATE INDEX IF NOT EXISTS sonnets_by_time ON sonnets(timestamp, id)";
 
+/// Serves best() (quality, id) and covers stats()' averages, so neither reads the sonnet texts.
 inline constexpr const char* create_index_best =
-  "CREATE INDEX IF NOT EXISTS sonnets_by_quality ON sonnets(quality, id)";
+  "CREATE INDEX IF NOT EXISTS sonnets_by_quality ON sonnets(quality, id, dissonance)";
 
 /// All DDL, in execution order (run inside one transaction when a cloud is created or adopted).
 inline constexpr const char* ddl[] = {

@@ -1,7 +1,6 @@
 #include "text/unicode.hpp"
 
 #include <algorithm>
-#include <clocale>
 #include <locale.h>
 #include <wctype.h>
 

@@ -6,7 +6,9 @@
 //  * whitespace = exactly the 29 code points of Python's `str.isspace()` (incl. \x1c-\x1f, \x85,
 //    NBSP), which is also what `str.split()`, `str.strip()` and regex `\s` use;
 //  * lower() = Python's full lowercase: glibc's C.UTF-8 simple mapping (towlower_l) plus Python's
-//    two special cases, U+0130 'İ' -> "i̇" (two code points) and the final-sigma rule;
+//    two special cases, U+0130 'İ' -> "i̇" (two code points) and the final-sigma rule (Σ -> ς
+//    after a cased letter and not before one, skipping Unicode 14 Case_Ignorable code points,
+//    case_ignorable.inc);
 //  * is_lower()/is_upper() = Python's single-char islower()/isupper() (Unicode Lowercase/Uppercase
 //    properties): glibc iswlower_l/iswupper_l minus the 31 titlecase letters (Lt), which glibc
 //    puts in both classes and Python in neither.

@@ -231,7 +231,7 @@ BOOST_AUTO_TEST_CASE(bad_vocabulary) {
   // sidecar file beside the checkpoint is found; explicit path wins
   write_file(temp_dir() + "/novocab.vocab", sonnet::test::bytes(tiny_vocab.begin(), tiny_vocab.end()));
   auto ok = sm::load_model(nov);
-  BOOST_REQUIRE_MESSAGE(ok, ok ? "" : ok.err().message);
+  BOOST_REQUIRE_MESSAGE(ok, (ok ? std::string() : ok.err().message));
   BOOST_CHECK_EQUAL((*ok)->vocab_source(), temp_dir() + "/novocab.vocab");
   std::string other = "0123456789";
   write_file(temp_dir() + "/other.vocab", sonnet::test::bytes(other.begin(), other.end()));

@@ -61,12 +61,12 @@ inline bytes npy_u1(const std::string& s) {
   return npy_image("|u1", {s.size()}, bytes(s.begin(), s.end()));
 }
 
-/// Builds a zip of (member name, content) pairs; `deflate` compresses each member (method 8).
+/// Builds a zip of (member name, content) pairs; `compress` deflates each member (method 8).
 class zip_writer {
 public:
-  void add(const std::string& name, const bytes& data, bool deflate) {
+  void add(const std::string& name, const bytes& data, bool compress) {
     bytes comp = data;
-    if (deflate) {
+    if (compress) {
       z_stream zs{};
       deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
       comp.resize(deflateBound(&zs, static_cast<uLong>(data.size())));
@@ -80,7 +80,7 @@ public:
     }
     std::uint32_t crc = static_cast<std::uint32_t>(crc32(crc32(0, Z_NULL, 0), data.data(), static_cast<uInt>(data.size())));
     std::uint32_t off = static_cast<std::uint32_t>(out_.size());
-    const std::uint16_t method = deflate ? 8 : 0;
+    const std::uint16_t method = compress ? 8 : 0;
     put32(out_, 0x04034b50);
     put16(out_, 20);
     put16(out_, 0);

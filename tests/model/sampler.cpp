@@ -50,7 +50,7 @@ BOOST_AUTO_TEST_CASE(top_k_table) {
 BOOST_AUTO_TEST_CASE(temperature_scales_logits) {
   auto p = sm::sampling_distribution(log_of({0.1f, 0.2f, 0.3f, 0.4f}), {0.5f, 0, 0});
   // p^(1/0.5) normalised: 0.01, 0.04, 0.09, 0.16 over 0.30
-  const float e[] = {0.033333f, 0.133333f, 0.3f, 0.533333f};
+  const float e[] = {1.f / 30, 4.f / 30, 9.f / 30, 16.f / 30};
   for (int i = 0; i < 4; ++i)
     BOOST_CHECK_CLOSE(p[static_cast<std::size_t>(i)], e[i], 1e-3);
   auto zero = sm::sampling_distribution({1.f, 5.f, 3.f, 5.f}, {0.f, 0, 0});

@@ -40,7 +40,7 @@ BOOST_AUTO_TEST_CASE(prototype_cloud_stats_and_add, *boost::unit_test::precondit
     BOOST_REQUIRE_EQUAL(raw.scalar("SELECT COUNT(*) FROM sonnet_trigrams"), 11152);
   }
   auto s = open_sqlite(path);
-  BOOST_REQUIRE_MESSAGE(s, s.err().message);
+  BOOST_REQUIRE_MESSAGE(s, why(s));
   auto st = (*s)->stats();
   BOOST_REQUIRE(st);
   BOOST_CHECK_EQUAL(st->sonnet_count, 155);
@@ -82,7 +82,7 @@ BOOST_AUTO_TEST_CASE(prototype_cloud_read_only_untouched, *boost::unit_test::pre
   auto listing = dir_listing(dir.path);
   {
     auto s = open_sqlite(path, open_mode::read_only);
-    BOOST_REQUIRE_MESSAGE(s, s.err().message);
+    BOOST_REQUIRE_MESSAGE(s, why(s));
     BOOST_CHECK_EQUAL((*s)->vocabulary().size(), raw_db(path).vocabulary().size());
     auto st = (*s)->stats();
     BOOST_REQUIRE(st);

@@ -199,6 +199,19 @@ private:
   std::mt19937 rng_;
 };
 
+/// The error text of a failed result, "" for a good one (safe in *_MESSAGE macros).
+template <class T>
+std::string why(const result<T>& r) {
+  return r ? std::string() : std::string(to_string(r.err().code)) + ": " + r.err().message;
+}
+
+/// A sonnet_input with only its text set.
+inline sonnet_input text_only(std::string t) {
+  sonnet_input in;
+  in.text = std::move(t);
+  return in;
+}
+
 /// The pipeline's order: judge against the cloud as it stands, then store.
 inline result<int64_t> judged_add(store& s, const std::string& sonnet_text,
                                   const std::string& user_input, double quality = 0.5,

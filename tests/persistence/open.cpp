@@ -105,7 +105,7 @@ BOOST_AUTO_TEST_CASE(read_only_file_refused_untouched)
   {
     auto s = open_sqlite(path);
     BOOST_REQUIRE(s);
-    BOOST_REQUIRE((*s)->add({"a sonnet of sorts"}));
+    BOOST_REQUIRE((*s)->add(text_only("a sonnet of sorts")));
   }
   fs::permissions(path, fs::perms::owner_read | fs::perms::group_read | fs::perms::others_read);
   refused_untouched(dir, path, open_mode::read_write, errc::db_read_only);
@@ -157,7 +157,7 @@ BOOST_AUTO_TEST_CASE(missing_path_read_only_fails_read_write_creates)
   refused_untouched(dir, empty, open_mode::read_only, errc::not_a_sonnet_cloud);
   auto e = open_sqlite(empty);
   BOOST_REQUIRE(e);
-  BOOST_CHECK((*e)->add({"now it is a cloud"}));
+  BOOST_CHECK((*e)->add(text_only("now it is a cloud")));
 }
 
 BOOST_AUTO_TEST_CASE(read_only_mode_never_writes)
@@ -186,7 +186,7 @@ BOOST_AUTO_TEST_CASE(read_only_mode_never_writes)
     BOOST_CHECK((*s)->recent(10));
     BOOST_CHECK((*s)->best(10, 0.0));
     BOOST_CHECK((*s)->get(1));
-    auto a = (*s)->add({"not allowed"});
+    auto a = (*s)->add(text_only("not allowed"));
     BOOST_REQUIRE(!a);
     BOOST_CHECK(a.err().code == errc::db_read_only);
   }
@@ -196,7 +196,7 @@ BOOST_AUTO_TEST_CASE(read_only_mode_never_writes)
   BOOST_CHECK_EQUAL(raw.text("PRAGMA journal_mode"), "delete"); // no WAL switch
 }
 
-BOOST_AUTO_TEST_CASE(pragmas_applied_and_newer_schema_refused)
+BOOST_AUTO_TEST_CASE(newer_schema_version_refused)
 {
   temp_dir dir;
   auto path = dir.file("cloud.db");

@@ -45,7 +45,7 @@ BOOST_AUTO_TEST_CASE(fresh_cloud_is_clean)
   }
   auto bytes = read_bytes(path);
   auto r = replay(path);
-  BOOST_REQUIRE_MESSAGE(r, r.err().message);
+  BOOST_REQUIRE_MESSAGE(r, why(r));
   print(*r);
   BOOST_CHECK(r->clean());
   BOOST_CHECK_EQUAL(r->sonnets_checked, 40);
@@ -119,7 +119,7 @@ BOOST_AUTO_TEST_CASE(continued_prototype_cloud_is_clean, *boost::unit_test::prec
     BOOST_REQUIRE(judged_add(**s, proto, "love and time"));
   }
   auto r = replay(path);
-  BOOST_REQUIRE_MESSAGE(r, r.err().message);
+  BOOST_REQUIRE_MESSAGE(r, why(r));
   print(*r);
   BOOST_CHECK(r->clean());
   BOOST_CHECK_EQUAL(r->sonnets_checked, 27);
@@ -138,7 +138,7 @@ BOOST_AUTO_TEST_CASE(continued_prototype_cloud_is_clean, *boost::unit_test::prec
 BOOST_AUTO_TEST_CASE(pure_prototype_and_bad_files, *boost::unit_test::precondition(prototype_present{}))
 {
   auto r = replay(prototype_db()); // read-only; the shared original itself
-  BOOST_REQUIRE_MESSAGE(r, r.err().message);
+  BOOST_REQUIRE_MESSAGE(r, why(r));
   print(*r);
   BOOST_CHECK(r->clean());
   BOOST_CHECK_EQUAL(r->sonnets_checked, 0);

@@ -85,7 +85,9 @@ struct differential {
   }
 };
 
-#define RUN(expr) d.run(#expr, __LINE__, [&](store& s) { return s.expr; })
+/// RUN(call) checks both stores agree; RUN_VALUE(call) also yields the memory result.
+#define RUN_VALUE(expr) d.run(#expr, __LINE__, [&](store& s) { return s.expr; })
+#define RUN(expr) (void)RUN_VALUE(expr)
 
 /// A sequence of adds and queries, with awkward texts and values mixed in.
 void differential_sequence(differential& d) {
@@ -109,7 +111,7 @@ void differential_sequence(differential& d) {
     // Both stores must judge the new sonnet against the same vocabulary.
     BOOST_REQUIRE(d.mem->vocabulary() == d.sql->vocabulary());
     in.dissonance = text::compute_dissonance(in.user_input, in.text, d.mem->vocabulary()).dissonance;
-    auto id = RUN(add(in));
+    auto id = RUN_VALUE(add(in));
     BOOST_REQUIRE(id);
     BOOST_CHECK_EQUAL(*id, i + 1);
     if (i % 5 == 0) {
@@ -169,7 +171,7 @@ BOOST_AUTO_TEST_CASE(recent_ties_broken_by_id)
   auto s = open_sqlite(path);
   BOOST_REQUIRE(s);
   for (int i = 0; i < 6; ++i)
-    BOOST_REQUIRE((*s)->add({"sonnet number " + std::to_string(i)}));
+    BOOST_REQUIRE((*s)->add(text_only("sonnet number " + std::to_string(i))));
   raw_db raw{path};
   // All six share one timestamp (the prototype returns them oldest first: 1, 2, 3).
   raw.exec("UPDATE sonnets SET timestamp = 2460000.5");
@@ -196,7 +198,7 @@ BOOST_AUTO_TEST_CASE(best_ordering_and_null_quality)
   BOOST_REQUIRE(s);
   const double q[] = {0.7, 0.9, nan_v, 0.7, 0.69999, 0.9, 1.0};
   for (double v : q) {
-    sonnet_input in{"some text"};
+    auto in = text_only("some text");
     in.quality = v;
     BOOST_REQUIRE((*s)->add(in));
   }
@@ -228,7 +230,7 @@ BOOST_AUTO_TEST_CASE(get_missing_is_no_such_sonnet)
   auto g = (*s)->get(1);
   BOOST_REQUIRE(!g);
   BOOST_CHECK(g.err().code == errc::no_such_sonnet);
-  sonnet_input in{"  Shall I compare thee\nto a summer's day  \n"};
+  auto in = text_only("  Shall I compare thee\nto a summer's day  \n");
   in.quality = 0.25;
   in.dissonance = 0.125;
   in.temperature = nan_v;
@@ -259,7 +261,7 @@ BOOST_AUTO_TEST_CASE(add_writes_prototype_rows)
   std::string txt;
   for (int i = 0; i < 14; ++i)
     txt += line + "\n";
-  sonnet_input in{txt};
+  auto in = text_only(txt);
   in.user_input = "tell me";
   in.seed = std::numeric_limits<uint64_t>::max();
   auto id = (*s)->add(in);
@@ -280,9 +282,9 @@ BOOST_AUTO_TEST_CASE(add_writes_prototype_rows)
   BOOST_CHECK_EQUAL(raw.text("SELECT sonnet_id, user_input, seed FROM sonnet_inputs"),
                     "1|tell me|-1"); // uint64 max, bit for bit
   // Texts of fewer than 3 words add nothing to the vocabulary; "" is accepted (prototype).
-  auto e = (*s)->add({""});
+  auto e = (*s)->add(text_only(""));
   BOOST_REQUIRE(e);
-  auto two = (*s)->add({"two words"});
+  auto two = (*s)->add(text_only("two words"));
   BOOST_REQUIRE(two);
   BOOST_CHECK_EQUAL(raw.text("SELECT line_count, word_count FROM sonnets WHERE id = "
                              + std::to_string(*e)),
@@ -302,7 +304,7 @@ BOOST_AUTO_TEST_CASE(stats_prototype_semantics)
   BOOST_CHECK_EQUAL(e->avg_dissonance, 0.0);
   BOOST_CHECK_EQUAL(e->vocab_size, 0);
   for (double q : {0.6, 0.7, 0.8}) {
-    sonnet_input in{"alpha beta gamma"};
+    auto in = text_only("alpha beta gamma");
     in.quality = q;
     in.dissonance = nan_v;
     BOOST_REQUIRE((*s)->add(in));
@@ -341,7 +343,7 @@ BOOST_AUTO_TEST_CASE(rollback_on_injected_failure)
   raw.exec("CREATE TRIGGER inject BEFORE INSERT ON sonnet_trigrams "
            "BEGIN SELECT RAISE(ABORT, 'injected failure'); END");
   auto fresh = mk.sonnet() + "\nunheard-of words never seen before";
-  auto r = (*s)->add({fresh});
+  auto r = (*s)->add(text_only(fresh));
   BOOST_REQUIRE(!r);
   BOOST_CHECK(r.err().code == errc::db_error);
   BOOST_CHECK_MESSAGE(r.err().message.find("injected failure") != std::string::npos,
@@ -350,7 +352,7 @@ BOOST_AUTO_TEST_CASE(rollback_on_injected_failure)
   BOOST_CHECK((*s)->vocabulary() == vocab_before);
   // The store is still usable once the fault is gone, and ids continue.
   raw.exec("DROP TRIGGER inject");
-  auto ok = (*s)->add({fresh});
+  auto ok = (*s)->add(text_only(fresh));
   BOOST_REQUIRE_MESSAGE(ok, describe(ok));
   BOOST_CHECK_EQUAL(raw.scalar("SELECT COUNT(*) FROM sonnets"), 4);
   BOOST_CHECK((*s)->vocabulary() == raw.vocabulary());
@@ -364,14 +366,14 @@ BOOST_AUTO_TEST_CASE(busy_writer_fails_cleanly)
   o.busy_timeout_ms = 50;
   auto s = sqlite_store::open(path, o);
   BOOST_REQUIRE(s);
-  BOOST_REQUIRE((*s)->add({"first sonnet here"}));
+  BOOST_REQUIRE((*s)->add(text_only("first sonnet here")));
   raw_db raw{path};
   raw.exec("BEGIN IMMEDIATE"); // another writer holds the lock
-  auto r = (*s)->add({"second sonnet here"});
+  auto r = (*s)->add(text_only("second sonnet here"));
   BOOST_REQUIRE(!r);
   BOOST_CHECK(r.err().code == errc::db_error);
   raw.exec("ROLLBACK");
-  BOOST_CHECK((*s)->add({"second sonnet here"}));
+  BOOST_CHECK((*s)->add(text_only("second sonnet here")));
   BOOST_CHECK_EQUAL(raw.scalar("SELECT COUNT(*) FROM sonnets"), 2);
 }
 

@@ -1,0 +1,121 @@
+// bench_generate: tokens/s of one stream generating N tokens from "\n" (as_trained, T=0.8),
+// strided and exact windows, best of 3; and the Python prototype's loop in the same run
+// (reference.py --bench-generate, OpenBLAS tuning variables unset), with the ratios.
+//
+//   bench_generate [--tokens 800] [--proto-tokens 200] [--no-proto] [--strides 8,16,32] [--model PATH]
+
+#include "model/model.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace sm = sonnet::model;
+
+namespace {
+
+double best_of_3(const std::shared_ptr<const sm::model>& m, sm::window_mode mode, int stride, int n) {
+  double best = 0;
+  sm::decoder d(m, mode, stride);
+  for (int rep = 0; rep < 3; ++rep) {
+    d.start("\n", {0.8f, 0, static_cast<uint64_t>(rep)});
+    auto t0 = std::chrono::steady_clock::now();
+    auto text = d.generate(n);
+    double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (text.size() != static_cast<std::size_t>(n))
+      return 0;
+    best = std::max(best, n / s);
+  }
+  return best;
+}
+
+double prototype_tokens_per_s(int n, std::string& raw) {
+  std::string cmd = "env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3 " + std::string(SONNET_SHARED_DIR)
+                    + "/reference/reference.py --bench-generate " + std::to_string(n) + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p)
+    return 0;
+  char buf[4096];
+  while (std::fgets(buf, sizeof buf, p))
+    raw += buf;
+  pclose(p);
+  auto k = raw.find("\"tokens_per_s\":");
+  if (k == std::string::npos)
+    return 0;
+  return std::strtod(raw.c_str() + k + 15, nullptr);
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  int n = 800, proto_n = 200;
+  bool proto = true;
+  std::vector<int> extra_strides = {8, 32};
+  std::string path = std::string(SONNET_SHARED_DIR) + "/data/shakespeare_gpt.npz";
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto val = [&] { return i + 1 < argc ? std::string(argv[++i]) : std::string(); };
+    if (a == "--tokens")
+      n = std::stoi(val());
+    else if (a == "--proto-tokens")
+      proto_n = std::stoi(val());
+    else if (a == "--no-proto")
+      proto = false;
+    else if (a == "--model")
+      path = val();
+    else if (a == "--strides") {
+      extra_strides.clear();
+      std::stringstream ss(val());
+      std::string s;
+      while (std::getline(ss, s, ','))
+        if (!s.empty())
+          extra_strides.push_back(std::stoi(s));
+    } else {
+      std::fprintf(stderr, "usage: %s [--tokens N] [--proto-tokens N] [--no-proto] [--strides 8,32] [--model PATH]\n",
+                   argv[0]);
+      return 2;
+    }
+  }
+  auto m = sm::load_model(path);
+  if (!m) {
+    std::fprintf(stderr, "bench_generate: %s\n", m.err().message.c_str());
+    return 1;
+  }
+  const int S = sm::default_stride((*m)->hp().block_size);
+  struct row {
+    std::string name;
+    double tps;
+    double target; // ratio bar, 0 = none
+  };
+  std::vector<row> rows;
+  rows.push_back({"strided S=" + std::to_string(S) + " (default)", best_of_3(*m, sm::window_mode::strided, S, n), 30});
+  for (int s : extra_strides)
+    if (s != S)
+      rows.push_back({"strided S=" + std::to_string(s), best_of_3(*m, sm::window_mode::strided, s, n), 0});
+  rows.push_back({"exact", best_of_3(*m, sm::window_mode::exact, 0, n), 2});
+  double proto_tps = 0;
+  std::string raw;
+  if (proto)
+    proto_tps = prototype_tokens_per_s(proto_n, raw);
+  std::printf("one stream, %d tokens from \"\\n\", as_trained, temperature 0.8, best of 3\n", n);
+  if (proto) {
+    if (proto_tps > 0)
+      std::printf("prototype (reference.py --bench-generate %d, numpy + OpenBLAS): %.1f tokens/s\n", proto_n, proto_tps);
+    else
+      std::printf("prototype run failed: %s\n", raw.c_str());
+  }
+  std::printf("\n| decoding | tokens/s | ms/token | x prototype | target |\n|---|---:|---:|---:|---|\n");
+  for (const auto& r : rows) {
+    std::string ratio = proto_tps > 0 ? std::to_string(r.tps / proto_tps).substr(0, 6) : "-";
+    std::string target = r.target > 0 ? (">= " + std::to_string(static_cast<int>(r.target)) + "x"
+                                         + (proto_tps > 0 ? (r.tps / proto_tps >= r.target ? " met" : " MISSED") : ""))
+                                      : "";
+    std::printf("| %s | %.0f | %.3f | %s | %s |\n", r.name.c_str(), r.tps, 1000.0 / r.tps, ratio.c_str(),
+                target.c_str());
+  }
+  if (proto_tps > 0)
+    std::printf("| prototype (Python, numpy_port) | %.1f | %.3f | 1 | |\n", proto_tps, 1000.0 / proto_tps);
+  return 0;
+}

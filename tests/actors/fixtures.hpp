@@ -1,0 +1,131 @@
+#pragma once
+// Fixtures for actor tests: a threaded actor system with the sonnet types, a scratch
+// directory, and the reference checkpoint (tests that need it are skipped without it).
+
+#include <boost/test/unit_test.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <string>
+
+#include "caf/all.hpp"
+
+#include "actors/service.hpp"
+#include "messages/errors.hpp"
+#include "messages/type_ids.hpp"
+
+namespace sonnet::test {
+
+inline std::string reference_model() {
+  return SONNET_SHARED_DIR "/data/shakespeare_gpt.npz";
+}
+
+/// Precondition for tests that run the real model.
+struct have_reference_model {
+  boost::test_tools::assertion_result operator()(boost::unit_test::test_unit_id) const {
+    boost::test_tools::assertion_result r{std::filesystem::exists(reference_model())};
+    if (!r)
+      r.message() << "skipped: " << reference_model()
+                  << " is absent (place the checkpoint there or configure with "
+                     "-DSONNET_SHARED_DIR=DIR)";
+    return r;
+  }
+};
+
+/// A fresh directory, removed afterwards.
+struct scratch_dir {
+  std::filesystem::path path;
+  scratch_dir() {
+    std::random_device rd;
+    path = std::filesystem::temp_directory_path()
+           / ("sonnet-test-" + std::to_string(rd()) + std::to_string(rd()));
+    std::filesystem::create_directories(path);
+  }
+  ~scratch_dir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+  std::string file(const std::string& name) const { return (path / name).string(); }
+};
+
+struct test_config : caf::actor_system_config {
+  test_config() {
+    register_types(*this);
+    set("scheduler.max-threads", 2);
+  }
+};
+
+/// A threaded actor system, a scoped actor to talk from, and a scratch directory.
+struct threaded_system {
+  scratch_dir dir; // first: outlives the actor system, which closes the database
+  test_config cfg;
+  caf::actor_system sys{cfg};
+  caf::scoped_actor self{sys};
+
+  service_config make_config(const std::string& db = "cloud.db") const {
+    service_config sc;
+    sc.model_path = reference_model();
+    sc.db_path = dir.file(db);
+    return sc;
+  }
+
+  service_actor start(const service_config& sc) {
+    auto svc = spawn_service(sys, sc);
+    if (!svc)
+      BOOST_FAIL("spawn_service failed: " << sys.render(svc.error()));
+    services.push_back(*svc);
+    return *svc;
+  }
+
+  /// Generates one sonnet and returns the reply, or fails the test.
+  sonnet_reply generate(const service_actor& svc, generate_request req) {
+    sonnet_reply out;
+    self->request(svc, std::chrono::seconds(600), atom::generate_v, std::move(req))
+      .receive([&](sonnet_reply& r) { out = std::move(r); },
+               [&](caf::error& e) { BOOST_FAIL("generate failed: " << sys.render(e)); });
+    return out;
+  }
+
+  /// The error a generate request ends with (errc::none if it succeeded).
+  error generate_error(const service_actor& svc, generate_request req) {
+    error out;
+    self->request(svc, std::chrono::seconds(600), atom::generate_v, std::move(req))
+      .receive([&](sonnet_reply&) {}, [&](caf::error& e) { out = from_caf(e); });
+    return out;
+  }
+
+  cloud_stats stats(const service_actor& svc) {
+    cloud_stats out;
+    self->request(svc, std::chrono::seconds(60), atom::stats_v)
+      .receive([&](cloud_stats& s) { out = s; },
+               [&](caf::error& e) { BOOST_FAIL("stats failed: " << sys.render(e)); });
+    return out;
+  }
+
+  ~threaded_system() {
+    for (auto& s : services)
+      caf::anon_send_exit(s, caf::exit_reason::user_shutdown);
+  }
+
+  std::vector<service_actor> services;
+};
+
+/// Kills `h` as soon as its current message is done: an urgent exit jumps the mailbox queue,
+/// so every request still queued there is left pending when it dies.
+template <class Handle>
+void kill_after_current_message(const Handle& h) {
+  auto ptr = caf::actor_cast<caf::strong_actor_ptr>(h);
+  ptr->enqueue(nullptr, caf::make_message_id(caf::message_priority::high),
+               caf::make_message(caf::exit_msg{ptr->address(), caf::exit_reason::kill}), nullptr);
+}
+
+inline generate_request seeded(uint64_t seed, std::string prompt = "") {
+  generate_request r;
+  r.prompt = std::move(prompt);
+  r.seed = seed;
+  r.has_seed = true;
+  return r;
+}
+
+} // namespace sonnet::test
