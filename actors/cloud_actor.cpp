@@ -1,5 +1,7 @@
 #include "actors/cloud_actor.hpp"
 
+#include <cmath>
+
 #include "caf/all.hpp"
 
 #include "messages/errors.hpp"
@@ -14,8 +16,18 @@ struct cloud_state {
   static inline const char* name = "sonnet-cloud";
 };
 
+caf::optional<double> nullable(double x) {
+  return std::isnan(x) ? caf::optional<double>{} : caf::optional<double>{x};
+}
+
 stored_sonnet to_message(const persistence::stored_sonnet& x) {
-  return {x.id, x.text, x.quality, x.dissonance, x.temperature, x.timestamp, x.added_by};
+  return {x.id,
+          x.text,
+          nullable(x.quality),
+          nullable(x.dissonance),
+          nullable(x.temperature),
+          nullable(x.timestamp),
+          x.added_by};
 }
 
 caf::result<std::vector<stored_sonnet>>

@@ -1,12 +1,14 @@
 #pragma once
 // The message structs: the system's wire contract. Each has an `inspect` so it can cross the
-// network; every field is a plain value type.
+// network; every field is a plain value type. Doubles must be finite: CAF 0.17 packs floats by
+// hand and loops forever on infinity, so values are validated before they are sent.
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
 #include "caf/meta/type_name.hpp"
+#include "caf/optional.hpp"
 
 namespace sonnet {
 
@@ -115,14 +117,16 @@ struct store_request {
   uint64_t seed = 0;
 };
 
-/// A sonnet as stored (NULL numbers come as NaN).
+/// A sonnet as stored. The prototype left some columns NULL; NULL is an empty optional, never
+/// NaN, because CAF 0.17's float packing cannot carry NaN or infinity across the wire.
 struct stored_sonnet {
   int64_t id = 0;
   std::string text;
-  double quality = 0;
-  double dissonance = 0;
-  double temperature = 0;
-  double timestamp = 0;
+  caf::optional<double> quality;
+  caf::optional<double> dissonance;
+  caf::optional<double> temperature;
+  /// Julian day (UTC), as the prototype stored it.
+  caf::optional<double> timestamp;
   std::string added_by;
 };
 

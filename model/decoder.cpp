@@ -6,8 +6,9 @@
 namespace sonnet::model {
 
 int default_stride(int block_size) {
-  // Chosen from bench/model/window_loss (model/README.md): S = block_size / 4 (16 for 64).
-  return std::max(1, std::min(block_size - 1, block_size / 4));
+  // Chosen from bench/model/window_loss (model/README.md): S = 3/8 of the window (24 for 64) had
+  // the lowest held-out loss of the strides measured, at ~5x the exact mode's speed per token.
+  return std::max(1, std::min(block_size - 1, block_size * 3 / 8));
 }
 
 struct decoder::state {

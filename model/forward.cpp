@@ -145,7 +145,8 @@ void forward_rows(const model::impl& m, run_state& rs, const int* tokens, int r0
     const Index nk = r1; // keys visible to the last row
     for (int h = 0; h < hp.n_head; ++h) {
       auto S = rs.scores.topLeftCorner(Tr, nk);
-      S.noalias() = (QKV.block(i0, h * HS, Tr, HS) * K.block(0, h * HS, nk, HS).transpose()) * m.attn_scale;
+      S.noalias() = QKV.block(i0, h * HS, Tr, HS) * K.block(0, h * HS, nk, HS).transpose();
+      S *= m.attn_scale; // (scaling the product expression itself would allocate a temporary)
       for (Index i = 0; i < Tr; ++i) {
         const Index visible = r0 + i0 + i + 1; // causal: positions <= own position
         softmax(&rs.scores(i, 0), visible);

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <exception>
 #include <functional>
 #include <unordered_map>
 
@@ -59,6 +60,17 @@ result<std::string> meta_value(sqlite3* db, const char* key, bool& found) {
   if (rc != SQLITE_DONE)
     return sqlite_error(db, rc, "reading meta");
   return std::string();
+}
+
+/// Parses a meta value written by us; garbage reads as -1 (never equal to a real count).
+int64_t to_int(const std::string& s) {
+  try {
+    size_t used = 0;
+    auto v = std::stoll(s, &used);
+    return used == s.size() ? v : -1;
+  } catch (const std::exception&) {
+    return -1;
+  }
 }
 
 } // namespace
@@ -174,15 +186,15 @@ result<replay_report> replay(const std::string& path) {
   std::sort(rep.trigram_mismatches.begin(), rep.trigram_mismatches.end(),
             [](const trigram_mismatch& a, const trigram_mismatch& b) { return a.key < b.key; });
   if (have_baseline) {
-    auto want_sum = std::stoll(*adopted_sum);
-    auto want_rows = std::stoll(*adopted_rows);
+    auto want_sum = to_int(*adopted_sum);
+    auto want_rows = to_int(*adopted_rows);
     if (residual_sum != want_sum || residual_rows != want_rows)
       rep.baseline_mismatch = "stored minus recount leaves " + std::to_string(residual_sum)
                               + " occurrences in " + std::to_string(residual_rows)
                               + " rows; the cloud held " + std::to_string(want_sum) + " in "
                               + std::to_string(want_rows) + " rows when adopted";
   }
-  if (found_max && foreign_max_id > std::stoll(*adopted_max))
+  if (found_max && foreign_max_id > to_int(*adopted_max))
     rep.notes.push_back("prototype sonnets were added after adoption (max id "
                         + std::to_string(foreign_max_id) + " > " + *adopted_max
                         + "): their trigrams count as baseline for every replayed sonnet");

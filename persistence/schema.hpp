@@ -120,6 +120,9 @@ inline constexpr const char* pragma_journal_mode = "PRAGMA journal_mode";
 inline constexpr const char* pragma_sync_full = "PRAGMA synchronous=FULL";
 inline constexpr const char* pragma_sync_normal = "PRAGMA synchronous=NORMAL";
 inline constexpr const char* pragma_synchronous = "PRAGMA synchronous";
+/// Prefixes completed with a number (per-connection settings; they write nothing to the file).
+inline constexpr const char* pragma_cache_size_kib = "PRAGMA cache_size=-";
+inline constexpr const char* pragma_wal_autocheckpoint = "PRAGMA wal_autocheckpoint=";
 
 // --- adoption bookkeeping ----------------------------------------------------------------------
 

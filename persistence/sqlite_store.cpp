@@ -161,6 +161,16 @@ result<void> configure(sqlite3* db, const sqlite_options& opts, bool in_memory) 
   const char* want_sync = opts.sync == sync_mode::full ? "2" : "1";
   if (*sync != want_sync)
     return fail(errc::db_error, "synchronous not applied (got " + *sync + ")");
+  if (opts.cache_size_kib > 0) {
+    auto q = sql::pragma_cache_size_kib + std::to_string(opts.cache_size_kib);
+    if (auto c = exec(db, q.c_str()); !c)
+      return c;
+  }
+  if (opts.wal_autocheckpoint > 0) {
+    auto q = sql::pragma_wal_autocheckpoint + std::to_string(opts.wal_autocheckpoint);
+    if (auto c = exec(db, q.c_str()); !c)
+      return c;
+  }
   return {};
 }
 

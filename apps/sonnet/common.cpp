@@ -79,6 +79,10 @@ int report(const std::string& cmd, const std::string& message) {
   return exit_error;
 }
 
+int report(const std::string& cmd, const error& e) {
+  return report(cmd, std::string{to_string(e.code)} + ": " + e.message);
+}
+
 std::string read_stdin() {
   std::ostringstream buf;
   buf << std::cin.rdbuf();

@@ -38,4 +38,7 @@ model_choice parse_model_choice(const args& a);
 /// Prints "sonnet <cmd>: <message>" to stderr and returns exit_error.
 int report(const std::string& cmd, const std::string& message);
 
+/// Prints "sonnet <cmd>: <code>: <message>" to stderr and returns exit_error.
+int report(const std::string& cmd, const error& e);
+
 } // namespace sonnet::cli

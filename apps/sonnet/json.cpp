@@ -6,9 +6,9 @@ namespace sonnet {
 
 namespace {
 
-// NULL columns arrive as NaN; JSON has no NaN, so they become null.
-nlohmann::json number(double x) {
-  return std::isfinite(x) ? nlohmann::json(x) : nlohmann::json(nullptr);
+// NULL columns become JSON null.
+nlohmann::json number(const caf::optional<double>& x) {
+  return x ? nlohmann::json(*x) : nlohmann::json(nullptr);
 }
 
 } // namespace

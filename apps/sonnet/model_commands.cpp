@@ -39,11 +39,11 @@ int cmd_logits(int argc, char** argv) {
   auto& a = *parsed;
   auto s = resolve(a);
   if (!s)
-    return report("logits", s.err().message);
+    return report("logits", s.err());
   auto choice = parse_model_choice(a);
   auto m = load(*s, choice);
   if (!m)
-    return report("logits", m.err().message);
+    return report("logits", m.err());
   auto prompt = a.str("prompt").value_or("\n");
   if (prompt.empty())
     return report("logits", "--prompt must not be empty");
@@ -81,11 +81,11 @@ int cmd_generate_raw(int argc, char** argv) {
     return report("generate", "--top-k must be >= 0");
   auto s = resolve(a);
   if (!s)
-    return report("generate", s.err().message);
+    return report("generate", s.err());
   auto choice = parse_model_choice(a);
   auto m = load(*s, choice);
   if (!m)
-    return report("generate", m.err().message);
+    return report("generate", m.err());
   model::sampling sp;
   sp.temperature = static_cast<float>(temperature);
   sp.top_k = static_cast<int>(top_k);
@@ -114,7 +114,7 @@ int cmd_vocab(int argc, char** argv) {
     throw usage_error{"--corpus and --out are required"};
   auto r = model::write_vocab_from_corpus(*corpus, *out);
   if (!r)
-    return report("vocab", r.err().message);
+    return report("vocab", r.err());
   std::cout << "wrote " << *out << "\n";
   return exit_ok;
 }

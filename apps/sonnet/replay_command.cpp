@@ -25,10 +25,10 @@ int cmd_replay(int argc, char** argv) {
     return exit_ok;
   auto s = resolve(*parsed);
   if (!s)
-    return report("replay", s.err().message);
+    return report("replay", s.err());
   auto r = persistence::replay(s->db_path);
   if (!r)
-    return report("replay", r.err().message);
+    return report("replay", r.err());
   if (parsed->flag("json")) {
     nlohmann::json out{{"sonnets_checked", r->sonnets_checked},
                        {"foreign_sonnets", r->foreign_sonnets},

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <fstream>
 #include <iomanip>
 #include <iostream>
 #include <sstream>
@@ -27,6 +28,14 @@ constexpr auto client_timeout = std::chrono::seconds(3600);
 std::string describe(const caf::error& e) {
   auto x = from_caf(e);
   return std::string{to_string(x.code)} + ": " + x.message;
+}
+
+std::string show(const caf::optional<double>& x) {
+  if (!x)
+    return "-";
+  std::ostringstream out;
+  out << std::fixed << std::setprecision(3) << *x;
+  return out.str();
 }
 
 void print_sonnet(std::ostream& out, const sonnet_reply& r) {
@@ -84,6 +93,7 @@ size_t run_batch(caf::actor_system& sys, service_actor svc, std::vector<generate
 std::vector<option_spec> generate_options() {
   return {
     {"prompt", "TEXT", "your words: the model continues them; dissonance compares with them"},
+    {"prompt-file", "PATH", "read the prompt from a file (at most 2000 bytes are accepted)"},
     {"temperature", "T", "sampling temperature in [0, 5] (default: adapted from the last dissonance)"},
     {"seed", "S", "seed of request i is S+i (default: random, printed with each sonnet)"},
     {"tokens", "N", "token budget per sonnet (default 2400: 800, then 400 more at a time)"},
@@ -113,6 +123,22 @@ int cmd_generate(int argc, char** argv) {
   auto& a = *parsed;
   generate_request base;
   base.prompt = a.str("prompt").value_or("");
+  if (auto path = a.str("prompt-file")) {
+    if (a.has("prompt"))
+      throw usage_error{"--prompt and --prompt-file exclude each other"};
+    auto limit = budget_rules{}.max_prompt_bytes;
+    std::ifstream in(*path, std::ios::binary);
+    if (!in)
+      return report("generate", *path + ": cannot read the prompt file");
+    // Read one byte past the limit only: a huge file is refused without reading it all.
+    std::string buf(limit + 1, '\0');
+    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+    buf.resize(static_cast<size_t>(in.gcount()));
+    if (buf.size() > limit)
+      return report("generate", "prompt_too_long: " + *path + " holds more than "
+                                  + std::to_string(limit) + " bytes");
+    base.prompt = std::move(buf);
+  }
   if (auto t = a.real("temperature")) {
     base.temperature = *t;
     base.has_temperature = true;
@@ -134,14 +160,14 @@ int cmd_generate(int argc, char** argv) {
   std::optional<uint64_t> seed = a.unsigned_integer("seed");
   // Refuse bad input before anything is opened, so nothing is written.
   if (auto ok = validate(base, budget_rules{}); !ok)
-    return report("generate", ok.err().message);
+    return report("generate", ok.err());
   auto s = resolve(a);
   if (!s)
-    return report("generate", s.err().message);
+    return report("generate", s.err());
   auto choice = parse_model_choice(a);
   auto sess = session::start(*s, &choice, false);
   if (!sess)
-    return report("generate", sess.err().message);
+    return report("generate", sess.err());
   std::vector<generate_request> reqs;
   for (int64_t i = 0; i < count; ++i) {
     auto r = base;
@@ -208,10 +234,10 @@ int cmd_query(const std::string& what, int argc, char** argv) {
     throw usage_error{"--id is required"};
   auto s = resolve(a);
   if (!s)
-    return report(what, s.err().message);
+    return report(what, s.err());
   auto sess = session::start(*s, nullptr, true);
   if (!sess)
-    return report(what, sess.err().message);
+    return report(what, sess.err());
   caf::scoped_actor self{(*sess)->system()};
   auto svc = (*sess)->service();
   bool json = a.flag("json");
@@ -223,7 +249,8 @@ int cmd_query(const std::string& what, int argc, char** argv) {
         std::cout << to_json(x).dump() << "\n";
         continue;
       }
-      std::cout << "#" << x.id << "  quality " << x.quality << "  dissonance " << x.dissonance
+      std::cout << "#" << x.id << "  quality " << show(x.quality) << "  dissonance "
+                << show(x.dissonance)
                 << "  by " << x.added_by << "\n"
                 << x.text << "\n\n";
     }
@@ -274,10 +301,10 @@ int cmd_dissonance(int argc, char** argv) {
   auto sonnet_text = read_stdin();
   auto s = resolve(a);
   if (!s)
-    return report("dissonance", s.err().message);
+    return report("dissonance", s.err());
   auto sess = session::start(*s, nullptr, true);
   if (!sess)
-    return report("dissonance", sess.err().message);
+    return report("dissonance", sess.err());
   caf::scoped_actor self{(*sess)->system()};
   int rc = exit_ok;
   self->request((*sess)->service(), client_timeout, atom::dissonance_v, *input, sonnet_text)
@@ -308,14 +335,14 @@ int cmd_chat(int argc, char** argv) {
   if (auto k = a.integer("top-k"))
     base.top_k = static_cast<int32_t>(*k);
   if (auto ok = validate(base, budget_rules{}); !ok)
-    return report("chat", ok.err().message);
+    return report("chat", ok.err());
   auto s = resolve(a);
   if (!s)
-    return report("chat", s.err().message);
+    return report("chat", s.err());
   auto choice = parse_model_choice(a);
   auto sess = session::start(*s, &choice, false);
   if (!sess)
-    return report("chat", sess.err().message);
+    return report("chat", sess.err());
   caf::scoped_actor self{(*sess)->system()};
   auto svc = (*sess)->service();
   auto show_error = [](const caf::error& e) { std::cout << "error: " << describe(e) << "\n"; };
@@ -324,7 +351,7 @@ int cmd_chat(int argc, char** argv) {
       std::cout << "(none)\n";
     for (auto& x : xs) {
       auto first = x.text.substr(0, x.text.find('\n'));
-      std::cout << "#" << x.id << " (quality " << x.quality << "): " << first << "\n";
+      std::cout << "#" << x.id << " (quality " << show(x.quality) << "): " << first << "\n";
     }
   };
   std::cout << "Sonnet chat. Type words and get a sonnet; /help for commands." << std::endl;

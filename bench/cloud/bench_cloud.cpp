@@ -140,6 +140,10 @@ row run(int64_t n, bool normal, const std::vector<std::string>& corpus, const fs
   auto path = (dir / ("cloud_" + std::to_string(n) + ".db")).string();
   sqlite_options opts;
   opts.sync = normal ? sync_mode::normal : sync_mode::full;
+  if (normal) { // bulk-load tuning, used together with NORMAL (see the header comment)
+    opts.cache_size_kib = 64 * 1024;
+    opts.wal_autocheckpoint = 20000;
+  }
   sonnet_source src{corpus, 0x5eed0000ULL + static_cast<uint64_t>(n)};
   {
     auto s = sqlite_store::open(path, opts);

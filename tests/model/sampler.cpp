@@ -69,7 +69,7 @@ BOOST_AUTO_TEST_CASE(check_sampling_refuses_bad_parameters) {
 }
 
 BOOST_AUTO_TEST_CASE(default_stride_is_in_range) {
-  BOOST_CHECK_EQUAL(sm::default_stride(64), 16);
+  BOOST_CHECK_EQUAL(sm::default_stride(64), 24);
   for (int b : {1, 2, 3, 16, 64, 256}) {
     BOOST_CHECK_GE(sm::default_stride(b), 1);
     BOOST_CHECK(b == 1 || sm::default_stride(b) <= b - 1);
