@@ -1,6 +1,7 @@
 #include "actors/service.hpp"
 
 #include <chrono>
+#include <algorithm>
 #include <cmath>
 #include <memory>
 #include <optional>
@@ -31,7 +32,9 @@ struct service_state {
   service_state() = default;
   service_config cfg;
   std::shared_ptr<const model::model> weights;
-  model_actor model;
+  /// The model actors (one thread each) and the rounds each has in flight.
+  std::vector<model_actor> models;
+  std::vector<int> in_flight;
   formatter_actor formatter;
   dissonance_actor dissonance;
   cloud_actor cloud;
@@ -77,10 +80,22 @@ void model_round(self_ptr self, job_ptr j) {
                                    + " tokens (the request's budget)"));
     return;
   }
-  if (!self->state.model) {
+  auto& st = self->state;
+  if (st.models.empty()) {
     j->rp.deliver(make_caf_error(errc::model_unavailable, "this service has no model loaded"));
     return;
   }
+  // Least work in flight; ties go to the lowest slot.
+  auto slot = static_cast<size_t>(
+    std::min_element(st.in_flight.begin(), st.in_flight.end()) - st.in_flight.begin());
+  auto model = st.models[slot];
+  st.in_flight[slot] += 1;
+  // The slot may have been respawned meanwhile; only count down the actor we sent to.
+  auto done = [self, slot, model] {
+    auto& s = self->state;
+    if (slot < s.models.size() && s.models[slot] == model && s.in_flight[slot] > 0)
+      s.in_flight[slot] -= 1;
+  };
   continue_request c;
   c.context = j->spent == 0 ? generation_context(j->req.prompt) : j->raw;
   c.n_tokens = n;
@@ -89,16 +104,20 @@ void model_round(self_ptr self, job_ptr j) {
   c.seed = round_seed(j->seed, j->round);
   c.echo_context = j->spent == 0;
   auto t0 = clock_type::now();
-  self->request(self->state.model, self->state.cfg.model_timeout, atom::generate_v, std::move(c))
+  self->request(model, st.cfg.model_timeout, atom::generate_v, std::move(c))
     .then(
       [=](continuation& out) {
+        done();
         j->t.model_ms += ms_since(t0);
         j->raw += out.text;
         j->spent += out.tokens;
         j->round += 1;
         format_round(self, j);
       },
-      [=](caf::error& e) { fail_job(j, e); });
+      [=](caf::error& e) {
+        done();
+        fail_job(j, e);
+      });
 }
 
 void judge_round(self_ptr self, job_ptr j, formatted f) {
@@ -149,16 +168,15 @@ void format_round(self_ptr self, job_ptr j) {
       });
 }
 
-void start_model(self_ptr self) {
+void start_model(self_ptr self, size_t slot) {
   auto& st = self->state;
-  if (!st.weights)
-    return;
   model_settings ms;
   ms.window = st.cfg.window;
   ms.stride = st.cfg.stride;
-  st.model = spawn_model(self->system(), st.weights, ms, st.cfg.detached);
+  st.models[slot] = spawn_model(self->system(), st.weights, ms, st.cfg.detached);
+  st.in_flight[slot] = 0;
   // Monitored, not linked: a dead model is replaced, it does not take the service down.
-  self->monitor(st.model);
+  self->monitor(st.models[slot]);
 }
 
 service_actor::behavior_type
@@ -173,17 +191,25 @@ service_fn(self_ptr self, service_config cfg, std::shared_ptr<const model::model
   self->link_to(st.cloud);
   self->link_to(st.dissonance);
   self->link_to(st.formatter);
-  start_model(self);
+  if (st.weights) {
+    auto n = static_cast<size_t>(std::max(1, st.cfg.model_actors));
+    st.models.resize(n);
+    st.in_flight.resize(n);
+    for (size_t i = 0; i < n; ++i)
+      start_model(self, i);
+  }
   self->set_down_handler([=](caf::down_msg& dm) {
     // Requests the dead model held have already failed (CAF answers them with
     // request_receiver_down); later ones go to the replacement.
-    if (dm.source == self->state.model.address() && !self->state.stopping)
-      start_model(self);
+    auto& ms = self->state.models;
+    for (size_t i = 0; i < ms.size(); ++i)
+      if (dm.source == ms[i].address() && !self->state.stopping)
+        start_model(self, i);
   });
   self->set_exit_handler([=](caf::exit_msg& msg) {
     self->state.stopping = true;
-    if (self->state.model)
-      self->send_exit(self->state.model, msg.reason);
+    for (auto& m : self->state.models)
+      self->send_exit(m, msg.reason);
     self->quit(msg.reason);
   });
   return {
@@ -223,7 +249,10 @@ service_fn(self_ptr self, service_config cfg, std::shared_ptr<const model::model
     [=](atom::get, int64_t id) -> caf::delegated<stored_sonnet> {
       return self->delegate(self->state.cloud, atom::get_v, id);
     },
-    [=](atom::model) -> model_actor { return self->state.model; },
+    [=](atom::model) -> model_actor {
+      auto& ms = self->state.models;
+      return ms.empty() ? model_actor{} : ms.front();
+    },
   };
 }
 

@@ -32,6 +32,9 @@ struct service_config {
   model::load_options model_options;
   model::window_mode window = model::window_mode::strided;
   int stride = 0;
+  /// Model actors, each on its own thread, sharing one copy of the weights. Requests go to
+  /// the one with the least work in flight. Default: one per core of this 2-core machine.
+  int model_actors = 2;
   /// The sonnet cloud; created if missing.
   std::string db_path = "sonnets.db";
   /// Open the cloud read-only (queries only; generate then fails with db_read_only).

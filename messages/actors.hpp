@@ -57,7 +57,7 @@ using service_actor = caf::typed_actor<
   caf::replies_to<atom::recent, int64_t>::with<std::vector<stored_sonnet>>,
   caf::replies_to<atom::best, int64_t, double>::with<std::vector<stored_sonnet>>,
   caf::replies_to<atom::get, int64_t>::with<stored_sonnet>,
-  // The model actor currently in use (diagnostics and fault-injection tests).
+  // The first model actor (diagnostics and fault-injection tests).
   caf::replies_to<atom::model>::with<model_actor>>;
 
 } // namespace sonnet

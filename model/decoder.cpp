@@ -90,7 +90,8 @@ void decoder::push(int id) {
   } else {
     // Window full: every cached position is stale once it slides. Keep the last `keep` chars
     // (including `id`) and recompute them in one batched pass on the next logits().
-    const std::size_t keep = s.mode == window_mode::exact ? B : B - static_cast<std::size_t>(s.stride);
+    const std::size_t keep =
+        s.mode == window_mode::exact ? B : std::max<std::size_t>(1, B - static_cast<std::size_t>(s.stride));
     s.win.push_back(id); // capacity is B + 1: no allocation
     s.win.erase(s.win.begin(), s.win.end() - static_cast<std::ptrdiff_t>(keep));
     s.n_cached = 0;

@@ -138,7 +138,7 @@ void forward_rows(const model::impl& m, run_state& rs, const int* tokens, int r0
       QKV.noalias() = H * lw.wqkv.transpose();
     } else { // last layer: K/V for every row, Q only for the last
       QKV.rightCols(2 * A).noalias() = H * lw.wqkv.bottomRows(2 * A).transpose();
-      QKV.row(T - 1).head(A).noalias() = (lw.wqkv.topRows(A) * H.row(T - 1).transpose()).transpose();
+      QKV.row(T - 1).head(A).noalias() = H.row(T - 1) * lw.wqkv.topRows(A).transpose();
     }
     K.middleRows(r0, T) = QKV.middleCols(A, A);
     Vc.middleRows(r0, T) = QKV.middleCols(2 * A, A);

@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <cstring>
 #include <limits>
+#include <new>
+#include <stdexcept>
 #include <sys/stat.h>
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -248,7 +250,22 @@ result<npy_array> parse_npy(const std::uint8_t* data, std::size_t size, const st
   return a;
 }
 
+namespace {
+result<npz_archive> parse_npz_impl(const std::uint8_t* data, std::size_t size, const std::string& path);
+}
+
 result<npz_archive> parse_npz(const std::uint8_t* data, std::size_t size, const std::string& path) {
+  try {
+    return parse_npz_impl(data, size, path);
+  } catch (const std::bad_alloc&) {
+    return bad(path, "out of memory while reading the archive");
+  } catch (const std::exception& e) {
+    return bad(path, e.what());
+  }
+}
+
+namespace {
+result<npz_archive> parse_npz_impl(const std::uint8_t* data, std::size_t size, const std::string& path) {
   if (size == 0)
     return bad(path, "empty file (not a zip archive)");
   if (size < 22) {
@@ -355,6 +372,7 @@ result<npz_archive> parse_npz(const std::uint8_t* data, std::size_t size, const 
   }
   return out;
 }
+} // namespace
 
 result<std::vector<std::uint8_t>> read_file_bytes(const std::string& path, errc code) {
   struct stat st {};

@@ -4,6 +4,8 @@
 
 #include <cmath>
 #include <map>
+#include <new>
+#include <stdexcept>
 #include <set>
 #include <sys/stat.h>
 
@@ -24,6 +26,8 @@ const std::string& model::vocab_source() const { return impl_->vocab_source; }
 namespace {
 
 constexpr int max_dim = 1 << 16;
+// The decoder keeps (block, block) attention scores and (n_layer, block, A) K/V caches.
+constexpr int max_block = 4096;
 
 // Parses "<digits>." at s[pos..]; returns the number or -1.
 int index_at(const std::string& s, std::size_t pos, std::size_t& after) {
@@ -136,7 +140,25 @@ result<std::pair<std::string, std::string>> resolve_vocab(const npz_archive& ar,
 
 } // namespace
 
+namespace {
+result<std::unique_ptr<model::impl>> load_model_impl(const std::string& npz_path, const load_options& opts);
+}
+
 result<std::shared_ptr<const model>> load_model(const std::string& npz_path, const load_options& opts) {
+  try {
+    auto p = load_model_impl(npz_path, opts);
+    if (!p)
+      return p.err();
+    return std::shared_ptr<const model>(new model(std::move(*p)));
+  } catch (const std::bad_alloc&) {
+    return fail(errc::bad_checkpoint, npz_path + ": out of memory while loading");
+  } catch (const std::exception& e) {
+    return fail(errc::bad_checkpoint, npz_path + ": " + e.what());
+  }
+}
+
+namespace {
+result<std::unique_ptr<model::impl>> load_model_impl(const std::string& npz_path, const load_options& opts) {
   auto ar_r = read_npz(npz_path);
   if (!ar_r)
     return ar_r.err();
@@ -197,6 +219,10 @@ result<std::shared_ptr<const model>> load_model(const std::string& npz_path, con
   if (!f0)
     return f0.err();
   hp.n_ffwd = static_cast<int>(f0->first);
+  if (hp.block_size > max_block)
+    return fail(errc::bad_checkpoint, npz_path + ": array 'position_embedding_table.weight' has "
+                + std::to_string(hp.block_size) + " positions; at most " + std::to_string(max_block)
+                + " are supported");
   if (static_cast<long>(hp.n_head) * hp.head_size > max_dim)
     return fail(errc::bad_checkpoint, npz_path + ": too many attention heads");
 
@@ -216,14 +242,23 @@ result<std::shared_ptr<const model>> load_model(const std::string& npz_path, con
     layer_weights& lw = w.layers[static_cast<std::size_t>(l)];
     SONNET_TRY(L.vector(pre + "ln1.weight", C, lw.ln1_w));
     SONNET_TRY(L.vector(pre + "ln1.bias", C, lw.ln1_b));
-    lw.wqkv.resize(static_cast<Eigen::Index>(3 * A), static_cast<Eigen::Index>(C));
+    // Validate every head's q/k/v first (so the fused matrix is only allocated for arrays that
+    // exist), then fuse: rows [k*A + h*HS, k*A + (h+1)*HS) hold kind k of head h.
     static const char* const kinds[3] = {"query", "key", "value"};
+    std::vector<const npy_array*> parts(3 * H);
     for (std::size_t h = 0; h < H; ++h)
       for (std::size_t k = 0; k < 3; ++k) {
-        RowMatrix m;
-        SONNET_TRY(L.matrix(pre + "sa.heads." + std::to_string(h) + "." + kinds[k] + ".weight", HS, C, m));
-        lw.wqkv.middleRows(static_cast<Eigen::Index>(k * A + h * HS), static_cast<Eigen::Index>(HS)) = m;
+        auto a = L.get(pre + "sa.heads." + std::to_string(h) + "." + kinds[k] + ".weight", {HS, C});
+        if (!a)
+          return a.err();
+        parts[k * H + h] = *a;
       }
+    lw.wqkv.resize(static_cast<Eigen::Index>(3 * A), static_cast<Eigen::Index>(C));
+    for (std::size_t h = 0; h < H; ++h)
+      for (std::size_t k = 0; k < 3; ++k)
+        lw.wqkv.middleRows(static_cast<Eigen::Index>(k * A + h * HS), static_cast<Eigen::Index>(HS)) =
+            Eigen::Map<const RowMatrix>(parts[k * H + h]->values.data(), static_cast<Eigen::Index>(HS),
+                                        static_cast<Eigen::Index>(C));
     SONNET_TRY(L.matrix(pre + "sa.proj.weight", C, A, lw.proj_w));
     SONNET_TRY(L.vector(pre + "sa.proj.bias", C, lw.proj_b));
     SONNET_TRY(L.vector(pre + "ln2.weight", C, lw.ln2_w));
@@ -261,7 +296,8 @@ result<std::shared_ptr<const model>> load_model(const std::string& npz_path, con
   }
   p->vocab = vocabulary(chars);
   p->vocab_source = source;
-  return std::shared_ptr<const model>(new model(std::move(p)));
+  return p;
 }
+} // namespace
 
 } // namespace sonnet::model

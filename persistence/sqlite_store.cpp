@@ -38,6 +38,9 @@ struct sqlite_store::impl {
   bool writable() const { return opts.mode == open_mode::read_write; }
 
   result<void> prepare_all();
+  result<int64_t> write_rows(const sonnet_input& s, const text::sonnet_rows& rows);
+  /// Extends the in-memory vocabulary (after a commit).
+  void remember(const text::sonnet_rows& rows);
 
   result<void> load_vocabulary() {
     auto s = prepare(db.get(), sql::select_trigram_words);
@@ -267,18 +270,13 @@ result<std::unique_ptr<sqlite_store>> sqlite_store::open(const std::string& path
   return std::unique_ptr<sqlite_store>(new sqlite_store(std::move(p)));
 }
 
-result<int64_t> sqlite_store::add(const sonnet_input& s) {
-  auto& d = *impl_;
-  if (!d.writable())
-    return fail(errc::db_read_only, d.path + ": store opened read-only");
-  sqlite3* db = d.db.get();
-  const auto rows = text::derive_rows(s.text);
-  transaction tx{db, d.begin.get(), d.commit.get(), d.rollback.get()};
-  if (!tx.ok())
-    return tx.begin_error();
+/// Writes one sonnet's rows inside the caller's transaction. @returns its id.
+result<int64_t> sqlite_store::impl::write_rows(const sonnet_input& s,
+                                               const text::sonnet_rows& rows) {
+  sqlite3* h = db.get();
   int64_t id = 0;
   { // the sonnets row, exactly as the prototype writes it
-    auto st = d.insert_sonnet.get();
+    auto st = insert_sonnet.get();
     reset_guard g{st};
     bind_text(st, 1, s.text);
     bind_real(st, 2, s.quality);
@@ -287,45 +285,88 @@ result<int64_t> sqlite_store::add(const sonnet_input& s) {
     bind_text(st, 5, s.added_by);
     sqlite3_bind_int64(st, 6, rows.word_count);
     sqlite3_bind_int64(st, 7, static_cast<int64_t>(rows.lines.size()));
-    if (auto r = d.step_done(st, "insert sonnet"); !r)
+    if (auto r = step_done(st, "insert sonnet"); !r)
       return r.err();
-    id = sqlite3_last_insert_rowid(db);
+    id = sqlite3_last_insert_rowid(h);
   }
   for (const auto& line : rows.lines) {
-    auto st = d.insert_line.get();
+    auto st = insert_line.get();
     reset_guard g{st};
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_int(st, 2, line.line_num);
     bind_text(st, 3, line.text);
     sqlite3_bind_int(st, 4, line.syllables);
-    if (auto r = d.step_done(st, "insert line"); !r)
+    if (auto r = step_done(st, "insert line"); !r)
       return r.err();
   }
   for (const auto& t : rows.trigrams) {
-    auto st = d.upsert_trigram.get();
+    auto st = upsert_trigram.get();
     reset_guard g{st};
     bind_text(st, 1, t[0]);
     bind_text(st, 2, t[1]);
     bind_text(st, 3, t[2]);
-    if (auto r = d.step_done(st, "upsert trigram"); !r)
+    if (auto r = step_done(st, "upsert trigram"); !r)
       return r.err();
   }
   {
-    auto st = d.insert_input.get();
+    auto st = insert_input.get();
     reset_guard g{st};
     sqlite3_bind_int64(st, 1, id);
     bind_text(st, 2, s.user_input);
     sqlite3_bind_int64(st, 3, static_cast<int64_t>(s.seed));
-    if (auto r = d.step_done(st, "insert sonnet_inputs"); !r)
+    if (auto r = step_done(st, "insert sonnet_inputs"); !r)
       return r.err();
+  }
+  return id;
+}
+
+void sqlite_store::impl::remember(const text::sonnet_rows& rows) {
+  text::add_to_vocabulary(vocab, rows.trigrams);
+  for (const auto& t : rows.trigrams)
+    first_words.insert(t[0]);
+}
+
+result<int64_t> sqlite_store::add(const sonnet_input& s) {
+  auto& d = *impl_;
+  if (!d.writable())
+    return fail(errc::db_read_only, d.path + ": store opened read-only");
+  const auto rows = text::derive_rows(s.text);
+  transaction tx{d.db.get(), d.begin.get(), d.commit.get(), d.rollback.get()};
+  if (!tx.ok())
+    return tx.begin_error();
+  auto id = d.write_rows(s, rows);
+  if (!id)
+    return id.err();
+  if (auto r = tx.commit(); !r)
+    return r.err();
+  d.remember(rows); // committed: only now does the in-memory vocabulary move
+  return id;
+}
+
+result<std::vector<int64_t>> sqlite_store::add_batch(const std::vector<sonnet_input>& batch) {
+  auto& d = *impl_;
+  if (!d.writable())
+    return fail(errc::db_read_only, d.path + ": store opened read-only");
+  std::vector<text::sonnet_rows> rows;
+  rows.reserve(batch.size());
+  for (const auto& s : batch)
+    rows.push_back(text::derive_rows(s.text));
+  transaction tx{d.db.get(), d.begin.get(), d.commit.get(), d.rollback.get()};
+  if (!tx.ok())
+    return tx.begin_error();
+  std::vector<int64_t> ids;
+  ids.reserve(batch.size());
+  for (size_t i = 0; i < batch.size(); ++i) {
+    auto id = d.write_rows(batch[i], rows[i]);
+    if (!id)
+      return id.err();
+    ids.push_back(*id);
   }
   if (auto r = tx.commit(); !r)
     return r.err();
-  // Committed: only now does the in-memory vocabulary move.
-  text::add_to_vocabulary(d.vocab, rows.trigrams);
-  for (const auto& t : rows.trigrams)
-    d.first_words.insert(t[0]);
-  return id;
+  for (const auto& r : rows)
+    d.remember(r);
+  return ids;
 }
 
 result<cloud_stats> sqlite_store::stats() const {

@@ -61,6 +61,13 @@ public:
   result<stored_sonnet> get(int64_t id) const override;
   const text::vocabulary& vocabulary() const override;
 
+  /// Bulk import: stores every sonnet of `batch` in ONE transaction (all or none), in order,
+  /// exactly as add() would one by one. For loading many sonnets at once (the benchmark builds
+  /// its largest cloud with it); the service stores one sonnet per transaction with add().
+  /// Every `dissonance` must already be computed by the caller.
+  /// @returns the new ids, in order.
+  result<std::vector<int64_t>> add_batch(const std::vector<sonnet_input>& batch);
+
   /// @returns the path given to open().
   const std::string& path() const;
 

@@ -14,16 +14,22 @@
 // nearly every trigram unique: ~11 million rows for 100k sonnets, unlike real text.) Without the
 // corpus, a generated Zipf-like word stream is used instead.
 //
-// Usage: bench_cloud [--sizes 100,10000,100000] [--normal-from N] [--dir DIR] [--keep]
-//   --normal-from N  build clouds of N sonnets or more with synchronous=NORMAL (fsync at WAL
-//                    checkpoints only) instead of FULL (fsync per commit, the store's default);
-//                    the table says which. Default 100000: with FULL every commit waits for an
-//                    fsync (~90 commits/s on this machine's disk), which would make the 100k
-//                    cloud take ~20 minutes. -1 builds every cloud with FULL.
+// Usage: bench_cloud [--sizes 100,10000,100000] [--bulk-from N] [--normal] [--dir DIR] [--keep]
+//   --bulk-from N  build clouds of N sonnets or more with sqlite_store::add_batch (1000 sonnets
+//                  per transaction) instead of one store::add per sonnet. Default 100000: one
+//                  transaction per sonnet with synchronous=FULL waits for an fsync every commit
+//                  (~90-120 commits/s on this machine's disk), and even with synchronous=NORMAL
+//                  each sonnet dirties ~100 pages (its trigrams land all over the UNIQUE index),
+//                  which fell from ~580 to ~250 sonnets/s by 50k: 100k would take 5-15 minutes.
+//                  -1 builds every cloud one sonnet per transaction.
+//   --normal       synchronous=NORMAL instead of FULL for the build.
+// Whatever the build mode, "add/s" is measured afterwards with 200 single store::add calls
+// (synchronous=FULL) on the finished cloud: the service's real per-sonnet cost at that size.
 
 #include "persistence/sqlite_store.hpp"
 #include "text/dissonance.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -115,9 +121,10 @@ private:
 
 struct row {
   int64_t sonnets = 0;
-  const char* sync = "";
+  const char* build = "";
   double build_s = 0;
-  double inserts_per_s = 0;
+  double build_per_s = 0;
+  double add_per_s = 0;
   double open_ms = 0;
   size_t vocab = 0;
   int64_t vocab_size_word1 = 0;
@@ -133,46 +140,57 @@ struct row {
   std::exit(1);
 }
 
-row run(int64_t n, bool normal, const std::vector<std::string>& corpus, const fs::path& dir) {
+row run(int64_t n, bool bulk, bool normal, const std::vector<std::string>& corpus,
+        const fs::path& dir) {
   row r;
   r.sonnets = n;
-  r.sync = normal ? "NORMAL" : "FULL";
+  r.build = bulk ? (normal ? "batch/N" : "batch/F") : (normal ? "add/N" : "add/F");
   auto path = (dir / ("cloud_" + std::to_string(n) + ".db")).string();
-  sqlite_options opts;
-  opts.sync = normal ? sync_mode::normal : sync_mode::full;
-  if (normal) { // bulk-load tuning, used together with NORMAL (see the header comment)
-    opts.cache_size_kib = 64 * 1024;
-    opts.wal_autocheckpoint = 20000;
-  }
+  sqlite_options build_opts;
+  build_opts.sync = normal ? sync_mode::normal : sync_mode::full;
   sonnet_source src{corpus, 0x5eed0000ULL + static_cast<uint64_t>(n)};
+  auto make_input = [&](int64_t i) {
+    sonnet_input in;
+    in.text = src.next();
+    in.user_input = "tell me about love and time";
+    in.dissonance = 0.5; // the value is irrelevant to the write cost
+    in.seed = static_cast<uint64_t>(i);
+    return in;
+  };
   {
-    auto s = sqlite_store::open(path, opts);
+    auto s = sqlite_store::open(path, build_opts);
     if (!s)
       die("open " + path, s.err());
-    double in_add = 0;
+    double in_store = 0;
     auto t_build = clock_type::now();
-    for (int64_t i = 0; i < n; ++i) {
-      sonnet_input in;
-      in.text = src.next();
-      in.user_input = "tell me about love and time";
-      in.dissonance = 0.5; // the value is irrelevant to the write cost
-      in.seed = static_cast<uint64_t>(i);
+    const int64_t step = bulk ? 1000 : 1;
+    for (int64_t i = 0; i < n; i += step) {
+      std::vector<sonnet_input> batch;
+      for (int64_t k = i; k < std::min(n, i + step); ++k)
+        batch.push_back(make_input(k));
       auto t0 = clock_type::now();
-      auto id = (*s)->add(in);
-      in_add += seconds_since(t0);
-      if (!id)
-        die("add", id.err());
-      if (n >= 10000 && (i + 1) % (n / 10) == 0)
+      if (bulk) {
+        auto ids = (*s)->add_batch(batch);
+        if (!ids)
+          die("add_batch", ids.err());
+      } else {
+        auto id = (*s)->add(batch.front());
+        if (!id)
+          die("add", id.err());
+      }
+      in_store += seconds_since(t0);
+      int64_t done = std::min(n, i + step);
+      if (n >= 10000 && done % (n / 10) == 0)
         std::fprintf(stderr, "  %lld/%lld sonnets, %.0f inserts/s so far\n",
-                     static_cast<long long>(i + 1), static_cast<long long>(n),
-                     static_cast<double>(i + 1) / in_add);
+                     static_cast<long long>(done), static_cast<long long>(n),
+                     static_cast<double>(done) / in_store);
     }
     r.build_s = seconds_since(t_build);
-    r.inserts_per_s = static_cast<double>(n) / in_add;
+    r.build_per_s = static_cast<double>(n) / in_store;
   }
   r.file_mb = static_cast<double>(fs::file_size(path)) / (1024.0 * 1024.0);
   auto t_open = clock_type::now();
-  auto s = sqlite_store::open(path, opts);
+  auto s = sqlite_store::open(path); // defaults: read_write, synchronous=FULL
   r.open_ms = seconds_since(t_open) * 1e3;
   if (!s)
     die("reopen " + path, s.err());
@@ -200,6 +218,15 @@ row run(int64_t n, bool normal, const std::vector<std::string>& corpus, const fs
   r.recent_ms = seconds_since(t_r) * 1e3;
   if (!rec)
     die("recent", rec.err());
+  // The service's per-sonnet cost on a cloud of this size: single adds, synchronous=FULL.
+  const int singles = 200;
+  auto t_a = clock_type::now();
+  for (int i = 0; i < singles; ++i) {
+    auto id = (*s)->add(make_input(n + i));
+    if (!id)
+      die("add", id.err());
+  }
+  r.add_per_s = singles / seconds_since(t_a);
   return r;
 }
 
@@ -207,7 +234,8 @@ row run(int64_t n, bool normal, const std::vector<std::string>& corpus, const fs
 
 int main(int argc, char** argv) {
   std::vector<int64_t> sizes = {100, 10000, 100000};
-  int64_t normal_from = 100000;
+  int64_t bulk_from = 100000;
+  bool normal = false;
   std::string dir_arg;
   bool keep = false;
   for (int i = 1; i < argc; ++i) {
@@ -218,16 +246,18 @@ int main(int argc, char** argv) {
       std::string tok;
       while (std::getline(ss, tok, ','))
         sizes.push_back(std::stoll(tok));
-    } else if (a == "--normal-from" && i + 1 < argc) {
-      normal_from = std::stoll(argv[++i]);
+    } else if (a == "--bulk-from" && i + 1 < argc) {
+      bulk_from = std::stoll(argv[++i]);
+    } else if (a == "--normal") {
+      normal = true;
     } else if (a == "--dir" && i + 1 < argc) {
       dir_arg = argv[++i];
     } else if (a == "--keep") {
       keep = true;
     } else {
       std::fprintf(stderr,
-                   "usage: bench_cloud [--sizes 100,10000,100000] [--normal-from N] [--dir DIR] "
-                   "[--keep]\n");
+                   "usage: bench_cloud [--sizes 100,10000,100000] [--bulk-from N] [--normal] "
+                   "[--dir DIR] [--keep]\n");
       return 2;
     }
   }
@@ -249,23 +279,29 @@ int main(int argc, char** argv) {
               dir.string().c_str());
   std::vector<row> rows;
   for (auto n : sizes) {
-    const bool normal = normal_from >= 0 && n >= normal_from;
-    std::fprintf(stderr, "building %lld sonnets (synchronous=%s)...\n", static_cast<long long>(n),
+    const bool bulk = bulk_from >= 0 && n >= bulk_from;
+    std::fprintf(stderr, "building %lld sonnets (%s, synchronous=%s)...\n",
+                 static_cast<long long>(n), bulk ? "add_batch of 1000" : "one add per sonnet",
                  normal ? "NORMAL" : "FULL");
-    rows.push_back(run(n, normal, corpus, dir));
+    rows.push_back(run(n, bulk, normal, corpus, dir));
   }
-  std::printf("\n%9s %6s %9s %10s %9s %10s %10s %11s %9s %9s %8s\n", "sonnets", "sync",
-              "build s", "inserts/s", "file MB", "open ms", "|vocab|", "vocab_size",
+  std::printf("\n%9s %8s %8s %10s %8s %8s %9s %8s %10s %8s %8s %7s\n", "sonnets", "build",
+              "build s", "build/s", "add/s", "file MB", "open ms", "|vocab|", "vocab_size",
               "diss us", "stats ms", "rec ms");
   for (const auto& r : rows)
-    std::printf("%9lld %6s %9.2f %10.0f %9.1f %10.1f %10zu %11lld %9.2f %9.3f %8.3f\n",
-                static_cast<long long>(r.sonnets), r.sync, r.build_s, r.inserts_per_s, r.file_mb,
-                r.open_ms, r.vocab, static_cast<long long>(r.vocab_size_word1), r.dissonance_us,
-                r.stats_ms, r.recent_ms);
-  std::printf("\nopen ms = reopen incl. schema validation and vocabulary load; |vocab| = union of "
-              "trigram words (what novelty uses); vocab_size = prototype's distinct word1;\n"
-              "diss us = mean of 1000 text::compute_dissonance calls against the in-memory "
-              "vocabulary; stats ms / rec ms = one stats() / recent(10).\n");
+    std::printf("%9lld %8s %8.1f %10.0f %8.0f %8.1f %9.1f %8zu %10lld %8.2f %8.3f %7.3f\n",
+                static_cast<long long>(r.sonnets), r.build, r.build_s, r.build_per_s,
+                r.add_per_s, r.file_mb, r.open_ms, r.vocab,
+                static_cast<long long>(r.vocab_size_word1), r.dissonance_us, r.stats_ms,
+                r.recent_ms);
+  std::printf(
+    "\nbuild: add = one store::add (one transaction) per sonnet, batch = add_batch of 1000 per "
+    "transaction; /F = synchronous=FULL, /N = NORMAL.\n"
+    "add/s = 200 single store::add calls, synchronous=FULL, on the finished cloud (fsync-bound).\n"
+    "open ms = reopen incl. validation and vocabulary load; |vocab| = union of trigram words "
+    "(what novelty uses); vocab_size = the prototype's distinct word1.\n"
+    "diss us = mean of 1000 text::compute_dissonance calls against the in-memory vocabulary; "
+    "stats ms / rec ms = one stats() / recent(10).\n");
   if (!keep && dir_arg.empty())
     fs::remove_all(dir);
   return 0;

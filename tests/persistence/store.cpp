@@ -377,6 +377,47 @@ BOOST_AUTO_TEST_CASE(busy_writer_fails_cleanly)
   BOOST_CHECK_EQUAL(raw.scalar("SELECT COUNT(*) FROM sonnets"), 2);
 }
 
+BOOST_AUTO_TEST_CASE(add_batch_equals_single_adds_and_is_all_or_none)
+{
+  temp_dir dir;
+  auto one = dir.file("one.db"), many = dir.file("many.db");
+  sonnet_maker mk{17};
+  std::vector<sonnet_input> batch;
+  for (int i = 0; i < 12; ++i) {
+    auto in = text_only(i == 5 ? std::string("two words") : mk.sonnet());
+    in.user_input = mk.line(1, 3);
+    in.seed = static_cast<uint64_t>(i);
+    batch.push_back(in);
+  }
+  auto a = sqlite_store::open(one);
+  auto b = sqlite_store::open(many);
+  BOOST_REQUIRE(a && b);
+  for (auto& in : batch)
+    BOOST_REQUIRE((*a)->add(in));
+  auto ids = (*b)->add_batch(batch);
+  BOOST_REQUIRE_MESSAGE(ids, why(ids));
+  BOOST_CHECK_EQUAL(ids->size(), 12u);
+  BOOST_CHECK_EQUAL(ids->back(), 12);
+  BOOST_CHECK((*a)->vocabulary() == (*b)->vocabulary());
+  raw_db ra{one}, rb{many};
+  for (const char* q : {"SELECT id, text, quality, dissonance, word_count, line_count FROM sonnets",
+                        "SELECT sonnet_id, line_num, text, syllable_count FROM sonnet_lines",
+                        "SELECT word1, word2, word3, count FROM sonnet_trigrams ORDER BY 1, 2, 3",
+                        "SELECT * FROM sonnet_inputs"})
+    BOOST_CHECK(ra.rows(q) == rb.rows(q));
+  // A failure anywhere in the batch stores none of it.
+  auto before = rb.text("SELECT COUNT(*), (SELECT SUM(count) FROM sonnet_trigrams) FROM sonnets");
+  auto vocab = (*b)->vocabulary();
+  rb.exec("CREATE TRIGGER inject BEFORE INSERT ON sonnet_inputs WHEN NEW.seed = 7 "
+          "BEGIN SELECT RAISE(ABORT, 'injected'); END");
+  batch.back().text += " brand new words";
+  auto bad = (*b)->add_batch(batch);
+  BOOST_REQUIRE(!bad);
+  BOOST_CHECK_EQUAL(rb.text("SELECT COUNT(*), (SELECT SUM(count) FROM sonnet_trigrams) FROM sonnets"),
+                    before);
+  BOOST_CHECK((*b)->vocabulary() == vocab);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(vocabulary_tests)

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the build and tests need (run as root). Skips apt entirely when
+# everything is already there, so repeated runs cost nothing.
+set -euo pipefail
+packages=(cmake g++ make ccache libcaf-dev libeigen3-dev libsqlite3-dev sqlite3 zlib1g-dev
+          nlohmann-json3-dev libboost-test-dev)
+# The benchmarks time the Python prototype too: numpy on OpenBLAS, as numpy's wheels ship it.
+if [[ "${1:-}" == "--bench" ]]; then
+  packages+=(python3-numpy libopenblas0-pthread)
+fi
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "setup: need root to run apt-get (missing: ${missing[*]})" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q "${missing[@]}"
+fi
