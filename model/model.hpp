@@ -139,7 +139,8 @@ public:
   std::string generate(int n_tokens);
   /// Logits for the next position (computed lazily). Size vocab_size.
   const std::vector<float>& logits();
-  /// Appends `id` without sampling (teacher forcing, e.g. to score a text).
+  /// Appends `id` without sampling (teacher forcing, e.g. to score a text); ids outside the
+  /// vocabulary count as the id of ' '.
   void push(int id);
   int tokens_generated() const;
 

@@ -206,6 +206,16 @@ result<std::unique_ptr<model::impl>> load_model_impl(const std::string& npz_path
     auto it = heads.find(l);
     if (it == heads.end())
       return fail(errc::bad_checkpoint, npz_path + ": missing array 'blocks." + std::to_string(l) + ".ln1.weight'");
+    if (it->second.empty())
+      return fail(errc::bad_checkpoint, npz_path + ": missing array 'blocks." + std::to_string(l)
+                                          + ".sa.heads.0.query.weight'");
+    if (static_cast<int>(it->second.size()) != *it->second.rbegin() + 1) { // a gap in head indices
+      int missing = 0;
+      while (it->second.count(missing))
+        ++missing;
+      return fail(errc::bad_checkpoint, npz_path + ": missing array 'blocks." + std::to_string(l) + ".sa.heads."
+                                          + std::to_string(missing) + ".query.weight'");
+    }
     if (it->second.empty() || *it->second.rbegin() + 1 != hp.n_head)
       return fail(errc::bad_checkpoint, npz_path + ": block " + std::to_string(l) + " has "
                   + std::to_string(it->second.empty() ? 0 : *it->second.rbegin() + 1)

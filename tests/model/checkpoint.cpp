@@ -179,6 +179,10 @@ BOOST_AUTO_TEST_CASE(missing_array_wrong_shape_nan_weight) {
   no_head.erase("blocks.0.sa.heads.1.value.weight");
   expect_failure(temp_file("no_head.npz", tiny_npz(no_head)), errc::bad_checkpoint,
                  "missing array 'blocks.0.sa.heads.1.value.weight'");
+  auto stray = arrays; // a stray head index must not make the loader allocate for 100000 heads
+  stray["blocks.0.sa.heads.99999.tril"] = array_spec{{1}, {1.f}};
+  expect_failure(temp_file("stray.npz", tiny_npz(stray)), errc::bad_checkpoint,
+                 "missing array 'blocks.0.sa.heads.2.");
   auto shape = arrays;
   shape["lm_head.weight"] = array_spec{{10, 7}, std::vector<float>(70, 0.f)};
   expect_failure(temp_file("shape.npz", tiny_npz(shape)), errc::bad_checkpoint,

@@ -91,6 +91,19 @@ BOOST_AUTO_TEST_CASE(tiny_model_cache_and_slides) {
   BOOST_CHECK_SMALL(run_against_recomputation(tiny(), sm::window_mode::exact, 0, "abc", 100), 1e-4f);
   BOOST_CHECK_SMALL(run_against_recomputation(tiny(), sm::window_mode::strided, 5, "a", 100), 1e-4f);
   BOOST_CHECK_EQUAL(sm::decoder(tiny()).stride(), sm::default_stride(16));
+  // degenerate window of one position: every token slides it
+  tiny_spec one;
+  one.block = 1;
+  auto m1 = sm::load_model(temp_file("tiny_b1.npz", tiny_npz(tiny_arrays(one))));
+  BOOST_REQUIRE_MESSAGE(m1, (m1 ? "" : m1.err().message));
+  for (auto mode : {sm::window_mode::exact, sm::window_mode::strided}) {
+    sm::decoder d(*m1, mode);
+    d.start("abc", {0.8f, 0, 1});
+    BOOST_CHECK_EQUAL(d.context(), "c");
+    BOOST_CHECK_EQUAL(d.generate(20).size(), 20u);
+    BOOST_CHECK_EQUAL(d.context().size(), 1u);
+    BOOST_CHECK_SMALL(max_abs_diff(d.logits(), sm::last_logits(**m1, d.context())), 1e-5f);
+  }
 }
 
 BOOST_AUTO_TEST_CASE(same_seed_same_text_different_seed_different_text,
