@@ -1,7 +1,6 @@
 #include "actors/service.hpp"
 
 #include <chrono>
-#include <algorithm>
 #include <cmath>
 #include <memory>
 #include <optional>
@@ -12,7 +11,8 @@
 #include "actors/cloud_actor.hpp"
 #include "actors/dissonance_actor.hpp"
 #include "actors/formatter_actor.hpp"
-#include "actors/model_actor.hpp"
+#include "actors/model_pool.hpp"
+#include "actors/worker_gateway.hpp"
 #include "messages/errors.hpp"
 #include "persistence/sqlite_store.hpp"
 #include "persistence/store.hpp"
@@ -31,20 +31,22 @@ double ms_since(clock_type::time_point t0) {
 struct service_state {
   service_state() = default;
   service_config cfg;
-  std::shared_ptr<const model::model> weights;
-  /// The model actors (one thread each) and the rounds each has in flight.
-  std::vector<model_actor> models;
-  std::vector<int> in_flight;
+  model_pool_actor pool;
   formatter_actor formatter;
   dissonance_actor dissonance;
   cloud_actor cloud;
   /// Dissonance of the last sonnet this service stored; drives the adaptive temperature.
   std::optional<double> last_dissonance;
-  bool stopping = false;
+  /// Generate requests accepted and not yet answered.
+  int64_t in_flight = 0;
+  /// Set by drain: generate is refused, and these are answered when in_flight reaches 0.
+  bool draining = false;
+  int64_t drained = 0;
+  std::vector<caf::typed_response_promise<int64_t>> drain_waiters;
   static inline const char* name = "sonnet-service";
 };
 
-using self_ptr = service_actor::stateful_pointer<service_state>;
+using self_ptr = service_control_actor::stateful_pointer<service_state>;
 
 /// One generate request on its way through the pipeline.
 struct job {
@@ -62,12 +64,22 @@ struct job {
 
 using job_ptr = std::shared_ptr<job>;
 
-void fail_job(const job_ptr& j, const caf::error& e) {
+/// Every request ends here, with a sonnet or an error; drain waits for the count to reach 0.
+template <class T>
+void finish(self_ptr self, const job_ptr& j, T&& outcome) {
+  j->rp.deliver(std::forward<T>(outcome));
+  auto& st = self->state;
+  st.in_flight -= 1;
+  if (st.draining && st.in_flight == 0) {
+    for (auto& w : st.drain_waiters)
+      w.deliver(st.drained);
+    st.drain_waiters.clear();
+  }
+}
+
+void fail_job(self_ptr self, const job_ptr& j, const caf::error& e) {
   // Errors from CAF itself (dead receiver, timeout) become sonnet errors with a clear text.
-  if (e.category() == caf::atom("sonnet"))
-    j->rp.deliver(e);
-  else
-    j->rp.deliver(to_caf(from_caf(e)));
+  finish(self, j, e.category() == caf::atom("sonnet") ? e : to_caf(from_caf(e)));
 }
 
 void format_round(self_ptr self, job_ptr j);
@@ -75,27 +87,12 @@ void format_round(self_ptr self, job_ptr j);
 void model_round(self_ptr self, job_ptr j) {
   auto n = next_round(j->spent, j->budget, self->state.cfg.budget);
   if (n == 0) {
-    j->rp.deliver(make_caf_error(errc::not_enough_lines,
-                                 "no 14 clean lines in " + std::to_string(j->spent)
-                                   + " tokens (the request's budget)"));
+    fail_job(self, j,
+             make_caf_error(errc::not_enough_lines, "no 14 clean lines in "
+                                                      + std::to_string(j->spent)
+                                                      + " tokens (the request's budget)"));
     return;
   }
-  auto& st = self->state;
-  if (st.models.empty()) {
-    j->rp.deliver(make_caf_error(errc::model_unavailable, "this service has no model loaded"));
-    return;
-  }
-  // Least work in flight; ties go to the lowest slot.
-  auto slot = static_cast<size_t>(
-    std::min_element(st.in_flight.begin(), st.in_flight.end()) - st.in_flight.begin());
-  auto model = st.models[slot];
-  st.in_flight[slot] += 1;
-  // The slot may have been respawned meanwhile; only count down the actor we sent to.
-  auto done = [self, slot, model] {
-    auto& s = self->state;
-    if (slot < s.models.size() && s.models[slot] == model && s.in_flight[slot] > 0)
-      s.in_flight[slot] -= 1;
-  };
   continue_request c;
   c.context = j->spent == 0 ? generation_context(j->req.prompt) : j->raw;
   c.n_tokens = n;
@@ -104,20 +101,17 @@ void model_round(self_ptr self, job_ptr j) {
   c.seed = round_seed(j->seed, j->round);
   c.echo_context = j->spent == 0;
   auto t0 = clock_type::now();
-  self->request(model, st.cfg.model_timeout, atom::generate_v, std::move(c))
+  // The pool applies its own per-attempt timeouts; this one only guarantees an end.
+  self->request(self->state.pool, caf::infinite, atom::generate_v, std::move(c))
     .then(
       [=](continuation& out) {
-        done();
         j->t.model_ms += ms_since(t0);
         j->raw += out.text;
         j->spent += out.tokens;
         j->round += 1;
         format_round(self, j);
       },
-      [=](caf::error& e) {
-        done();
-        fail_job(j, e);
-      });
+      [=](caf::error& e) { fail_job(self, j, e); });
 }
 
 void judge_round(self_ptr self, job_ptr j, formatted f) {
@@ -145,9 +139,9 @@ void judge_round(self_ptr self, job_ptr j, formatted f) {
         reply.seed = j->seed;
         reply.tokens = j->spent;
         reply.t = j->t;
-        j->rp.deliver(std::move(reply));
+        finish(self, j, std::move(reply));
       },
-      [=](caf::error& e) { fail_job(j, e); });
+      [=](caf::error& e) { fail_job(self, j, e); });
 }
 
 void format_round(self_ptr self, job_ptr j) {
@@ -164,66 +158,40 @@ void format_round(self_ptr self, job_ptr j) {
         if (is(e, errc::not_enough_lines))
           model_round(self, j);
         else
-          fail_job(j, e);
+          fail_job(self, j, e);
       });
 }
 
-void start_model(self_ptr self, size_t slot) {
-  auto& st = self->state;
-  model_settings ms;
-  ms.window = st.cfg.window;
-  ms.stride = st.cfg.stride;
-  st.models[slot] = spawn_model(self->system(), st.weights, ms, st.cfg.detached);
-  st.in_flight[slot] = 0;
-  // Monitored, not linked: a dead model is replaced, it does not take the service down.
-  self->monitor(st.models[slot]);
-}
-
-service_actor::behavior_type
-service_fn(self_ptr self, service_config cfg, std::shared_ptr<const model::model> weights,
+service_control_actor::behavior_type
+service_fn(self_ptr self, service_config cfg, model_pool_actor pool,
            std::shared_ptr<std::unique_ptr<persistence::store>> store) {
   auto& st = self->state;
   st.cfg = std::move(cfg);
-  st.weights = std::move(weights);
+  st.pool = std::move(pool);
   st.cloud = spawn_cloud(self->system(), std::move(*store), st.cfg.detached);
   st.dissonance = spawn_dissonance(self->system(), st.cloud, st.cfg.step_timeout);
   st.formatter = spawn_formatter(self->system());
+  // Linked: the pipeline lives and dies as one; the cloud closes its database on the way out.
+  self->link_to(st.pool);
   self->link_to(st.cloud);
   self->link_to(st.dissonance);
   self->link_to(st.formatter);
-  if (st.weights) {
-    auto n = static_cast<size_t>(std::max(1, st.cfg.model_actors));
-    st.models.resize(n);
-    st.in_flight.resize(n);
-    for (size_t i = 0; i < n; ++i)
-      start_model(self, i);
-  }
-  self->set_down_handler([=](caf::down_msg& dm) {
-    // Requests the dead model held have already failed (CAF answers them with
-    // request_receiver_down); later ones go to the replacement.
-    auto& ms = self->state.models;
-    for (size_t i = 0; i < ms.size(); ++i)
-      if (dm.source == ms[i].address() && !self->state.stopping)
-        start_model(self, i);
-  });
-  self->set_exit_handler([=](caf::exit_msg& msg) {
-    self->state.stopping = true;
-    for (auto& m : self->state.models)
-      self->send_exit(m, msg.reason);
-    self->quit(msg.reason);
-  });
   return {
     [=](atom::generate, generate_request& req) -> caf::result<sonnet_reply> {
-      if (auto ok = validate(req, self->state.cfg.budget); !ok)
+      auto& st = self->state;
+      if (st.draining)
+        return make_caf_error(errc::shutting_down, "the service is shutting down");
+      if (auto ok = validate(req, st.cfg.budget); !ok)
         return to_caf(ok.err());
-      if (self->state.cfg.read_only)
+      if (st.cfg.read_only)
         return make_caf_error(errc::db_read_only, "the cloud was opened read-only");
       auto j = std::make_shared<job>();
       j->rp = self->make_response_promise<sonnet_reply>();
-      j->budget = token_budget(req, self->state.cfg.budget);
-      j->temperature = choose_temperature(req, self->state.last_dissonance);
+      j->budget = token_budget(req, st.cfg.budget);
+      j->temperature = choose_temperature(req, st.last_dissonance);
       j->seed = req.has_seed ? req.seed : std::random_device{}();
       j->req = std::move(req);
+      st.in_flight += 1;
       model_round(self, j);
       return j->rp;
     },
@@ -249,30 +217,61 @@ service_fn(self_ptr self, service_config cfg, std::shared_ptr<const model::model
     [=](atom::get, int64_t id) -> caf::delegated<stored_sonnet> {
       return self->delegate(self->state.cloud, atom::get_v, id);
     },
-    [=](atom::model) -> model_actor {
-      auto& ms = self->state.models;
-      return ms.empty() ? model_actor{} : ms.front();
+    [=](atom::model) -> caf::delegated<model_actor> {
+      return self->delegate(self->state.pool, atom::model_v);
+    },
+    [=](atom::drain) -> caf::result<int64_t> {
+      auto& st = self->state;
+      if (!st.draining) {
+        st.draining = true;
+        st.drained = st.in_flight;
+      }
+      if (st.in_flight == 0)
+        return st.drained;
+      auto rp = self->make_response_promise<int64_t>();
+      st.drain_waiters.push_back(rp);
+      return rp;
     },
   };
 }
 
 } // namespace
 
-caf::expected<service_actor> spawn_service(caf::actor_system& sys, const service_config& cfg) {
-  std::shared_ptr<const model::model> weights;
-  if (!cfg.model_path.empty()) {
+caf::expected<service_control_actor> spawn_service(caf::actor_system& sys,
+                                                   const service_config& cfg) {
+  pool_config pc;
+  pc.settings.window = cfg.window;
+  pc.settings.stride = cfg.stride;
+  pc.local_actors = cfg.model_actors;
+  pc.detached = cfg.detached;
+  pc.round_timeout = cfg.model_timeout;
+  if (!cfg.workers.empty()) {
+    // Remote workers: a failed round is re-sent to another worker.
+    for (auto& w : cfg.workers) {
+      auto g = spawn_worker_gateway(sys, w, cfg.gateway);
+      if (!g)
+        return g.error();
+      pc.remotes.push_back(*g);
+    }
+    pc.max_attempts = cfg.remote_attempts;
+    pc.round_timeout = cfg.remote_round_timeout;
+  } else if (!cfg.model_path.empty()) {
     auto m = model::load_model(cfg.model_path, cfg.model_options);
     if (!m)
       return to_caf(m.err());
-    weights = std::move(*m);
+    pc.weights = std::move(*m);
   }
   auto store = persistence::open_sqlite(cfg.db_path, cfg.read_only
                                                        ? persistence::open_mode::read_only
                                                        : persistence::open_mode::read_write);
-  if (!store)
+  if (!store) {
+    for (auto& g : pc.remotes)
+      caf::anon_send_exit(g, caf::exit_reason::user_shutdown);
     return to_caf(store.err());
+  }
   auto box = std::make_shared<std::unique_ptr<persistence::store>>(std::move(*store));
-  return sys.spawn(service_fn, cfg, std::move(weights), std::move(box));
+  auto pool = spawn_model_pool(sys, std::move(pc));
+  return sys.spawn(service_fn, cfg, std::move(pool), std::move(box));
 }
 
 } // namespace sonnet

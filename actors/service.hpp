@@ -10,15 +10,18 @@
 //   self->request(*service, caf::infinite, sonnet::atom::generate_v, sonnet::generate_request{...})
 //
 // Stop it with `anon_send_exit(service, caf::exit_reason::user_shutdown)`: it takes its actors
-// down with it and closes the database.
+// down with it and closes the database. For a graceful stop, first send `atom::drain`: the
+// reply comes once every request in flight has ended.
 
 #include <chrono>
 #include <string>
+#include <vector>
 
 #include "caf/expected.hpp"
 #include "caf/fwd.hpp"
 
 #include "actors/request_rules.hpp"
+#include "actors/worker_gateway.hpp"
 #include "messages/actors.hpp"
 #include "messages/register.hpp"
 #include "model/model.hpp"
@@ -35,6 +38,13 @@ struct service_config {
   /// Model actors, each on its own thread, sharing one copy of the weights. Requests go to
   /// the one with the least work in flight. Default: one per core of this 2-core machine.
   int model_actors = 2;
+  /// Worker nodes ("host:port") to send model rounds to instead of local model actors (the
+  /// front node of a cluster); model_path is then not loaded.
+  std::vector<std::string> workers;
+  gateway_config gateway;
+  /// Tries per round across workers, and the time one try may take (queueing included).
+  int remote_attempts = 4;
+  std::chrono::milliseconds remote_round_timeout = std::chrono::minutes(2);
   /// The sonnet cloud; created if missing.
   std::string db_path = "sonnets.db";
   /// Open the cloud read-only (queries only; generate then fails with db_read_only).
@@ -48,8 +58,10 @@ struct service_config {
   bool detached = true;
 };
 
-/// Loads the model, opens the cloud and spawns the service with its actors.
-/// Fails (without spawning anything) on a bad model file or database.
-caf::expected<service_actor> spawn_service(caf::actor_system& sys, const service_config& cfg);
+/// Loads the model (or connects the workers), opens the cloud and spawns the service with its
+/// actors. Fails (without spawning anything) on a bad model file or database. The handle
+/// converts to the public `service_actor`.
+caf::expected<service_control_actor> spawn_service(caf::actor_system& sys,
+                                                   const service_config& cfg);
 
 } // namespace sonnet

@@ -19,6 +19,13 @@ using model_actor = caf::typed_actor<
   // Continues the context by n_tokens characters.
   caf::replies_to<atom::generate, continue_request>::with<continuation>>;
 
+/// The MODEL POOL: one model face over several model actors, local threads or remote workers.
+/// Spreads rounds by least work in flight, replaces dead local models, and re-sends a round
+/// whose remote worker failed to another worker.
+using model_pool_actor = model_actor::extend<
+  // The first slot's actor (diagnostics and fault-injection tests).
+  caf::replies_to<atom::model>::with<model_actor>>;
+
 /// The FORMATTER actor: cuts 14 clean lines out of raw model text (the prototype's rules).
 using formatter_actor = caf::typed_actor<
   // Raw text -> 14 lines and their verdict, or errc::not_enough_lines.
@@ -56,8 +63,14 @@ using service_actor = caf::typed_actor<
   caf::replies_to<atom::stats>::with<cloud_stats>,
   caf::replies_to<atom::recent, int64_t>::with<std::vector<stored_sonnet>>,
   caf::replies_to<atom::best, int64_t, double>::with<std::vector<stored_sonnet>>,
-  caf::replies_to<atom::get, int64_t>::with<stored_sonnet>,
+  caf::replies_to<atom::get, int64_t>::with<stored_sonnet>>;
+
+/// The service as its owner sees it; only the public part (service_actor) is ever published.
+using service_control_actor = service_actor::extend<
   // The first model actor (diagnostics and fault-injection tests).
-  caf::replies_to<atom::model>::with<model_actor>>;
+  caf::replies_to<atom::model>::with<model_actor>,
+  // Refuses new generate requests from now on; replies with the number of requests that
+  // were in flight once every one of them has ended.
+  caf::replies_to<atom::drain>::with<int64_t>>;
 
 } // namespace sonnet

@@ -12,6 +12,8 @@ CAF_BEGIN_TYPE_ID_BLOCK(sonnet_atoms, caf::first_custom_type_id)
   CAF_ADD_ATOM(sonnet_atoms, sonnet::atom, judge, "judge")
   CAF_ADD_ATOM(sonnet_atoms, sonnet::atom, dissonance, "dissonance")
   CAF_ADD_ATOM(sonnet_atoms, sonnet::atom, model, "model")
+  CAF_ADD_ATOM(sonnet_atoms, sonnet::atom, connect, "connect")
+  CAF_ADD_ATOM(sonnet_atoms, sonnet::atom, drain, "drain")
 
   // -- the cloud ----------------------------------------------------------
   CAF_ADD_ATOM(sonnet_atoms, sonnet::atom, store, "store")

@@ -25,10 +25,12 @@ CAF_BEGIN_TYPE_ID_BLOCK(sonnet_types, caf::id_block::sonnet_atoms::end)
   CAF_ADD_TYPE_ID(sonnet_types, (sonnet::cloud_stats))
   CAF_ADD_TYPE_ID(sonnet_types, (std::vector<std::string>))
   CAF_ADD_TYPE_ID(sonnet_types, (sonnet::model_actor))
+  CAF_ADD_TYPE_ID(sonnet_types, (sonnet::model_pool_actor))
   CAF_ADD_TYPE_ID(sonnet_types, (sonnet::formatter_actor))
   CAF_ADD_TYPE_ID(sonnet_types, (sonnet::cloud_actor))
   CAF_ADD_TYPE_ID(sonnet_types, (sonnet::dissonance_actor))
   CAF_ADD_TYPE_ID(sonnet_types, (sonnet::service_actor))
+  CAF_ADD_TYPE_ID(sonnet_types, (sonnet::service_control_actor))
 
 CAF_END_TYPE_ID_BLOCK(sonnet_types)
 

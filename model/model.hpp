@@ -36,7 +36,7 @@ struct hparams {
 /// The char vocabulary: id i is the byte chars()[i].
 class vocabulary {
 public:
-  vocabulary() = default;
+  vocabulary() : vocabulary(std::string()) {}
   /// `chars` must be distinct bytes (checked by load_model).
   explicit vocabulary(std::string chars);
 

@@ -13,7 +13,10 @@
 //    too, because WAL mode creates the -wal and -shm files beside the database.
 // Then, read_write only: journal_mode=WAL, synchronous=FULL (default; an acknowledged sonnet
 // survives kill -9 and power loss), busy_timeout; all three are read back and checked.
-// read_only opens with SQLITE_OPEN_READONLY, never writes and never switches the journal mode.
+// read_only opens with SQLITE_OPEN_READONLY, never writes the database file and never switches
+// the journal mode. (On a WAL-mode file SQLite itself creates the -wal/-shm side files a reader
+// needs, if the directory allows, and a read-only connection leaves them behind; a
+// rollback-journal file, like the prototype's, gets nothing beside it.)
 
 #include "persistence/store.hpp"
 

@@ -70,7 +70,7 @@ struct threaded_system {
     return sc;
   }
 
-  service_actor start(const service_config& sc) {
+  service_control_actor start(const service_config& sc) {
     auto svc = spawn_service(sys, sc);
     if (!svc)
       BOOST_FAIL("spawn_service failed: " << sys.render(svc.error()));
@@ -108,7 +108,7 @@ struct threaded_system {
       caf::anon_send_exit(s, caf::exit_reason::user_shutdown);
   }
 
-  std::vector<service_actor> services;
+  std::vector<service_control_actor> services;
 };
 
 /// Kills `h` as soon as its current message is done: an urgent exit jumps the mailbox queue,

@@ -1,0 +1,36 @@
+#pragma once
+// The model pool: what the service (or a worker node) talks to instead of one model actor.
+// Slots are either local model actors (each on its own thread, respawned when they die) or
+// gateways to remote workers (see worker_gateway.hpp), which fail fast while disconnected.
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "caf/fwd.hpp"
+
+#include "actors/model_actor.hpp"
+#include "messages/actors.hpp"
+
+namespace sonnet {
+
+struct pool_config {
+  /// Local slots: the weights they share and how they decode; ignored when `remotes` is set.
+  std::shared_ptr<const model::model> weights;
+  model_settings settings;
+  int local_actors = 2;
+  bool detached = true;
+  /// Remote slots: already-spawned gateways, one per worker.
+  std::vector<model_actor> remotes;
+  /// How often one round may be tried (on different slots) before its error is returned.
+  /// 1 for local slots: a dead local model fails its requests, as the design asks.
+  int max_attempts = 1;
+  /// Per attempt; includes queueing on the slot.
+  std::chrono::milliseconds round_timeout = std::chrono::minutes(10);
+};
+
+/// Spawns a pool. With neither weights nor remotes every round fails with model_unavailable.
+model_pool_actor spawn_model_pool(caf::actor_system& sys, pool_config cfg);
+
+} // namespace sonnet

@@ -1,0 +1,140 @@
+#include "actors/worker_gateway.hpp"
+
+#include <cstdlib>
+#include <map>
+
+#include "caf/all.hpp"
+#include "caf/io/all.hpp"
+
+#include "messages/errors.hpp"
+
+namespace sonnet {
+
+namespace {
+
+/// The gateway's own messages: connection attempts and their outcomes.
+using gateway_actor = model_actor::extend<
+  // Try to connect now (if no attempt is running).
+  caf::reacts_to<atom::connect>,
+  // An attempt succeeded.
+  caf::reacts_to<atom::connect, model_actor>,
+  // An attempt failed, with the reason.
+  caf::reacts_to<atom::connect, std::string>>;
+
+struct gateway_state {
+  gateway_state() = default;
+  std::string host;
+  uint16_t port = 0;
+  gateway_config cfg;
+  model_actor remote;
+  bool connecting = false;
+  uint64_t next_id = 0;
+  std::map<uint64_t, caf::typed_response_promise<continuation>> pending;
+  static inline const char* name = "worker-gateway";
+};
+
+using gateway_ptr = gateway_actor::stateful_pointer<gateway_state>;
+
+std::string where(gateway_ptr self) {
+  return self->state.host + ":" + std::to_string(self->state.port);
+}
+
+void try_connect(gateway_ptr self) {
+  auto& st = self->state;
+  if (st.remote || st.connecting)
+    return;
+  st.connecting = true;
+  auto host = st.host;
+  auto port = st.port;
+  gateway_actor gw = self;
+  // remote_actor blocks, so it runs on a thread of its own; hidden, so a connection attempt
+  // that hangs on a stopped host never holds up the actor system's shutdown.
+  self->system().spawn<caf::detached + caf::hidden>([=](caf::event_based_actor* c) {
+    auto r = c->system().middleman().remote_actor<model_actor>(host, port);
+    if (r)
+      c->send(gw, atom::connect_v, std::move(*r));
+    else
+      c->send(gw, atom::connect_v, c->system().render(r.error()));
+  });
+}
+
+gateway_actor::behavior_type gateway_fn(gateway_ptr self, std::string host, uint16_t port,
+                                        gateway_config cfg) {
+  auto& st = self->state;
+  st.host = std::move(host);
+  st.port = port;
+  st.cfg = cfg;
+  self->set_down_handler([=](caf::down_msg& dm) {
+    auto& st = self->state;
+    if (dm.source != st.remote.address())
+      return;
+    // Fail what was in flight now; the pool re-sends it to another worker.
+    for (auto& kv : st.pending)
+      kv.second.deliver(make_caf_error(errc::model_unavailable,
+                                       "worker " + where(self) + " went down"));
+    st.pending.clear();
+    st.remote = nullptr;
+    self->delayed_send(self, st.cfg.reconnect_interval, atom::connect_v);
+  });
+  self->send(self, atom::connect_v);
+  return {
+    [=](atom::generate, continue_request& req) -> caf::result<continuation> {
+      auto& st = self->state;
+      if (!st.remote)
+        return make_caf_error(errc::no_worker, "worker " + where(self) + " is not connected");
+      auto rp = self->make_response_promise<continuation>();
+      auto id = st.next_id++;
+      st.pending.emplace(id, rp);
+      auto finish = [=](auto&& x) {
+        auto& pending = self->state.pending;
+        auto i = pending.find(id);
+        if (i == pending.end())
+          return; // already failed by the down handler
+        i->second.deliver(std::forward<decltype(x)>(x));
+        pending.erase(i);
+      };
+      self->request(st.remote, st.cfg.round_timeout, atom::generate_v, std::move(req))
+        .then([=](continuation& out) { finish(std::move(out)); },
+              [=](caf::error& e) { finish(std::move(e)); });
+      return rp;
+    },
+    [=](atom::connect) { try_connect(self); },
+    [=](atom::connect, model_actor& remote) {
+      auto& st = self->state;
+      st.connecting = false;
+      st.remote = std::move(remote);
+      self->monitor(st.remote);
+      caf::aout(self) << "gateway: connected to worker " << where(self) << std::endl;
+    },
+    [=](atom::connect, const std::string&) {
+      self->state.connecting = false;
+      self->delayed_send(self, self->state.cfg.reconnect_interval, atom::connect_v);
+    },
+  };
+}
+
+} // namespace
+
+caf::expected<std::pair<std::string, uint16_t>> parse_host_port(const std::string& s) {
+  auto colon = s.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == s.size())
+    return make_caf_error(errc::invalid_argument, "expected HOST:PORT, got '" + s + "'");
+  auto port_text = s.substr(colon + 1);
+  char* end = nullptr;
+  auto port = std::strtoul(port_text.c_str(), &end, 10);
+  if (*end != '\0' || port == 0 || port > 65535)
+    return make_caf_error(errc::invalid_argument, "bad port in '" + s + "'");
+  return std::make_pair(s.substr(0, colon), static_cast<uint16_t>(port));
+}
+
+caf::expected<model_actor> spawn_worker_gateway(caf::actor_system& sys,
+                                                const std::string& host_port,
+                                                gateway_config cfg) {
+  auto hp = parse_host_port(host_port);
+  if (!hp)
+    return hp.error();
+  gateway_actor g = sys.spawn(gateway_fn, hp->first, hp->second, cfg);
+  return model_actor{g};
+}
+
+} // namespace sonnet
