@@ -3,9 +3,11 @@
 #include <cstring>
 #include <iostream>
 #include <string>
+#include <vector>
 
 #include "apps/sonnet/args.hpp"
 #include "apps/sonnet/commands.hpp"
+#include "apps/sonnet/session.hpp"
 
 namespace {
 
@@ -30,6 +32,8 @@ commands:
   vocab        write a model's vocabulary sidecar from its training corpus
 
 Run `sonnet <command> --help` for the options of a command.
+With --connect=HOST:PORT every command except format, replay, logits, generate --raw and vocab
+talks to a running sonnetd instead of running the pipeline in-process.
 Model: --model, else $SONNET_MODEL, else `model` in --config/$SONNET_CONFIG, else
 ../shared/data/shakespeare_gpt.npz beside the source tree. Database: --db, else `db` in the
 config file, else ./sonnets.db.
@@ -39,6 +43,25 @@ config file, else ./sonnets.db.
 
 int main(int argc, char** argv) {
   using namespace sonnet::cli;
+  // --connect=HOST:PORT (anywhere on the line) sends every request to a running sonnetd.
+  std::vector<char*> rest;
+  for (int i = 0; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a.rfind("--connect=", 0) == 0) {
+      session::set_remote(a.substr(10));
+    } else if (a == "--connect") {
+      if (i + 1 >= argc) {
+        std::cerr << "sonnet: --connect needs HOST:PORT\n";
+        return exit_usage;
+      }
+      session::set_remote(argv[++i]);
+    } else {
+      rest.push_back(argv[i]);
+    }
+  }
+  argc = static_cast<int>(rest.size());
+  rest.push_back(nullptr);
+  argv = rest.data();
   if (argc < 2) {
     std::cerr << usage;
     return exit_usage;

@@ -1,28 +1,54 @@
 #include "apps/sonnet/session.hpp"
 
+#include <cstdlib>
+
 #include "caf/all.hpp"
+#include "caf/io/all.hpp"
 
 #include "actors/service.hpp"
+#include "actors/worker_gateway.hpp"
 #include "messages/errors.hpp"
 
 namespace sonnet::cli {
 
+namespace {
+
+std::string remote_target;
+
+} // namespace
+
 struct session::impl {
   struct config : caf::actor_system_config {
-    config() {
+    explicit config(bool network) {
       register_types(*this);
       // Two cores here; the model and cloud run on their own threads anyway.
       set("scheduler.max-threads", 2);
+      if (network) {
+        set("middleman.heartbeat-interval", caf::timespan{std::chrono::milliseconds(250)});
+        set("middleman.connection-timeout", caf::timespan{std::chrono::seconds(2)});
+        if (const char* key = std::getenv("SONNET_CLUSTER_KEY"); key && *key)
+          set("middleman.app-identifiers", std::vector<std::string>{std::string{"sonnet-actors/"} + key});
+        load<caf::io::middleman>();
+      }
     }
   };
+  explicit impl(bool network) : cfg(network) {}
   config cfg;
   caf::actor_system sys{cfg};
 };
 
-session::session() : impl_(std::make_unique<impl>()) {}
+session::session(bool network) : impl_(std::make_unique<impl>(network)) {}
+
+void session::set_remote(std::string host_port) {
+  remote_target = std::move(host_port);
+}
+
+bool session::remote() {
+  return !remote_target.empty();
+}
 
 session::~session() {
-  if (service_)
+  if (service_ && owned_)
     caf::anon_send_exit(service_, caf::exit_reason::user_shutdown);
 }
 
@@ -32,7 +58,24 @@ caf::actor_system& session::system() {
 
 result<std::unique_ptr<session>> session::start(const settings& s, const model_choice* choice,
                                                 bool read_only) {
-  std::unique_ptr<session> out{new session};
+  if (remote()) {
+    std::unique_ptr<session> out{new session(true)};
+    auto hp = parse_host_port(remote_target);
+    if (!hp)
+      return from_caf(hp.error());
+    auto svc = out->impl_->sys.middleman().remote_actor<service_actor>(hp->first, hp->second);
+    if (!svc && svc.error() == caf::sec::unexpected_actor_messaging_interface)
+      return fail(errc::no_worker, remote_target
+                                     + " does not publish the sonnet service (a worker node? "
+                                       "connect to a standalone or front node)");
+    if (!svc)
+      return fail(errc::no_worker, "cannot reach sonnetd at " + remote_target + ": "
+                                     + out->impl_->sys.render(svc.error()));
+    out->service_ = *svc;
+    out->owned_ = false;
+    return out;
+  }
+  std::unique_ptr<session> out{new session(false)};
   service_config sc;
   sc.db_path = s.db_path;
   sc.read_only = read_only;

@@ -19,18 +19,25 @@ public:
   /// Starts an in-process service over the settings' database.
   /// @param choice the model to load, or nullptr for a query-only service.
   /// @param read_only open the database read-only (queries never write).
+  /// With a remote target set (--connect), connects to that node's service instead.
   static result<std::unique_ptr<session>> start(const settings& s, const model_choice* choice,
                                                 bool read_only);
+
+  /// Makes every later start() connect to the service published at "host:port".
+  static void set_remote(std::string host_port);
+  static bool remote();
   ~session();
 
   caf::actor_system& system();
   service_actor service() const { return service_; }
 
 private:
-  session();
+  explicit session(bool network);
   struct impl;
   std::unique_ptr<impl> impl_;
   service_actor service_;
+  /// In-process services are ours to stop; a remote one is not.
+  bool owned_ = true;
 };
 
 } // namespace sonnet::cli

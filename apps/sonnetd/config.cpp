@@ -1,0 +1,54 @@
+#include "apps/sonnetd/config.hpp"
+
+#include <sstream>
+
+#include "caf/all.hpp"
+
+#include "messages/register.hpp"
+
+namespace sonnet::daemon {
+
+config::config() {
+  opt_group{custom_options_, "global"}
+    .add(role, "role", "standalone | front | worker")
+    .add(port, "port", "TCP port to publish on (0 = pick a free one)")
+    .add(bind, "bind", "address to listen on (default 127.0.0.1)")
+    .add(db, "db", "the sonnet cloud (standalone and front)")
+    .add(model, "model", "NanoGPT .npz checkpoint (standalone and worker)")
+    .add(workers, "workers", "worker nodes of a front node: HOST:PORT[,HOST:PORT...]")
+    .add(model_actors, "model-actors", "model actors of a standalone or worker node")
+    .add(cluster_key, "cluster-key", "shared key of one cluster (refuses other nodes)")
+    .add(drain_timeout, "drain-timeout", "how long SIGTERM waits for requests in flight");
+  register_types(*this);
+  // Without heartbeats CAF never notices a hung (stopped) peer; with them a silent node is
+  // declared down after connection-timeout.
+  set("middleman.heartbeat-interval", caf::timespan{std::chrono::milliseconds(250)});
+  set("middleman.connection-timeout", caf::timespan{std::chrono::seconds(2)});
+  set("scheduler.max-threads", 2);
+}
+
+std::vector<std::string> worker_list(const config& cfg) {
+  std::vector<std::string> out;
+  std::stringstream in(cfg.workers);
+  std::string item;
+  while (std::getline(in, item, ','))
+    if (!item.empty())
+      out.push_back(item);
+  return out;
+}
+
+std::string check(const config& cfg) {
+  if (cfg.role != "standalone" && cfg.role != "front" && cfg.role != "worker")
+    return "--role must be standalone, front or worker, got '" + cfg.role + "'";
+  if (cfg.role == "front" && worker_list(cfg).empty())
+    return "a front node needs --workers=HOST:PORT[,HOST:PORT...]";
+  if (cfg.role != "front" && !cfg.workers.empty())
+    return "--workers is only for --role=front";
+  if (cfg.model_actors < 1 || cfg.model_actors > 64)
+    return "--model-actors must be in [1, 64]";
+  if (cfg.bind.empty())
+    return "--bind must not be empty";
+  return {};
+}
+
+} // namespace sonnet::daemon

@@ -1,0 +1,151 @@
+// sonnetd: the sonnet service as a daemon. Publishes the service (standalone, front) or a
+// model pool (worker) on --bind:--port and runs until SIGTERM/SIGINT, then drains and exits 0.
+
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <pthread.h>
+
+#include "caf/all.hpp"
+#include "caf/io/all.hpp"
+
+#include "actors/facade.hpp"
+#include "actors/model_pool.hpp"
+#include "actors/service.hpp"
+#include "apps/sonnetd/config.hpp"
+#include "messages/errors.hpp"
+
+using namespace sonnet;
+
+namespace {
+
+int fail(const std::string& msg, int code = 1) {
+  std::cerr << "sonnetd: " << msg << std::endl;
+  return code;
+}
+
+std::string default_model(const daemon::config& cfg) {
+  if (!cfg.model.empty())
+    return cfg.model;
+  if (const char* env = std::getenv("SONNET_MODEL"); env && *env)
+    return env;
+  return SONNET_DEFAULT_SHARED_DIR "/data/shakespeare_gpt.npz";
+}
+
+/// Blocks until SIGTERM or SIGINT; returns its name.
+const char* wait_for_signal(const sigset_t& set) {
+  int sig = 0;
+  sigwait(&set, &sig);
+  return sig == SIGTERM ? "SIGTERM" : "SIGINT";
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  // Signals are taken by sigwait in main; every thread started later inherits the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  // --config=FILE names the config file (CAF calls it --config-file).
+  std::string config_file;
+  std::vector<std::string> args;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a.rfind("--config=", 0) == 0)
+      config_file = a.substr(9);
+    else
+      args.push_back(a);
+  }
+  daemon::config cfg;
+  if (auto err = cfg.parse(args, config_file.empty() ? nullptr : config_file.c_str()))
+    return fail("bad configuration: " + caf::to_string(err), 2);
+  if (cfg.cli_helptext_printed)
+    return 0;
+  if (!cfg.remainder.empty())
+    return fail("unexpected argument '" + cfg.remainder.front() + "'", 2);
+  if (auto problem = daemon::check(cfg); !problem.empty())
+    return fail(problem, 2);
+  if (!cfg.cluster_key.empty())
+    cfg.set("middleman.app-identifiers",
+            std::vector<std::string>{"sonnet-actors/" + cfg.cluster_key});
+  cfg.load<caf::io::middleman>();
+  caf::actor_system sys{cfg};
+
+  service_actor service_face;    // what clients reach (standalone, front)
+  model_actor model_face;        // what front nodes reach (worker)
+  service_control_actor service; // standalone and front
+  model_pool_actor pool;         // worker
+  std::string model_path = default_model(cfg);
+  if (cfg.role == "worker") {
+    auto m = model::load_model(model_path);
+    if (!m)
+      return fail(std::string{to_string(m.err().code)} + ": " + m.err().message);
+    pool_config pc;
+    pc.weights = std::move(*m);
+    pc.local_actors = cfg.model_actors;
+    pool = spawn_model_pool(sys, std::move(pc));
+    model_face = spawn_model_facade(sys, pool);
+  } else {
+    service_config sc;
+    sc.db_path = cfg.db;
+    sc.model_actors = cfg.model_actors;
+    if (cfg.role == "front")
+      sc.workers = daemon::worker_list(cfg);
+    else
+      sc.model_path = model_path;
+    auto s = spawn_service(sys, sc);
+    if (!s) {
+      auto e = from_caf(s.error());
+      return fail(std::string{to_string(e.code)} + ": " + e.message);
+    }
+    service = *s;
+    service_face = spawn_service_facade(sys, service);
+  }
+  auto stop_all = [&] {
+    if (service_face)
+      caf::anon_send_exit(service_face, caf::exit_reason::user_shutdown);
+    if (model_face)
+      caf::anon_send_exit(model_face, caf::exit_reason::user_shutdown);
+    if (service)
+      caf::anon_send_exit(service, caf::exit_reason::user_shutdown);
+    if (pool)
+      caf::anon_send_exit(pool, caf::exit_reason::user_shutdown);
+  };
+  // Published typed, so that clients' remote_actor<T> can check the interface.
+  auto port = service_face
+                ? sys.middleman().publish(service_face, cfg.port, cfg.bind.c_str(), true)
+                : sys.middleman().publish(model_face, cfg.port, cfg.bind.c_str(), true);
+  if (!port) {
+    stop_all();
+    return fail("cannot listen on " + cfg.bind + ":" + std::to_string(cfg.port) + ": "
+                + sys.render(port.error()));
+  }
+  std::cout << "sonnetd: " << cfg.role << " listening on " << cfg.bind << ":" << *port;
+  if (cfg.role != "worker")
+    std::cout << " db=" << cfg.db;
+  if (cfg.role == "front")
+    std::cout << " workers=" << cfg.workers;
+  else
+    std::cout << " model=" << model_path << " model-actors=" << cfg.model_actors;
+  std::cout << std::endl;
+
+  auto sig = wait_for_signal(signals);
+  std::cout << "sonnetd: " << sig << ", shutting down" << std::endl;
+  if (service) {
+    // Refuse new requests, let those in flight finish (or time out), then close the cloud.
+    caf::scoped_actor self{sys};
+    self->request(service, cfg.drain_timeout, atom::drain_v)
+      .receive(
+        [](int64_t n) { std::cout << "sonnetd: drained " << n << " requests" << std::endl; },
+        [&](const caf::error& e) {
+          std::cout << "sonnetd: drain did not finish (" << sys.render(e)
+                    << "); failing what is left" << std::endl;
+        });
+  }
+  stop_all();
+  return 0;
+}

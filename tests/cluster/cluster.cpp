@@ -1,0 +1,308 @@
+#define BOOST_TEST_MODULE cluster
+// sonnetd as real processes on loopback: standalone, front + workers, failures and shutdown.
+#include <boost/test/unit_test.hpp>
+
+#include <filesystem>
+#include <memory>
+#include <random>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "caf/all.hpp"
+#include "caf/io/all.hpp"
+
+#include "messages/register.hpp"
+#include "messages/type_ids.hpp"
+#include "persistence/replay.hpp"
+#include "persistence/sqlite_store.hpp"
+#include "tests/cluster/process.hpp"
+
+namespace fs = std::filesystem;
+namespace utf = boost::unit_test;
+using namespace sonnet;
+using namespace sonnet::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+const std::string model_path = SONNET_SHARED_DIR "/data/shakespeare_gpt.npz";
+
+struct have_model {
+  boost::test_tools::assertion_result operator()(utf::test_unit_id) const {
+    boost::test_tools::assertion_result r{fs::exists(model_path)};
+    if (!r)
+      r.message() << "skipped: " << model_path
+                  << " is absent (configure with -DSONNET_SHARED_DIR=DIR)";
+    return r;
+  }
+};
+
+/// A scratch directory and the nodes and clients a test starts.
+struct cluster {
+  fs::path dir;
+  std::vector<std::unique_ptr<process>> procs;
+  int logs = 0;
+
+  cluster() {
+    std::random_device rd;
+    dir = fs::temp_directory_path() / ("sonnet-cluster-" + std::to_string(rd()) + std::to_string(rd()));
+    fs::create_directories(dir);
+  }
+  ~cluster() {
+    procs.clear(); // kills whatever still runs
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+  }
+  std::string file(const std::string& name) const { return (dir / name).string(); }
+
+  process& start(std::vector<std::string> argv) {
+    auto log = file("log" + std::to_string(logs++) + ".txt");
+    procs.push_back(std::make_unique<process>(std::move(argv), log));
+    return *procs.back();
+  }
+
+  /// Starts sonnetd and waits for its "listening on" line; returns the node and its address.
+  std::pair<process*, std::string> node(std::vector<std::string> args) {
+    std::vector<std::string> argv{SONNETD};
+    argv.insert(argv.end(), args.begin(), args.end());
+    auto& p = start(argv);
+    auto addr = p.wait_for("listening on ([0-9.]+:[0-9]+)");
+    BOOST_REQUIRE_MESSAGE(addr, "sonnetd did not start: " << p.output());
+    return {&p, *addr};
+  }
+
+  std::pair<process*, std::string> worker(const std::string& port = "0") {
+    return node({"--role=worker", "--port=" + port, "--model=" + model_path});
+  }
+
+  std::pair<process*, std::string> front(const std::string& workers, const std::string& db) {
+    return node({"--role=front", "--port=0", "--workers=" + workers, "--db=" + file(db)});
+  }
+
+  /// Runs `sonnet --connect=ADDR ARGS...` in the background.
+  process& client(const std::string& addr, std::vector<std::string> args) {
+    std::vector<std::string> argv{SONNET_CLI, "--connect=" + addr};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return start(argv);
+  }
+
+  /// The JSON sonnets a client printed.
+  static std::vector<nlohmann::json> sonnets(const process& p) {
+    std::vector<nlohmann::json> out;
+    std::istringstream in(p.output());
+    std::string line;
+    while (std::getline(in, line))
+      if (!line.empty() && line[0] == '{')
+        out.push_back(nlohmann::json::parse(line));
+    return out;
+  }
+
+  /// Checks the cloud file: sonnet count, every id present with 14 lines, replay clean.
+  void check_cloud(const std::string& db, size_t expected, const std::set<int64_t>& ids) {
+    auto s = persistence::open_sqlite(file(db), persistence::open_mode::read_only);
+    BOOST_REQUIRE(s.ok());
+    auto st = (*s)->stats();
+    BOOST_REQUIRE(st.ok());
+    BOOST_TEST(st->sonnet_count == static_cast<int64_t>(expected));
+    for (auto id : ids) {
+      auto x = (*s)->get(id);
+      BOOST_REQUIRE_MESSAGE(x.ok(), "acknowledged sonnet " << id << " is missing");
+      BOOST_TEST(std::count(x->text.begin(), x->text.end(), '\n') == 13);
+    }
+    auto r = persistence::replay(file(db));
+    BOOST_REQUIRE(r.ok());
+    BOOST_TEST(r->clean());
+    BOOST_TEST(r->sonnets_checked == static_cast<int64_t>(expected));
+  }
+};
+
+std::set<int64_t> ids_of(const std::vector<nlohmann::json>& xs) {
+  std::set<int64_t> out;
+  for (auto& x : xs) {
+    BOOST_TEST(x["lines"].size() == 14u);
+    out.insert(x["id"].get<int64_t>());
+  }
+  return out;
+}
+
+/// Twelve requests, four in flight, while `disturb` hits worker 1 one second in.
+void survive(cluster& c, int sig) {
+  auto [w1, a1] = c.worker();
+  auto [w2, a2] = c.worker();
+  auto [f, af] = c.front(a1 + "," + a2, "front.db");
+  BOOST_REQUIRE(f->wait_for("connected to worker " + a1));
+  BOOST_REQUIRE(f->wait_for("connected to worker " + a2));
+  auto& cl = c.client(af, {"generate", "--count", "12", "--concurrency", "4", "--seed", "1",
+                           "--json"});
+  std::this_thread::sleep_for(1s);
+  w1->signal(sig);
+  auto rc = cl.wait(120s);
+  BOOST_REQUIRE_MESSAGE(rc, "client hung");
+  BOOST_TEST(*rc == 0, cl.output());
+  auto got = cluster::sonnets(cl);
+  BOOST_TEST(got.size() == 12u);
+  auto ids = ids_of(got);
+  BOOST_TEST(ids.size() == 12u);
+  f->signal(SIGTERM);
+  BOOST_TEST(f->wait(10s) == std::optional<int>{0});
+  c.check_cloud("front.db", 12, ids);
+  w1->signal(SIGCONT);
+}
+
+} // namespace
+
+BOOST_FIXTURE_TEST_SUITE(sonnetd, cluster)
+
+BOOST_AUTO_TEST_CASE(standalone_serves_remote_clients, *utf::precondition(have_model{})) {
+  auto [d, addr] = node({"--port=0", "--db=" + file("s.db"), "--model=" + model_path});
+  auto& g = client(addr, {"generate", "--count", "3", "--concurrency", "3", "--seed", "7",
+                          "--json"});
+  BOOST_TEST(g.wait(60s) == std::optional<int>{0}, g.output());
+  auto ids = ids_of(sonnets(g));
+  BOOST_TEST(ids.size() == 3u);
+  auto& st = client(addr, {"stats", "--json"});
+  BOOST_TEST(st.wait(30s) == std::optional<int>{0});
+  BOOST_TEST(st.output().find("\"sonnet_count\":3") != std::string::npos, st.output());
+  // The same seed in-process gives the same text as through the daemon.
+  auto& local = start({SONNET_CLI, "generate", "--seed", "7", "--json", "--db", file("l.db"),
+                       "--model", model_path});
+  BOOST_TEST(local.wait(60s) == std::optional<int>{0});
+  auto remote_texts = std::set<std::string>{};
+  for (auto& x : sonnets(g))
+    remote_texts.insert(x["text"].get<std::string>());
+  BOOST_TEST(remote_texts.count(sonnets(local).at(0)["text"].get<std::string>()) == 1u);
+  d->signal(SIGTERM);
+  BOOST_TEST(d->wait(10s) == std::optional<int>{0});
+  check_cloud("s.db", 3, ids);
+}
+
+BOOST_AUTO_TEST_CASE(bad_configuration_is_refused) {
+  auto& a = start({SONNETD, "--role=wizard"});
+  BOOST_TEST(a.wait(10s) == std::optional<int>{2});
+  BOOST_TEST(a.output().find("--role must be") != std::string::npos);
+  auto& b = start({SONNETD, "--role=front"});
+  BOOST_TEST(b.wait(10s) == std::optional<int>{2});
+  BOOST_TEST(b.output().find("--workers") != std::string::npos);
+  auto& c = start({SONNETD, "--model=" + file("missing.npz"), "--port=0"});
+  BOOST_TEST(c.wait(10s) == std::optional<int>{1});
+  BOOST_TEST(c.output().find("missing.npz") != std::string::npos);
+  auto& d = start({SONNETD, "--frobnicate=1"});
+  BOOST_TEST(d.wait(10s) == std::optional<int>{2});
+  auto& h = start({SONNETD, "--help"});
+  BOOST_TEST(h.wait(10s) == std::optional<int>{0});
+  BOOST_TEST(h.output().find("--role") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(clients_cannot_stop_the_daemon, *utf::precondition(have_model{})) {
+  auto [d, addr] = node({"--port=0", "--db=" + file("s.db"), "--model=" + model_path});
+  {
+    struct config : caf::actor_system_config {
+      config() {
+        register_types(*this);
+        load<caf::io::middleman>();
+      }
+    } cfg;
+    caf::actor_system sys{cfg};
+    auto port = static_cast<uint16_t>(std::stoi(addr.substr(addr.find(':') + 1)));
+    auto svc = sys.middleman().remote_actor<service_actor>("127.0.0.1", port);
+    BOOST_REQUIRE(svc);
+    caf::anon_send_exit(*svc, caf::exit_reason::kill);
+    std::this_thread::sleep_for(300ms);
+  }
+  BOOST_TEST(d->running());
+  auto& st = client(addr, {"stats", "--json"});
+  BOOST_TEST(st.wait(30s) == std::optional<int>{0}, st.output());
+}
+
+BOOST_AUTO_TEST_CASE(sigterm_under_load_keeps_every_acknowledged_sonnet,
+                     *utf::precondition(have_model{})) {
+  auto [d, addr] = node({"--port=0", "--db=" + file("s.db"), "--model=" + model_path});
+  auto& cl = client(addr, {"generate", "--count", "400", "--concurrency", "4", "--seed", "1",
+                           "--json"});
+  BOOST_REQUIRE(cl.wait_for("\"id\":3"));
+  auto t0 = std::chrono::steady_clock::now();
+  d->signal(SIGTERM);
+  auto rc = d->wait(20s);
+  BOOST_TEST_MESSAGE("sonnetd exited after "
+                     << std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()
+                     << " s");
+  BOOST_TEST(rc == std::optional<int>{0}, d->output());
+  BOOST_TEST(d->output().find("drained") != std::string::npos);
+  BOOST_TEST(cl.wait(30s) == std::optional<int>{1}); // the rest were refused or failed
+  auto ids = ids_of(sonnets(cl));
+  BOOST_TEST(ids.size() < 400u);
+  check_cloud("s.db", ids.size(), ids);
+  auto integrity = start({"/bin/sh", "-c", "sqlite3 " + file("s.db") + " 'PRAGMA integrity_check'"});
+  if (integrity.wait(10s) == std::optional<int>{0})
+    BOOST_TEST(integrity.output() == "ok\n");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_FIXTURE_TEST_SUITE(front_and_workers, cluster)
+
+BOOST_AUTO_TEST_CASE(a_killed_worker_loses_no_request, *utf::precondition(have_model{})) {
+  survive(*this, SIGKILL);
+}
+
+BOOST_AUTO_TEST_CASE(a_stopped_worker_loses_no_request, *utf::precondition(have_model{})) {
+  survive(*this, SIGSTOP);
+}
+
+BOOST_AUTO_TEST_CASE(a_restarted_worker_is_used_again, *utf::precondition(have_model{})) {
+  auto [w1, a1] = worker();
+  auto [w2, a2] = worker();
+  auto [f, af] = front(a1 + "," + a2, "front.db");
+  BOOST_REQUIRE(f->wait_for("connected to worker " + a1));
+  BOOST_REQUIRE(f->wait_for("connected to worker " + a2));
+  w1->signal(SIGKILL);
+  w1->wait(10s);
+  auto port1 = a1.substr(a1.find(':') + 1);
+  auto [w1b, a1b] = worker(port1); // back on its old address
+  BOOST_TEST(a1b == a1);
+  auto connected = "connected to worker " + a1;
+  for (int i = 0; i < 500 && f->count(connected) < 2; ++i)
+    std::this_thread::sleep_for(20ms);
+  BOOST_REQUIRE_MESSAGE(f->count(connected) == 2, f->output());
+  w2->signal(SIGKILL); // now only the restarted worker can serve
+  auto& g = client(af, {"generate", "--seed", "4", "--json"});
+  BOOST_TEST(g.wait(60s) == std::optional<int>{0}, g.output());
+  BOOST_TEST(sonnets(g).size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(no_reachable_worker_fails_fast, *utf::precondition(have_model{})) {
+  auto [w1, a1] = worker();
+  auto [w2, a2] = worker();
+  auto [f, af] = front(a1 + "," + a2, "front.db");
+  BOOST_REQUIRE(f->wait_for("connected to worker " + a2));
+  w1->signal(SIGKILL);
+  w2->signal(SIGKILL);
+  std::this_thread::sleep_for(300ms);
+  auto t0 = std::chrono::steady_clock::now();
+  auto& g = client(af, {"generate", "--seed", "4", "--json"});
+  auto rc = g.wait(60s);
+  BOOST_TEST_MESSAGE("failed after "
+                     << std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()
+                     << " s");
+  BOOST_TEST(rc == std::optional<int>{1});
+  BOOST_TEST(g.output().find("no_worker") != std::string::npos, g.output());
+  auto s = persistence::open_sqlite(file("front.db"), persistence::open_mode::read_only);
+  BOOST_REQUIRE(s.ok());
+  BOOST_TEST((*s)->stats()->sonnet_count == 0);
+}
+
+BOOST_AUTO_TEST_CASE(nodes_with_another_cluster_key_are_refused,
+                     *utf::precondition(have_model{})) {
+  auto [w, aw] = node({"--role=worker", "--port=0", "--model=" + model_path,
+                       "--cluster-key=alpha"});
+  auto [f, af] = node({"--role=front", "--port=0", "--workers=" + aw, "--db=" + file("f.db"),
+                       "--cluster-key=beta"});
+  std::this_thread::sleep_for(1500ms);
+  BOOST_TEST(f->count("connected to worker") == 0u);
+  auto& g = client(af, {"generate", "--seed", "1"});
+  BOOST_TEST(g.wait(60s) == std::optional<int>{1});
+  BOOST_TEST(g.output().find("no_worker") != std::string::npos, g.output());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
