@@ -14,6 +14,7 @@
 #include "actors/model_pool.hpp"
 #include "actors/service.hpp"
 #include "apps/sonnetd/config.hpp"
+#include "apps/sonnetd/guardian.hpp"
 #include "messages/errors.hpp"
 
 using namespace sonnet;
@@ -105,7 +106,10 @@ int main(int argc, char** argv) {
     service = *s;
     service_face = spawn_service_facade(sys, service);
   }
+  caf::actor guardian;
   auto stop_all = [&] {
+    if (guardian)
+      caf::anon_send_exit(guardian, caf::exit_reason::user_shutdown);
     if (service_face)
       caf::anon_send_exit(service_face, caf::exit_reason::user_shutdown);
     if (model_face)
@@ -124,6 +128,13 @@ int main(int argc, char** argv) {
     return fail("cannot listen on " + cfg.bind + ":" + std::to_string(cfg.port) + ": "
                 + sys.render(port.error()));
   }
+  if (service_face)
+    guardian = daemon::guard_service(
+      sys, service_face, [&sys, service] { return spawn_service_facade(sys, service); }, *port,
+      cfg.bind);
+  else
+    guardian = daemon::guard_model(
+      sys, model_face, [&sys, pool] { return spawn_model_facade(sys, pool); }, *port, cfg.bind);
   std::cout << "sonnetd: " << cfg.role << " listening on " << cfg.bind << ":" << *port;
   if (cfg.role != "worker")
     std::cout << " db=" << cfg.db;
