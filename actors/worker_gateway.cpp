@@ -5,6 +5,7 @@
 
 #include "caf/all.hpp"
 #include "caf/io/all.hpp"
+#include "caf/openssl/all.hpp"
 
 #include "messages/errors.hpp"
 
@@ -46,11 +47,13 @@ void try_connect(gateway_ptr self) {
   st.connecting = true;
   auto host = st.host;
   auto port = st.port;
+  auto tls = st.cfg.tls;
   gateway_actor gw = self;
   // remote_actor blocks, so it runs on a thread of its own; hidden, so a connection attempt
   // that hangs on a stopped host never holds up the actor system's shutdown.
   self->system().spawn<caf::detached + caf::hidden>([=](caf::event_based_actor* c) {
-    auto r = c->system().middleman().remote_actor<model_actor>(host, port);
+    auto r = tls ? caf::openssl::remote_actor<model_actor>(c->system(), host, port)
+                 : c->system().middleman().remote_actor<model_actor>(host, port);
     if (r)
       c->send(gw, atom::connect_v, std::move(*r));
     else

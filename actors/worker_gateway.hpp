@@ -19,6 +19,8 @@ struct gateway_config {
   std::chrono::milliseconds reconnect_interval = std::chrono::milliseconds(500);
   /// Upper bound for one round on the worker (the pool's own timeout is usually shorter).
   std::chrono::milliseconds round_timeout = std::chrono::minutes(10);
+  /// Connect through TLS (the actor system must have loaded caf::openssl::manager).
+  bool tls = false;
 };
 
 /// Splits "host:port"; errc::invalid_argument on anything else.

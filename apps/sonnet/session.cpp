@@ -4,6 +4,7 @@
 
 #include "caf/all.hpp"
 #include "caf/io/all.hpp"
+#include "caf/openssl/all.hpp"
 
 #include "actors/service.hpp"
 #include "actors/worker_gateway.hpp"
@@ -15,10 +16,16 @@ namespace {
 
 std::string remote_target;
 
+std::string env_or_empty(const char* name) {
+  const char* v = std::getenv(name);
+  return v ? v : "";
+}
+
 } // namespace
 
 struct session::impl {
   struct config : caf::actor_system_config {
+    bool tls = false;
     explicit config(bool network) {
       register_types(*this);
       // Two cores here; the model and cloud run on their own threads anyway.
@@ -27,8 +34,17 @@ struct session::impl {
         set("middleman.heartbeat-interval", caf::timespan{std::chrono::milliseconds(250)});
         set("middleman.connection-timeout", caf::timespan{std::chrono::seconds(2)});
         if (const char* key = std::getenv("SONNET_CLUSTER_KEY"); key && *key)
-          set("middleman.app-identifiers", std::vector<std::string>{std::string{"sonnet-actors/"} + key});
+          set("middleman.app-identifiers",
+              std::vector<std::string>{std::string{"sonnet-actors/"} + key});
         load<caf::io::middleman>();
+        // A client of a TLS cluster presents a certificate the cluster's CA signed.
+        if (const char* cert = std::getenv("SONNET_TLS_CERT"); cert && *cert) {
+          openssl_certificate = cert;
+          openssl_key = env_or_empty("SONNET_TLS_KEY");
+          openssl_cafile = env_or_empty("SONNET_TLS_CA");
+          load<caf::openssl::manager>();
+          tls = true;
+        }
       }
     }
   };
@@ -63,7 +79,10 @@ result<std::unique_ptr<session>> session::start(const settings& s, const model_c
     auto hp = parse_host_port(remote_target);
     if (!hp)
       return from_caf(hp.error());
-    auto svc = out->impl_->sys.middleman().remote_actor<service_actor>(hp->first, hp->second);
+    auto& sys = out->impl_->sys;
+    auto svc = out->impl_->cfg.tls
+                 ? caf::openssl::remote_actor<service_actor>(sys, hp->first, hp->second)
+                 : sys.middleman().remote_actor<service_actor>(hp->first, hp->second);
     if (!svc && svc.error() == caf::sec::unexpected_actor_messaging_interface)
       return fail(errc::no_worker, remote_target
                                      + " does not publish the sonnet service (a worker node? "

@@ -4,11 +4,13 @@
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <iostream>
 #include <pthread.h>
 
 #include "caf/all.hpp"
 #include "caf/io/all.hpp"
+#include "caf/openssl/all.hpp"
 
 #include "actors/facade.hpp"
 #include "actors/model_pool.hpp"
@@ -61,6 +63,9 @@ int main(int argc, char** argv) {
     else
       args.push_back(a);
   }
+  // CAF quietly runs on defaults when the file it is given is missing; we refuse instead.
+  if (!config_file.empty() && !std::ifstream(config_file))
+    return fail("cannot read config file " + config_file, 2);
   daemon::config cfg;
   if (auto err = cfg.parse(args, config_file.empty() ? nullptr : config_file.c_str()))
     return fail("bad configuration: " + caf::to_string(err), 2);
@@ -74,6 +79,12 @@ int main(int argc, char** argv) {
     cfg.set("middleman.app-identifiers",
             std::vector<std::string>{"sonnet-actors/" + cfg.cluster_key});
   cfg.load<caf::io::middleman>();
+  // TLS between nodes when a certificate is configured ([openssl] certificate, key, cafile).
+  // With a CA file, peers must present a certificate it signed: only the cluster's nodes
+  // (and clients holding such a certificate) can talk to this node.
+  bool tls = !cfg.openssl_certificate.empty();
+  if (tls)
+    cfg.load<caf::openssl::manager>();
   caf::actor_system sys{cfg};
 
   service_actor service_face;    // what clients reach (standalone, front)
@@ -94,8 +105,10 @@ int main(int argc, char** argv) {
     service_config sc;
     sc.db_path = cfg.db;
     sc.model_actors = cfg.model_actors;
-    if (cfg.role == "front")
+    if (cfg.role == "front") {
       sc.workers = daemon::worker_list(cfg);
+      sc.gateway.tls = tls;
+    }
     else
       sc.model_path = model_path;
     auto s = spawn_service(sys, sc);
@@ -120,9 +133,8 @@ int main(int argc, char** argv) {
       caf::anon_send_exit(pool, caf::exit_reason::user_shutdown);
   };
   // Published typed, so that clients' remote_actor<T> can check the interface.
-  auto port = service_face
-                ? sys.middleman().publish(service_face, cfg.port, cfg.bind.c_str(), true)
-                : sys.middleman().publish(model_face, cfg.port, cfg.bind.c_str(), true);
+  auto port = service_face ? daemon::publish(service_face, cfg.port, cfg.bind, tls)
+                          : daemon::publish(model_face, cfg.port, cfg.bind, tls);
   if (!port) {
     stop_all();
     return fail("cannot listen on " + cfg.bind + ":" + std::to_string(cfg.port) + ": "
@@ -131,11 +143,13 @@ int main(int argc, char** argv) {
   if (service_face)
     guardian = daemon::guard_service(
       sys, service_face, [&sys, service] { return spawn_service_facade(sys, service); }, *port,
-      cfg.bind);
+      cfg.bind, tls);
   else
     guardian = daemon::guard_model(
-      sys, model_face, [&sys, pool] { return spawn_model_facade(sys, pool); }, *port, cfg.bind);
-  std::cout << "sonnetd: " << cfg.role << " listening on " << cfg.bind << ":" << *port;
+      sys, model_face, [&sys, pool] { return spawn_model_facade(sys, pool); }, *port, cfg.bind,
+      tls);
+  std::cout << "sonnetd: " << cfg.role << " listening on " << cfg.bind << ":" << *port
+            << (tls ? " tls" : "");
   if (cfg.role != "worker")
     std::cout << " db=" << cfg.db;
   if (cfg.role == "front")

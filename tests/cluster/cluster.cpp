@@ -248,6 +248,18 @@ BOOST_AUTO_TEST_CASE(sigterm_under_load_keeps_every_acknowledged_sonnet,
     BOOST_TEST(integrity.output() == "ok\n");
 }
 
+BOOST_AUTO_TEST_CASE(the_config_file_is_read_and_flags_win, *utf::precondition(have_model{})) {
+  auto conf = file("node.conf");
+  std::ofstream(conf) << "; test config\nrole = \"worker\"\nport = 1\nmodel = \"" << model_path
+                      << "\"\nmodel-actors = 1\n";
+  auto [w, aw] = node({"--config=" + conf, "--port=0"});
+  BOOST_TEST(w->output().find("worker listening") != std::string::npos, w->output());
+  BOOST_TEST(w->output().find("model-actors=1") != std::string::npos);
+  BOOST_TEST(aw.substr(aw.find(':') + 1) != "1"); // --port=0 beat the file's port
+  auto& missing = start({SONNETD, "--config=" + file("absent.conf")});
+  BOOST_TEST(code(missing.wait(10s)) == 2);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_FIXTURE_TEST_SUITE(front_and_workers, cluster)
@@ -313,6 +325,50 @@ BOOST_AUTO_TEST_CASE(nodes_with_another_cluster_key_are_refused,
   auto& g = client(af, {"generate", "--seed", "1"});
   BOOST_TEST(code(g.wait(60s)) == 1);
   BOOST_TEST(g.output().find("no_worker") != std::string::npos, g.output());
+}
+
+BOOST_AUTO_TEST_CASE(tls_between_nodes_with_throwaway_certificates,
+                     *utf::precondition(have_model{})) {
+  // A CA and one node certificate, made here; every node and client presents it.
+  auto sh = [&](const std::string& cmd) {
+    auto& p = start({"/bin/sh", "-c", "cd " + dir.string() + " && " + cmd});
+    return code(p.wait(60s));
+  };
+  if (sh("openssl version") != 0) {
+    BOOST_TEST_MESSAGE("skipped: the openssl command is missing");
+    return;
+  }
+  BOOST_REQUIRE(sh("openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 1 "
+                   "-subj /CN=sonnet-test-ca") == 0);
+  BOOST_REQUIRE(sh("openssl req -newkey rsa:2048 -nodes -keyout node.key -out node.csr "
+                   "-subj /CN=127.0.0.1") == 0);
+  BOOST_REQUIRE(sh("openssl x509 -req -in node.csr -CA ca.pem -CAkey ca.key -CAcreateserial "
+                   "-out node.pem -days 1") == 0);
+  std::vector<std::string> tls{"--openssl.certificate=" + file("node.pem"),
+                               "--openssl.key=" + file("node.key"),
+                               "--openssl.cafile=" + file("ca.pem")};
+  std::vector<std::string> wargs{"--role=worker", "--port=0", "--model=" + model_path};
+  wargs.insert(wargs.end(), tls.begin(), tls.end());
+  auto [w, aw] = node(wargs);
+  BOOST_TEST(w->output().find(" tls") != std::string::npos);
+  std::vector<std::string> fargs{"--role=front", "--port=0", "--workers=" + aw,
+                                 "--db=" + file("f.db")};
+  fargs.insert(fargs.end(), tls.begin(), tls.end());
+  auto [f, af] = node(fargs);
+  BOOST_REQUIRE(f->wait_for("connected to worker " + aw));
+  // A client with the cluster's certificate is served...
+  auto env = "SONNET_TLS_CERT=" + file("node.pem") + " SONNET_TLS_KEY=" + file("node.key")
+             + " SONNET_TLS_CA=" + file("ca.pem") + " ";
+  auto& ok = start({"/bin/sh", "-c",
+                    env + SONNET_CLI + " --connect=" + af + " generate --seed 2 --json"});
+  BOOST_TEST(code(ok.wait(60s)) == 0, ok.output());
+  BOOST_TEST(sonnets(ok).size() == 1u);
+  // ...one without it is not, and neither is a plain-text front node.
+  auto& plain = client(af, {"stats"});
+  BOOST_TEST(code(plain.wait(30s)) == 1);
+  auto [pf, apf] = front(aw, "plain.db");
+  std::this_thread::sleep_for(1500ms);
+  BOOST_TEST(pf->count("connected to worker") == 0u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
