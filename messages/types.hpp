@@ -76,13 +76,35 @@ struct continuation {
   double ms = 0;
 };
 
+/// Meter and rhyme of one sonnet line (text/prosody.hpp).
+struct line_analysis {
+  /// Syllables (CMU pronouncing dictionary; spelling fallback for unknown words).
+  int32_t syllables = 0;
+  /// Stress per syllable: '0' unstressed, '1' primary, '2' secondary, '?' unknown.
+  std::string stress;
+  /// How well the stresses fit iambic pentameter, in [0, 1].
+  double iambic_fit = 0;
+  /// Rhyme key of the end word: phones from its last stressed vowel ("EY"), or "~" + a
+  /// spelling key ("~ade") for a word the dictionary lacks.
+  std::string rhyme_key;
+};
+
 /// The formatter's verdict on raw model text.
 struct formatted {
   std::vector<std::string> lines;
   /// The prototype's validate(): 14 lines and average syllables in [9, 13].
   bool valid = false;
   std::string reason;
+  /// text/quality.hpp: 0.4 structure + 0.3 meter + 0.3 rhyme, in [0, 1].
   double quality = 0;
+  /// One per line.
+  std::vector<line_analysis> analysis;
+  /// Quality terms: 14 lines x share of lines with 9..13 syllables; mean iambic fit; rhyme
+  /// pairs of ABAB CDCD EFEF GG (0..7) and their share.
+  double structure = 0;
+  double meter = 0;
+  int32_t rhyme_pairs = 0;
+  double rhyme = 0;
 };
 
 /// Asks the dissonance actor to judge a formatted sonnet and store it.
@@ -174,8 +196,15 @@ typename Inspector::result_type inspect(Inspector& f, continuation& x) {
 }
 
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, line_analysis& x) {
+  return f(caf::meta::type_name("line_analysis"), x.syllables, x.stress, x.iambic_fit,
+           x.rhyme_key);
+}
+
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, formatted& x) {
-  return f(caf::meta::type_name("formatted"), x.lines, x.valid, x.reason, x.quality);
+  return f(caf::meta::type_name("formatted"), x.lines, x.valid, x.reason, x.quality, x.analysis,
+           x.structure, x.meter, x.rhyme_pairs, x.rhyme);
 }
 
 template <class Inspector>

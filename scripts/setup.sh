@@ -3,7 +3,7 @@
 # everything is already there, so repeated runs cost nothing.
 set -euo pipefail
 packages=(cmake g++ make ccache libcaf-dev libeigen3-dev libsqlite3-dev sqlite3 zlib1g-dev
-          nlohmann-json3-dev libboost-test-dev)
+          nlohmann-json3-dev libboost-test-dev festlex-cmu pocketsphinx-en-us)
 # The benchmarks time the Python prototype too: numpy on OpenBLAS, as numpy's wheels ship it.
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(python3-numpy libopenblas0-pthread)

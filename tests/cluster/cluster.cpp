@@ -131,6 +131,30 @@ std::set<int64_t> ids_of(const std::vector<nlohmann::json>& xs) {
   return out;
 }
 
+/// SIGTERM while a client keeps 4 requests in flight: exit 0 within the drain bound, every
+/// sonnet the client was told about is in the file, whole, and the file is sound.
+void sigterm_under_load(cluster& c, process& d, const std::string& addr, const std::string& db) {
+  auto& cl = c.client(addr, {"generate", "--count", "400", "--concurrency", "4", "--seed", "1",
+                             "--json"});
+  BOOST_REQUIRE(cl.wait_for("\"id\":3"));
+  auto t0 = std::chrono::steady_clock::now();
+  d.signal(SIGTERM);
+  auto rc = d.wait(10s); // the bar: exit 0 in < 10 s
+  BOOST_TEST_MESSAGE("sonnetd exited after "
+                     << std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()
+                     << " s");
+  BOOST_TEST(code(rc) == 0, d.output());
+  BOOST_TEST(d.output().find("drained") != std::string::npos);
+  BOOST_TEST(code(cl.wait(30s)) == 1); // the rest were refused or failed
+  auto ids = ids_of(cluster::sonnets(cl));
+  BOOST_TEST(ids.size() < 400u);
+  c.check_cloud(db, ids.size(), ids);
+  auto& integrity =
+    c.start({"/bin/sh", "-c", "sqlite3 " + c.file(db) + " 'PRAGMA integrity_check'"});
+  if (code(integrity.wait(10s)) == 0)
+    BOOST_TEST(integrity.output() == "ok\n");
+}
+
 /// Twelve requests, four in flight, while `disturb` hits worker 1 one second in.
 void survive(cluster& c, int sig) {
   auto [w1, a1] = c.worker();
@@ -169,6 +193,21 @@ BOOST_AUTO_TEST_CASE(standalone_serves_remote_clients, *utf::precondition(have_m
   auto& st = client(addr, {"stats", "--json"});
   BOOST_TEST(code(st.wait(30s)) == 0);
   BOOST_TEST(st.output().find("\"sonnet_count\":3") != std::string::npos, st.output());
+  auto& rec = client(addr, {"recent", "--limit", "2", "--json"});
+  BOOST_TEST(code(rec.wait(30s)) == 0);
+  auto recent_text = rec.output();
+  BOOST_TEST(std::count(recent_text.begin(), recent_text.end(), '\n') == 2);
+  auto& one = client(addr, {"get", "--id", "2", "--json"});
+  BOOST_TEST(code(one.wait(30s)) == 0);
+  BOOST_TEST(one.output().find("\"id\":2") != std::string::npos);
+  auto& dis = start({"/bin/sh", "-c", "echo 'Love is not love' | " + std::string{SONNET_CLI}
+                                        + " --connect=" + addr + " dissonance --input love"});
+  BOOST_TEST(code(dis.wait(30s)) == 0, dis.output());
+  BOOST_TEST(dis.output().find("\"dissonance\"") != std::string::npos);
+  auto& chat = start({"/bin/sh", "-c", "printf '/stats\\n/quit\\n' | " + std::string{SONNET_CLI}
+                                         + " --connect=" + addr + " chat"});
+  BOOST_TEST(code(chat.wait(30s)) == 0);
+  BOOST_TEST(chat.output().find("sonnets 3") != std::string::npos, chat.output());
   // The same seed in-process gives the same text as through the daemon.
   auto& local = start({SONNET_CLI, "generate", "--seed", "7", "--json", "--db", file("l.db"),
                        "--model", model_path});
@@ -228,24 +267,7 @@ BOOST_AUTO_TEST_CASE(clients_cannot_stop_the_daemon, *utf::precondition(have_mod
 BOOST_AUTO_TEST_CASE(sigterm_under_load_keeps_every_acknowledged_sonnet,
                      *utf::precondition(have_model{})) {
   auto [d, addr] = node({"--port=0", "--db=" + file("s.db"), "--model=" + model_path});
-  auto& cl = client(addr, {"generate", "--count", "400", "--concurrency", "4", "--seed", "1",
-                           "--json"});
-  BOOST_REQUIRE(cl.wait_for("\"id\":3"));
-  auto t0 = std::chrono::steady_clock::now();
-  d->signal(SIGTERM);
-  auto rc = d->wait(20s);
-  BOOST_TEST_MESSAGE("sonnetd exited after "
-                     << std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()
-                     << " s");
-  BOOST_TEST(code(rc) == 0, d->output());
-  BOOST_TEST(d->output().find("drained") != std::string::npos);
-  BOOST_TEST(code(cl.wait(30s)) == 1); // the rest were refused or failed
-  auto ids = ids_of(sonnets(cl));
-  BOOST_TEST(ids.size() < 400u);
-  check_cloud("s.db", ids.size(), ids);
-  auto& integrity = start({"/bin/sh", "-c", "sqlite3 " + file("s.db") + " 'PRAGMA integrity_check'"});
-  if (code(integrity.wait(10s)) == 0)
-    BOOST_TEST(integrity.output() == "ok\n");
+  sigterm_under_load(*this, *d, addr, "s.db");
 }
 
 BOOST_AUTO_TEST_CASE(the_config_file_is_read_and_flags_win, *utf::precondition(have_model{})) {
@@ -291,6 +313,15 @@ BOOST_AUTO_TEST_CASE(a_restarted_worker_is_used_again, *utf::precondition(have_m
   auto& g = client(af, {"generate", "--seed", "4", "--json"});
   BOOST_TEST(code(g.wait(60s)) == 0, g.output());
   BOOST_TEST(sonnets(g).size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(sigterm_on_the_front_under_load, *utf::precondition(have_model{})) {
+  auto [w1, a1] = worker();
+  auto [w2, a2] = worker();
+  auto [f, af] = front(a1 + "," + a2, "front.db");
+  BOOST_REQUIRE(f->wait_for("connected to worker " + a2));
+  BOOST_REQUIRE(f->wait_for("connected to worker " + a1));
+  sigterm_under_load(*this, *f, af, "front.db");
 }
 
 BOOST_AUTO_TEST_CASE(no_reachable_worker_fails_fast, *utf::precondition(have_model{})) {

@@ -1,0 +1,56 @@
+#pragma once
+// Message-level glue of issue 8 (header-only, no CAF runtime): turns 14 clean lines into a
+// `formatted` with the quality analysis, and picks the best of N raw model texts. The pure work
+// is in text/quality.hpp and text/best_of.hpp; the formatter actor and the service share this.
+
+#include "messages/types.hpp"
+#include "text/best_of.hpp"
+#include "text/formatter.hpp"
+#include "text/quality.hpp"
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace sonnet {
+
+/// The formatter's verdict on 14 clean lines: the prototype's validate() plus quality and the
+/// per-line analysis (text/quality.hpp). All numbers are finite.
+inline formatted make_formatted(std::vector<std::string> lines, const text::assessment& a) {
+  formatted out;
+  out.lines = std::move(lines);
+  auto verdict = text::validate(text::join_lines(out.lines));
+  out.valid = verdict.first;
+  out.reason = std::move(verdict.second);
+  out.quality = a.quality.score;
+  out.structure = a.quality.structure;
+  out.meter = a.quality.meter;
+  out.rhyme_pairs = a.quality.rhyme_pairs;
+  out.rhyme = a.quality.rhyme;
+  out.analysis.reserve(a.prosody.lines.size());
+  for (const auto& l : a.prosody.lines)
+    out.analysis.push_back(
+      line_analysis{l.syllables, l.stress, l.iambic_fit, text::rhyme_key(l.end)});
+  return out;
+}
+
+inline formatted make_formatted(std::vector<std::string> lines, const text::dictionary& dict) {
+  auto a = text::assess(dict, lines);
+  return make_formatted(std::move(lines), a);
+}
+
+/// Best-of-N over raw model texts (text::best_of: whole candidates; valid ones first, then the
+/// highest quality, ties to the lower index). nullopt when no text has 14 clean lines; else the
+/// verdict and the index of the chosen text.
+inline std::optional<std::pair<formatted, int>>
+best_formatted(const std::vector<std::string>& raws,
+               const text::dictionary& dict = *text::shared_dictionary()) {
+  auto c = text::best_of(dict, raws);
+  if (!c)
+    return std::nullopt;
+  const int index = c->index;
+  return std::make_pair(make_formatted(std::move(c->lines), c->a), index);
+}
+
+} // namespace sonnet

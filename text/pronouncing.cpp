@@ -1,0 +1,526 @@
+#include "text/pronouncing.hpp"
+
+#include "text/unicode.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+
+namespace sonnet::text {
+
+namespace {
+
+bool is_vowel_letter(char c) {
+  return c == 'a' || c == 'e' || c == 'i' || c == 'o' || c == 'u' || c == 'y';
+}
+
+// CMU vowel phones all start with a vowel letter (AA AE AH AO AW AX AY EH ER EY IH IY OW OY UH UW).
+bool is_vowel_phone(std::string_view ph) {
+  if (ph.empty())
+    return false;
+  char c = static_cast<char>(ph[0] & ~0x20); // upper-case
+  return c == 'A' || c == 'E' || c == 'I' || c == 'O' || c == 'U';
+}
+
+// Canonical upper-case phone names (static storage, so parsed entries can hold views).
+std::string_view canonical_phone(std::string_view ph) {
+  static constexpr std::string_view names[] = {
+    "AA", "AE", "AH", "AO", "AW", "AY", "B",  "CH", "D",  "DH", "EH", "ER", "EY",
+    "F",  "G",  "HH", "IH", "IY", "JH", "K",  "L",  "M",  "N",  "NG", "OW", "OY",
+    "P",  "R",  "S",  "SH", "T",  "TH", "UH", "UW", "V",  "W",  "Y",  "Z",  "ZH"};
+  char buf[4];
+  std::size_t n = 0;
+  for (char c : ph) {
+    if (c >= '0' && c <= '9')
+      break;
+    if (n == sizeof buf)
+      return ph;
+    buf[n++] = (c >= 'a' && c <= 'z') ? static_cast<char>(c - 32) : c;
+  }
+  std::string_view up(buf, n);
+  if (up == "AX")
+    return "AH"; // Festival's schwa is CMUdict's AH0
+  if (up == "AXR")
+    return "ER";
+  for (auto name : names)
+    if (name == up)
+      return name;
+  return ph; // unknown phone: kept as written
+}
+
+std::string strip_apostrophes(std::string_view w) {
+  std::string out;
+  out.reserve(w.size());
+  for (char c : w)
+    if (c != '\'')
+      out.push_back(c);
+  return out;
+}
+
+// One parsed entry, flat so that the buffers are reused from line to line: phone i belongs to
+// syllable k when start[k] <= i < start[k + 1]; stress[k] is its stress char.
+struct entry {
+  std::vector<std::string_view> phones;
+  std::vector<std::size_t> start;
+  std::string stress;
+  void clear() {
+    phones.clear();
+    start.clear();
+    stress.clear();
+  }
+  std::size_t syllables() const { return start.size(); }
+  std::size_t end_of(std::size_t k) const {
+    return k + 1 < start.size() ? start[k + 1] : phones.size();
+  }
+};
+
+// Rhyme key: from the vowel of the last syllable with stress 1 or 2 (else the last syllable) to
+// the end of the word. `stress` is stored as given.
+pronunciation make_pronunciation(const entry& e, bool from_last_vowel = false) {
+  pronunciation p;
+  p.stress = e.stress;
+  const std::size_t n = e.syllables();
+  std::size_t from = n == 0 ? 0 : n - 1;
+  if (!from_last_vowel)
+    for (std::size_t k = n; k-- > 0;)
+      if (e.stress[k] == '1' || e.stress[k] == '2') {
+        from = k;
+        break;
+      }
+  if (n == 0)
+    return p;
+  std::size_t i = e.start[from];
+  while (i < e.end_of(from) && !is_vowel_phone(e.phones[i]))
+    ++i;
+  for (; i < e.phones.size(); ++i) {
+    if (!p.rhyme.empty())
+      p.rhyme.push_back(' ');
+    p.rhyme += e.phones[i];
+  }
+  return p;
+}
+
+// ("summer" nil (((s ah) 1) ((m er) 0)))
+bool parse_festival(std::string_view line, std::string& word, entry& e) {
+  auto q1 = line.find('"');
+  auto q2 = q1 == std::string_view::npos ? q1 : line.find('"', q1 + 1);
+  if (q2 == std::string_view::npos)
+    return false;
+  word.assign(line.substr(q1 + 1, q2 - q1 - 1));
+  e.clear();
+  std::size_t i = q2 + 1;
+  while (i + 1 < line.size()) {
+    // a phone list is a '(' directly followed by a letter
+    i = line.find('(', i);
+    if (i == std::string_view::npos || i + 1 >= line.size())
+      break;
+    const char next = line[i + 1];
+    if (!((next >= 'a' && next <= 'z') || (next >= 'A' && next <= 'Z'))) {
+      ++i;
+      continue;
+    }
+    const auto close = line.find(')', i);
+    if (close == std::string_view::npos)
+      return false;
+    e.start.push_back(e.phones.size());
+    std::size_t a = i + 1;
+    while (a < close) {
+      while (a < close && line[a] == ' ')
+        ++a;
+      std::size_t b = a;
+      while (b < close && line[b] != ' ')
+        ++b;
+      if (b > a)
+        e.phones.push_back(canonical_phone(line.substr(a, b - a)));
+      a = b;
+    }
+    std::size_t k = close + 1;
+    while (k < line.size() && line[k] == ' ')
+      ++k;
+    e.stress.push_back(k < line.size() && line[k] >= '0' && line[k] <= '2' ? line[k] : '?');
+    i = close + 1;
+  }
+  return !e.start.empty();
+}
+
+// summer S AH1 M ER0   /   summer(2) S AH M ER   (digits optional). Each vowel opens a
+// syllable; consonants go to the preceding vowel (only the part from the last stressed vowel on
+// matters for rhyme keys, so exact syllable boundaries are irrelevant).
+bool parse_plain(std::string_view line, std::string& word, entry& e, bool& had_digits) {
+  e.clear();
+  std::size_t a = 0;
+  const std::size_t n = line.size();
+  auto next_token = [&]() -> std::string_view {
+    while (a < n && (line[a] == ' ' || line[a] == '\t' || line[a] == '\r'))
+      ++a;
+    std::size_t b = a;
+    while (b < n && line[b] != ' ' && line[b] != '\t' && line[b] != '\r')
+      ++b;
+    auto t = line.substr(a, b - a);
+    a = b;
+    return t;
+  };
+  auto w = next_token();
+  if (w.empty())
+    return false;
+  if (auto paren = w.find('('); paren != std::string_view::npos && paren > 0)
+    w = w.substr(0, paren);
+  word.clear();
+  for (char c : w)
+    word.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c);
+  for (auto ph = next_token(); !ph.empty(); ph = next_token()) {
+    const auto canon = canonical_phone(ph);
+    if (is_vowel_phone(ph)) {
+      const char digit = ph.back() >= '0' && ph.back() <= '2' ? ph.back() : 0;
+      had_digits |= digit != 0;
+      e.start.push_back(e.start.empty() ? 0 : e.phones.size());
+      e.stress.push_back(digit ? digit : '?');
+    }
+    e.phones.push_back(canon); // consonants before the first vowel belong to its syllable
+  }
+  if (e.start.empty())
+    return false;
+  if (e.stress.size() == 1 && e.stress[0] == '?')
+    e.stress[0] = '1'; // a monosyllable without marks: its one vowel is the stressed one
+  return true;
+}
+
+// Early Modern words that CMUdict 0.4 lacks and sonnets use, in plain CMU format with stress.
+// Added to every loaded dictionary where the word is missing (never to empty()).
+constexpr const char* early_modern =
+  "doth D AH1 TH\n"
+  "dost D AH1 S T\n"
+  "ere EH1 R\n"
+  "e'er EH1 R\n"
+  "ne'er N EH1 R\n"
+  "o'er OW1 R\n"
+  "whilst W AY1 L S T\n"
+  "'twas T W AH1 Z\n"
+  "'tis T IH1 Z\n"
+  "canst K AE1 N S T\n"
+  "wouldst W UH1 D S T\n"
+  "couldst K UH1 D S T\n"
+  "shouldst SH UH1 D S T\n"
+  "mayst M EY1 S T\n"
+  "didst D IH1 D S T\n"
+  "hadst HH AE1 D S T\n"
+  "thyself DH AY0 S EH1 L F\n"
+  "thither TH IH1 DH ER0\n"
+  "wherefore W EH1 R F AO2 R\n"
+  "anon AH0 N AA1 N\n"
+  "perchance P ER0 CH AE1 N S\n"
+  "methinks M IY0 TH IH1 NG K S\n"
+  "prithee P R IH1 DH IY0\n"
+  "betwixt B IH0 T W IH1 K S T\n"
+  "whereon W EH0 R AA1 N\n"
+  "forsooth F AO0 R S UW1 TH\n"
+  "alack AH0 L AE1 K\n"
+  "beseech B IH0 S IY1 CH\n"
+  "fie F AY1\n"
+  "beauteous B Y UW1 T IY0 AH0 S\n"
+  "untrimmed AH0 N T R IH1 M D\n";
+
+const char* env_path() {
+  return std::getenv("SONNET_CMUDICT");
+}
+
+} // namespace
+
+result<std::shared_ptr<const dictionary>> dictionary::load(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    return fail(errc::invalid_argument, path + ": cannot read the pronouncing dictionary");
+  std::string data;
+  in.seekg(0, std::ios::end);
+  const auto size = in.tellg();
+  in.seekg(0, std::ios::beg);
+  if (size > 0) {
+    data.resize(static_cast<std::size_t>(size));
+    in.read(data.data(), size);
+    data.resize(static_cast<std::size_t>(in.gcount()));
+  }
+  auto d = std::make_shared<dictionary>();
+  d->source_ = path;
+  d->words_.reserve(140000);
+  std::string word;
+  entry e;
+  bool any_digits = false;
+  bool any_festival = false;
+  std::size_t pos = 0;
+  while (pos < data.size()) {
+    auto nl = data.find('\n', pos);
+    if (nl == std::string::npos)
+      nl = data.size();
+    std::string_view line(data.data() + pos, nl - pos);
+    pos = nl + 1;
+    if (line.empty() || line[0] == ';' || line[0] == '#')
+      continue;
+    pronunciation p;
+    if (line[0] == '(') {
+      if (!parse_festival(line, word, e))
+        continue;
+      any_festival = true;
+      p = make_pronunciation(e);
+    } else {
+      bool digits = false;
+      if (!parse_plain(line, word, e, digits))
+        continue;
+      any_digits |= digits;
+      // without stress marks the rhyme key starts at the last vowel
+      p = make_pronunciation(e, !digits);
+    }
+    auto& prons = d->words_[strip_apostrophes(word)];
+    bool dup = false;
+    for (const auto& q : prons)
+      dup |= q.stress == p.stress && q.rhyme == p.rhyme;
+    if (!dup)
+      prons.push_back(std::move(p));
+  }
+  if (d->words_.empty())
+    return fail(errc::invalid_argument, path + ": no pronouncing-dictionary entries");
+  std::string_view extra(early_modern);
+  while (!extra.empty()) {
+    auto nl = extra.find('\n');
+    auto line = extra.substr(0, nl);
+    extra = nl == std::string_view::npos ? std::string_view() : extra.substr(nl + 1);
+    bool digits = false;
+    if (parse_plain(line, word, e, digits)) {
+      auto& prons = d->words_[strip_apostrophes(word)];
+      if (prons.empty())
+        prons.push_back(make_pronunciation(e));
+    }
+  }
+  d->has_stress_ = any_festival || any_digits;
+  return std::shared_ptr<const dictionary>(std::move(d));
+}
+
+std::shared_ptr<const dictionary> dictionary::empty() {
+  static const auto e = std::make_shared<const dictionary>();
+  return e;
+}
+
+std::vector<std::string> dictionary::default_paths() {
+  std::vector<std::string> out;
+  if (const char* p = env_path()) {
+    std::string s(p);
+    if (!s.empty() && s != "none")
+      out.push_back(s);
+    return out; // the variable, when set, is the only source
+  }
+  out.push_back("/usr/share/festival/dicts/cmu/cmudict-0.4.out");
+  out.push_back("/usr/share/pocketsphinx/model/en-us/cmudict-en-us.dict");
+  return out;
+}
+
+const std::vector<pronunciation>* dictionary::find(std::string_view key) const {
+  auto it = words_.find(std::string(key));
+  return it == words_.end() ? nullptr : &it->second;
+}
+
+std::shared_ptr<const dictionary> shared_dictionary() {
+  static const std::shared_ptr<const dictionary> shared = [] {
+    auto paths = dictionary::default_paths();
+    std::string tried;
+    for (const auto& p : paths) {
+      auto d = dictionary::load(p);
+      if (d)
+        return *d;
+      tried += (tried.empty() ? "" : ", ") + p;
+    }
+    if (const char* e = env_path(); e && (std::string(e).empty() || std::string(e) == "none"))
+      return dictionary::empty(); // asked for on purpose: no note
+    std::cerr << "sonnet: no pronouncing dictionary found ("
+              << (tried.empty() ? std::string("no path") : tried)
+              << "); syllables and rhymes fall back to spelling. Install festlex-cmu or "
+                 "pocketsphinx-en-us, or set SONNET_CMUDICT.\n";
+    return dictionary::empty();
+  }();
+  return shared;
+}
+
+std::string normalize_word(std::string_view token) {
+  std::string out;
+  for (std::size_t i = 0; i < token.size();) {
+    code_point cp = decode_at(token, i);
+    std::string_view bytes = token.substr(i, cp.size);
+    i += cp.size;
+    char32_t c = cp.valid ? cp.value : replacement_char;
+    if (c >= 'A' && c <= 'Z')
+      out.push_back(static_cast<char>(c + 32));
+    else if ((c >= 'a' && c <= 'z') || c == '\'')
+      out.push_back(static_cast<char>(c));
+    else if (c == 0x2019 || c == 0x2018 || c == 0x02BC)
+      out.push_back('\'');
+    else if (c >= 0x80 && (is_lower(c) || is_upper(c)))
+      out += lower(bytes);
+  }
+  // an apostrophe alone, or only apostrophes, is no word
+  if (out.find_first_not_of('\'') == std::string::npos)
+    out.clear();
+  return out;
+}
+
+std::vector<std::string> split_words(std::string_view line) {
+  std::vector<std::string> out;
+  std::string cur;
+  auto flush = [&] {
+    auto w = normalize_word(cur);
+    if (!w.empty())
+      out.push_back(std::move(w));
+    cur.clear();
+  };
+  for (std::size_t i = 0; i < line.size();) {
+    code_point cp = decode_at(line, i);
+    std::string_view bytes = line.substr(i, cp.size);
+    i += cp.size;
+    char32_t c = cp.valid ? cp.value : replacement_char;
+    bool part = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '\'' || c == 0x2019
+                || c == 0x2018 || c == 0x02BC || (c >= 0x80 && (is_lower(c) || is_upper(c)));
+    if (part)
+      cur += bytes;
+    else
+      flush();
+  }
+  flush();
+  return out;
+}
+
+int spelling_syllables(std::string_view word) {
+  int count = 0;
+  bool prev = false;
+  bool any = false;
+  for (char c : word) {
+    char l = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+    bool v = is_vowel_letter(l);
+    any |= l != '\'';
+    if (v && !prev)
+      ++count;
+    prev = v;
+  }
+  return any && count == 0 ? 1 : count;
+}
+
+std::string spelling_rhyme(std::string_view word) {
+  std::string w;
+  for (char c : word) {
+    if (c >= 'A' && c <= 'Z')
+      w.push_back(static_cast<char>(c + 32));
+    else if (c >= 'a' && c <= 'z')
+      w.push_back(c);
+  }
+  // vowel groups as [begin, end)
+  std::vector<std::pair<std::size_t, std::size_t>> groups;
+  for (std::size_t i = 0; i < w.size();) {
+    if (is_vowel_letter(w[i]) && !(w[i] == 'y' && i == 0)) {
+      std::size_t j = i;
+      while (j < w.size() && is_vowel_letter(w[j]))
+        ++j;
+      groups.emplace_back(i, j);
+      i = j;
+    } else {
+      ++i;
+    }
+  }
+  if (groups.empty())
+    return "";
+  auto last = groups.back();
+  bool silent_e = groups.size() >= 2 && last.second - last.first == 1 && w[last.first] == 'e'
+                  && (last.second == w.size()
+                      || (last.second + 1 == w.size() && (w.back() == 's' || w.back() == 'd')));
+  std::size_t from = silent_e ? groups[groups.size() - 2].first : last.first;
+  return w.substr(from);
+}
+
+namespace {
+
+// Appends phones to every rhyme key and syllables to the stress of found pronunciations.
+bool from_base(const dictionary& dict, const std::string& base, const char* phones,
+               const char* extra_stress, word_info& info) {
+  const auto* prons = dict.find(strip_apostrophes(base));
+  if (!prons || prons->empty())
+    return false;
+  info.known = true;
+  info.stress = prons->front().stress + extra_stress;
+  info.syllables = static_cast<int>(info.stress.size());
+  for (const auto& p : *prons)
+    info.rhymes.push_back(*phones ? p.rhyme + " " + phones : p.rhyme);
+  return true;
+}
+
+bool ends_with(const std::string& s, std::string_view suffix) {
+  return s.size() > suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+bool resolve(const dictionary& dict, const std::string& w, word_info& info) {
+  if (from_base(dict, w, "", "", info))
+    return true;
+  if (w == "th'" || w == "th")
+    return from_base(dict, "the", "", "", info);
+  if (ends_with(w, "'s") || ends_with(w, "s'"))
+    return from_base(dict, w.substr(0, w.size() - 2), "Z", "", info);
+  if (ends_with(w, "'d")) {
+    const auto stem = w.substr(0, w.size() - 2);
+    return from_base(dict, stem + "ed", "", "", info) || from_base(dict, stem + "d", "", "", info)
+           || from_base(dict, stem, "D", "", info);
+  }
+  if (ends_with(w, "'st"))
+    return from_base(dict, w.substr(0, w.size() - 3), "S T", "", info)
+           || from_base(dict, w.substr(0, w.size() - 3) + "e", "S T", "", info);
+  if (ends_with(w, "eth") && w.size() > 4) {
+    const auto stem = w.substr(0, w.size() - 3);
+    return from_base(dict, stem, "AH TH", "0", info)
+           || from_base(dict, stem + "e", "AH TH", "0", info);
+  }
+  if (ends_with(w, "est") && w.size() > 4) {
+    const auto stem = w.substr(0, w.size() - 3);
+    return from_base(dict, stem, "AH S T", "0", info)
+           || from_base(dict, stem + "e", "AH S T", "0", info);
+  }
+  return false;
+}
+
+} // namespace
+
+word_info lookup(const dictionary& dict, std::string_view raw) {
+  word_info info;
+  info.word = normalize_word(raw);
+  const std::string& w = info.word;
+  info.spelling_rhyme = spelling_rhyme(w);
+  if (w.empty())
+    return info;
+  if (dict.size() > 0) {
+    bool ok = resolve(dict, w, info);
+    if (!ok) {
+      // quotes or elisions at the edges: 'tis, o', lov'
+      auto b = w.find_first_not_of('\'');
+      auto e = w.find_last_not_of('\'');
+      if (b != std::string::npos && (b > 0 || e + 1 < w.size())) {
+        info.rhymes.clear();
+        ok = resolve(dict, w.substr(b, e - b + 1), info);
+      }
+    }
+    if (ok)
+      return info;
+    info.rhymes.clear();
+    info.known = false;
+  }
+  info.syllables = spelling_syllables(w);
+  info.stress.assign(static_cast<std::size_t>(info.syllables), '?');
+  return info;
+}
+
+bool rhymes(const word_info& a, const word_info& b) {
+  if (a.word.empty() || b.word.empty() || strip_apostrophes(a.word) == strip_apostrophes(b.word))
+    return false;
+  if (a.known && b.known) {
+    for (const auto& x : a.rhymes)
+      for (const auto& y : b.rhymes)
+        if (!x.empty() && x == y)
+          return true;
+    return false;
+  }
+  return !a.spelling_rhyme.empty() && a.spelling_rhyme == b.spelling_rhyme;
+}
+
+} // namespace sonnet::text
