@@ -7,6 +7,7 @@
 #include "text/formatter.hpp"
 #include "text/pronouncing.hpp"
 
+#include <algorithm>
 #include <memory>
 
 namespace sonnet {
@@ -16,16 +17,19 @@ namespace {
 formatter_actor::behavior_type formatter_fn(formatter_actor::pointer,
                                             std::shared_ptr<const text::dictionary> dict) {
   return {
-    [dict](atom::format, const std::string& raw) -> caf::result<formatted> {
-      auto lines = text::format(raw);
-      if (!lines) {
-        auto n = text::extract_lines(raw, 20).size();
+    [dict](atom::format, const std::vector<std::string>& raws) -> caf::result<formatted> {
+      // Quality from structure, meter and rhyme (text/quality.hpp) replaces the prototype's
+      // fixed 0.8 / 0.5; with several candidates the best valid one wins.
+      auto best = best_formatted(raws, *dict);
+      if (!best) {
+        size_t most = 0;
+        for (auto& raw : raws)
+          most = std::max(most, text::extract_lines(raw, 20).size());
         return make_caf_error(errc::not_enough_lines,
-                              "only " + std::to_string(n) + " of 14 clean lines");
+                              "only " + std::to_string(most) + " of 14 clean lines");
       }
-      // Issue 8: quality from structure, meter and rhyme (text/quality.hpp) replaces the
-      // prototype's fixed 0.8 / 0.5 (request_rules' base_quality).
-      return make_formatted(std::move(*lines), *dict);
+      best->first.chosen = best->second;
+      return std::move(best->first);
     },
   };
 }

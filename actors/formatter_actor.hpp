@@ -1,5 +1,6 @@
 #pragma once
-// The formatter actor: the prototype's line rules (text/formatter.hpp) behind a mailbox.
+// The formatter actor: the prototype's line rules (text/formatter.hpp) and the quality score
+// (text/quality.hpp) behind a mailbox; picks the best of several candidates.
 
 #include "caf/fwd.hpp"
 
@@ -7,7 +8,8 @@
 
 namespace sonnet {
 
-/// Spawns a formatter. Stateless and cheap; runs on the cooperative scheduler.
+/// Spawns a formatter. Cheap per message (about 0.1 ms a candidate); runs on the cooperative
+/// scheduler. Loads the shared pronouncing dictionary once.
 formatter_actor spawn_formatter(caf::actor_system& sys);
 
 } // namespace sonnet

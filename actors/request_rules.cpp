@@ -27,6 +27,10 @@ result<void> validate(const generate_request& req, const budget_rules& rules) {
     return fail(errc::invalid_argument, "token budget must be in [1, "
                                           + std::to_string(rules.max_budget) + "], got "
                                           + std::to_string(req.tokens));
+  if (req.candidates < 0 || req.candidates > rules.max_candidates)
+    return fail(errc::invalid_argument, "candidates must be in [1, "
+                                          + std::to_string(rules.max_candidates) + "], got "
+                                          + std::to_string(req.candidates));
   if (req.top_k < 0)
     return fail(errc::invalid_argument,
                 "top-k must be >= 0 (0 = off), got " + std::to_string(req.top_k));
@@ -61,8 +65,12 @@ uint64_t round_seed(uint64_t seed, int round) {
   return z ^ (z >> 31);
 }
 
-double base_quality(bool valid) {
-  return valid ? 0.8 : 0.5;
+uint64_t candidate_seed(uint64_t seed, int c) {
+  return c == 0 ? seed : round_seed(seed ^ 0xD1B54A32D192ED03ull, 1000 + c);
+}
+
+int32_t candidate_count(const generate_request& req) {
+  return req.candidates > 1 ? req.candidates : 1;
 }
 
 std::string generation_context(const std::string& prompt) {

@@ -26,6 +26,8 @@ struct budget_rules {
   int32_t max_budget = 20000;
   /// Highest temperature accepted (beyond it sampling is noise).
   double max_temperature = 5.0;
+  /// Most candidates one request may ask for.
+  int32_t max_candidates = 16;
 };
 
 /// Checks a request; the error names the field and the allowed range.
@@ -44,8 +46,11 @@ double choose_temperature(const generate_request& req, std::optional<double> las
 /// Seed of round `round` of a request seeded with `seed` (round 0 uses `seed` itself).
 uint64_t round_seed(uint64_t seed, int round);
 
-/// The quality the prototype gave a sonnet before its neural scorer: 0.8 if validate() passed.
-double base_quality(bool valid);
+/// Seed of candidate `c` (candidate 0 uses `seed` itself, so best-of-N contains best-of-1).
+uint64_t candidate_seed(uint64_t seed, int c);
+
+/// Candidates of a (valid) request: at least 1.
+int32_t candidate_count(const generate_request& req);
 
 /// The model's context for a request: the prompt, or "\n" (the prototype's prompt) when empty.
 std::string generation_context(const std::string& prompt);

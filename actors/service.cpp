@@ -52,12 +52,17 @@ using self_ptr = service_control_actor::stateful_pointer<service_state>;
 struct job {
   generate_request req;
   caf::typed_response_promise<sonnet_reply> rp;
+  /// Per candidate: the budget, and what each has spent so far (all advance together).
   int32_t budget = 0;
   int32_t spent = 0;
   int round = 0;
   double temperature = 0.8;
   uint64_t seed = 0;
-  std::string raw;
+  /// One raw text per candidate.
+  std::vector<std::string> raws;
+  /// Replies of the current round still outstanding, and whether the round already failed.
+  size_t waiting = 0;
+  bool failed = false;
   timings t;
   clock_type::time_point start = clock_type::now();
 };
@@ -93,25 +98,39 @@ void model_round(self_ptr self, job_ptr j) {
                                                       + " tokens (the request's budget)"));
     return;
   }
-  continue_request c;
-  c.context = j->spent == 0 ? generation_context(j->req.prompt) : j->raw;
-  c.n_tokens = n;
-  c.temperature = j->temperature;
-  c.top_k = j->req.top_k;
-  c.seed = round_seed(j->seed, j->round);
-  c.echo_context = j->spent == 0;
+  // Every candidate is continued by the same number of tokens; the pool spreads them over
+  // its model actors, so candidates run in parallel.
   auto t0 = clock_type::now();
-  // The pool applies its own per-attempt timeouts; this one only guarantees an end.
-  self->request(self->state.pool, caf::infinite, atom::generate_v, std::move(c))
-    .then(
-      [=](continuation& out) {
-        j->t.model_ms += ms_since(t0);
-        j->raw += out.text;
-        j->spent += out.tokens;
-        j->round += 1;
-        format_round(self, j);
-      },
-      [=](caf::error& e) { fail_job(self, j, e); });
+  j->waiting = j->raws.size();
+  for (size_t c = 0; c < j->raws.size(); ++c) {
+    continue_request req;
+    req.context = j->spent == 0 ? generation_context(j->req.prompt) : j->raws[c];
+    req.n_tokens = n;
+    req.temperature = j->temperature;
+    req.top_k = j->req.top_k;
+    req.seed = round_seed(candidate_seed(j->seed, static_cast<int>(c)), j->round);
+    req.echo_context = j->spent == 0;
+    // The pool applies its own per-attempt timeouts; this one only guarantees an end.
+    self->request(self->state.pool, caf::infinite, atom::generate_v, std::move(req))
+      .then(
+        [=](continuation& out) {
+          if (j->failed)
+            return;
+          j->raws[c] += out.text;
+          if (--j->waiting > 0)
+            return;
+          j->t.model_ms += ms_since(t0);
+          j->spent += n;
+          j->round += 1;
+          format_round(self, j);
+        },
+        [=](caf::error& e) {
+          if (j->failed)
+            return;
+          j->failed = true;
+          fail_job(self, j, e);
+        });
+  }
 }
 
 void judge_round(self_ptr self, job_ptr j, formatted f) {
@@ -135,9 +154,16 @@ void judge_round(self_ptr self, job_ptr j, formatted f) {
         reply.dissonance = out.j.dissonance;
         reply.p = out.j.p;
         reply.quality = f.quality;
+        reply.structure = f.structure;
+        reply.meter = f.meter;
+        reply.rhyme_pairs = f.rhyme_pairs;
+        reply.valid = f.valid;
+        reply.analysis = std::move(f.analysis);
         reply.temperature = j->temperature;
         reply.seed = j->seed;
-        reply.tokens = j->spent;
+        reply.candidates = static_cast<int32_t>(j->raws.size());
+        reply.chosen = f.chosen;
+        reply.tokens = j->spent * static_cast<int32_t>(j->raws.size());
         reply.t = j->t;
         finish(self, j, std::move(reply));
       },
@@ -146,7 +172,7 @@ void judge_round(self_ptr self, job_ptr j, formatted f) {
 
 void format_round(self_ptr self, job_ptr j) {
   auto t0 = clock_type::now();
-  self->request(self->state.formatter, self->state.cfg.step_timeout, atom::format_v, j->raw)
+  self->request(self->state.formatter, self->state.cfg.step_timeout, atom::format_v, j->raws)
     .then(
       [=](formatted& f) {
         j->t.format_ms += ms_since(t0);
@@ -160,6 +186,18 @@ void format_round(self_ptr self, job_ptr j) {
         else
           fail_job(self, j, e);
       });
+}
+
+/// Asks the cloud and answers the client ourselves. Not `delegate`: the detached cloud actor
+/// must never reply to a remote node directly, or CAF 0.17's BASP registry keeps a reference
+/// to it and its thread outlives the actor system's shutdown (seen as a hang on SIGTERM).
+template <class T, class... Ts>
+caf::result<T> ask_cloud(self_ptr self, Ts... xs) {
+  auto rp = self->make_response_promise<T>();
+  self->request(self->state.cloud, self->state.cfg.step_timeout, xs...)
+    .then([=](T& x) mutable { rp.deliver(std::move(x)); },
+          [=](caf::error& e) mutable { rp.deliver(std::move(e)); });
+  return rp;
 }
 
 service_control_actor::behavior_type
@@ -190,6 +228,7 @@ service_fn(self_ptr self, service_config cfg, model_pool_actor pool,
       j->budget = token_budget(req, st.cfg.budget);
       j->temperature = choose_temperature(req, st.last_dissonance);
       j->seed = req.has_seed ? req.seed : std::random_device{}();
+      j->raws.resize(static_cast<size_t>(candidate_count(req)));
       j->req = std::move(req);
       st.in_flight += 1;
       model_round(self, j);
@@ -200,22 +239,22 @@ service_fn(self_ptr self, service_config cfg, model_pool_actor pool,
       return self->delegate(self->state.dissonance, atom::dissonance_v, std::move(user_input),
                             std::move(sonnet));
     },
-    [=](atom::stats) -> caf::delegated<cloud_stats> {
-      return self->delegate(self->state.cloud, atom::stats_v);
+    [=](atom::stats) -> caf::result<cloud_stats> {
+      return ask_cloud<cloud_stats>(self, atom::stats_v);
     },
     [=](atom::recent, int64_t n) -> caf::result<std::vector<stored_sonnet>> {
       if (n <= 0)
         return make_caf_error(errc::invalid_argument, "recent: n must be >= 1");
-      return self->delegate(self->state.cloud, atom::recent_v, n);
+      return ask_cloud<std::vector<stored_sonnet>>(self, atom::recent_v, n);
     },
     [=](atom::best, int64_t n, double min_quality) -> caf::result<std::vector<stored_sonnet>> {
       if (n <= 0 || !std::isfinite(min_quality))
         return make_caf_error(errc::invalid_argument,
                               "best: n must be >= 1 and min_quality a finite number");
-      return self->delegate(self->state.cloud, atom::best_v, n, min_quality);
+      return ask_cloud<std::vector<stored_sonnet>>(self, atom::best_v, n, min_quality);
     },
-    [=](atom::get, int64_t id) -> caf::delegated<stored_sonnet> {
-      return self->delegate(self->state.cloud, atom::get_v, id);
+    [=](atom::get, int64_t id) -> caf::result<stored_sonnet> {
+      return ask_cloud<stored_sonnet>(self, atom::get_v, id);
     },
     [=](atom::model) -> caf::delegated<model_actor> {
       return self->delegate(self->state.pool, atom::model_v);

@@ -26,10 +26,12 @@ using model_pool_actor = model_actor::extend<
   // The first slot's actor (diagnostics and fault-injection tests).
   caf::replies_to<atom::model>::with<model_actor>>;
 
-/// The FORMATTER actor: cuts 14 clean lines out of raw model text (the prototype's rules).
+/// The FORMATTER actor: cuts 14 clean lines out of raw model text (the prototype's rules) and
+/// scores them for structure, meter and rhyme.
 using formatter_actor = caf::typed_actor<
-  // Raw text -> 14 lines and their verdict, or errc::not_enough_lines.
-  caf::replies_to<atom::format, std::string>::with<formatted>>;
+  // Raw texts (one per candidate) -> the best one's 14 lines and verdict, or
+  // errc::not_enough_lines when none has 14 clean lines.
+  caf::replies_to<atom::format, std::vector<std::string>>::with<formatted>>;
 
 /// The CLOUD actor: the only owner of the SQLite connection.
 using cloud_actor = caf::typed_actor<

@@ -14,6 +14,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(sonnet_atoms, caf::first_custom_type_id)
   CAF_ADD_ATOM(sonnet_atoms, sonnet::atom, model, "model")
   CAF_ADD_ATOM(sonnet_atoms, sonnet::atom, connect, "connect")
   CAF_ADD_ATOM(sonnet_atoms, sonnet::atom, drain, "drain")
+  CAF_ADD_ATOM(sonnet_atoms, sonnet::atom, step, "step")
 
   // -- the cloud ----------------------------------------------------------
   CAF_ADD_ATOM(sonnet_atoms, sonnet::atom, store, "store")

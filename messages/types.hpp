@@ -41,6 +41,22 @@ struct generate_request {
   int32_t tokens = 0;
   /// Top-k sampling; 0 means the whole vocabulary.
   int32_t top_k = 0;
+  /// Best-of-N: candidates sampled (each with its own seed and the whole token budget); the
+  /// best-scoring valid one is stored. 0 or 1 means one.
+  int32_t candidates = 1;
+};
+
+/// Meter and rhyme of one sonnet line (text/prosody.hpp).
+struct line_analysis {
+  /// Syllables (CMU pronouncing dictionary; spelling fallback for unknown words).
+  int32_t syllables = 0;
+  /// Stress per syllable: '0' unstressed, '1' primary, '2' secondary, '?' unknown.
+  std::string stress;
+  /// How well the stresses fit iambic pentameter, in [0, 1].
+  double iambic_fit = 0;
+  /// Rhyme key of the end word: phones from its last stressed vowel ("EY"), or "~" + a
+  /// spelling key ("~ade") for a word the dictionary lacks.
+  std::string rhyme_key;
 };
 
 /// The reply to a generate_request: a stored sonnet.
@@ -50,10 +66,21 @@ struct sonnet_reply {
   std::vector<std::string> lines;
   double dissonance = 0;
   pulse p;
+  /// text/quality.hpp: 0.4 structure + 0.3 meter + 0.3 rhyme, in [0, 1].
   double quality = 0;
+  /// The quality terms, and whether the prototype's validate() passed.
+  double structure = 0;
+  double meter = 0;
+  int32_t rhyme_pairs = 0;
+  bool valid = false;
+  /// Meter and rhyme per line.
+  std::vector<line_analysis> analysis;
   double temperature = 0;
   uint64_t seed = 0;
-  /// Model tokens spent, all rounds included.
+  /// Candidates sampled, and which one was kept (0-based).
+  int32_t candidates = 1;
+  int32_t chosen = 0;
+  /// Model tokens spent, all rounds and candidates included.
   int32_t tokens = 0;
   timings t;
 };
@@ -76,19 +103,6 @@ struct continuation {
   double ms = 0;
 };
 
-/// Meter and rhyme of one sonnet line (text/prosody.hpp).
-struct line_analysis {
-  /// Syllables (CMU pronouncing dictionary; spelling fallback for unknown words).
-  int32_t syllables = 0;
-  /// Stress per syllable: '0' unstressed, '1' primary, '2' secondary, '?' unknown.
-  std::string stress;
-  /// How well the stresses fit iambic pentameter, in [0, 1].
-  double iambic_fit = 0;
-  /// Rhyme key of the end word: phones from its last stressed vowel ("EY"), or "~" + a
-  /// spelling key ("~ade") for a word the dictionary lacks.
-  std::string rhyme_key;
-};
-
 /// The formatter's verdict on raw model text.
 struct formatted {
   std::vector<std::string> lines;
@@ -105,6 +119,8 @@ struct formatted {
   double meter = 0;
   int32_t rhyme_pairs = 0;
   double rhyme = 0;
+  /// Which of the raw texts given to the formatter these lines came from.
+  int32_t chosen = 0;
 };
 
 /// Asks the dissonance actor to judge a formatted sonnet and store it.
@@ -175,13 +191,14 @@ typename Inspector::result_type inspect(Inspector& f, timings& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, generate_request& x) {
   return f(caf::meta::type_name("generate_request"), x.prompt, x.temperature, x.has_temperature,
-           x.seed, x.has_seed, x.tokens, x.top_k);
+           x.seed, x.has_seed, x.tokens, x.top_k, x.candidates);
 }
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, sonnet_reply& x) {
   return f(caf::meta::type_name("sonnet_reply"), x.id, x.text, x.lines, x.dissonance, x.p,
-           x.quality, x.temperature, x.seed, x.tokens, x.t);
+           x.quality, x.structure, x.meter, x.rhyme_pairs, x.valid, x.analysis, x.temperature,
+           x.seed, x.candidates, x.chosen, x.tokens, x.t);
 }
 
 template <class Inspector>
@@ -204,7 +221,7 @@ typename Inspector::result_type inspect(Inspector& f, line_analysis& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, formatted& x) {
   return f(caf::meta::type_name("formatted"), x.lines, x.valid, x.reason, x.quality, x.analysis,
-           x.structure, x.meter, x.rhyme_pairs, x.rhyme);
+           x.structure, x.meter, x.rhyme_pairs, x.rhyme, x.chosen);
 }
 
 template <class Inspector>

@@ -2,6 +2,8 @@
 #include "model/detail.hpp"
 
 #include <algorithm>
+#include <stdexcept>
+#include <string>
 
 namespace sonnet::model {
 
@@ -11,54 +13,32 @@ int default_stride(int block_size) {
   return std::max(1, std::min(block_size - 1, block_size * 3 / 8));
 }
 
-struct decoder::state {
-  std::shared_ptr<const model> owner;
-  const model::impl* m = nullptr;
-  window_mode mode = window_mode::strided;
-  int stride = 1;
-  run_state rs;
-  std::vector<int> win; // tokens at positions 0 .. win.size()-1; capacity block_size
-  int n_cached = 0;     // positions whose K/V are valid
-  bool logits_valid = false;
-  sampling samp;
-  rng r{};
-  int generated = 0;
-  std::vector<float> probs;
-  std::vector<int> idx;
-};
+// --- sequence: the state both decoders run the same code on ----------------------------------------
 
-decoder::decoder(std::shared_ptr<const model> m, window_mode mode, int stride)
-    : st_(std::make_unique<state>()) {
-  auto& s = *st_;
-  s.owner = std::move(m);
-  s.m = &s.owner->internals();
+void init_sequence(const model::impl& m, sequence& s, window_mode mode, int stride) {
   s.mode = mode;
-  const int B = s.m->hp.block_size;
+  const int B = m.hp.block_size;
   s.stride = stride > 0 ? stride : default_stride(B);
   s.stride = std::max(1, std::min(s.stride, B - 1));
   if (B == 1)
     s.stride = 1;
-  init_run_state(*s.m, s.rs);
+  init_kv_cache(m, s.cache);
   s.win.reserve(static_cast<std::size_t>(B) + 1);
-  s.probs.reserve(static_cast<std::size_t>(s.m->hp.vocab_size));
-  s.idx.reserve(static_cast<std::size_t>(s.m->hp.vocab_size));
-  start("\n", sampling{});
+  s.logits.assign(static_cast<std::size_t>(m.hp.vocab_size), 0.f);
+  s.probs.reserve(static_cast<std::size_t>(m.hp.vocab_size));
+  s.idx.reserve(static_cast<std::size_t>(m.hp.vocab_size));
+  start_sequence(m, s, "\n", sampling{});
 }
 
-decoder::~decoder() = default;
-decoder::decoder(decoder&&) noexcept = default;
-decoder& decoder::operator=(decoder&&) noexcept = default;
-
-void decoder::start(std::string_view prompt, const sampling& smp) {
-  auto& s = *st_;
+void start_sequence(const model::impl& m, sequence& s, std::string_view prompt, const sampling& smp) {
   if (prompt.empty())
     prompt = "\n";
-  const std::size_t B = static_cast<std::size_t>(s.m->hp.block_size);
+  const std::size_t B = static_cast<std::size_t>(m.hp.block_size);
   if (prompt.size() > B)
     prompt = prompt.substr(prompt.size() - B);
   s.win.clear();
   for (char c : prompt)
-    s.win.push_back(s.m->vocab.encode_char(c));
+    s.win.push_back(m.vocab.encode_char(c));
   s.n_cached = 0;
   s.logits_valid = false;
   s.samp = smp;
@@ -66,25 +46,10 @@ void decoder::start(std::string_view prompt, const sampling& smp) {
   s.generated = 0;
 }
 
-const std::vector<float>& decoder::logits() {
-  auto& s = *st_;
-  if (!s.logits_valid) {
-    const int n = static_cast<int>(s.win.size());
-    if (n - s.n_cached == 1)
-      forward_token(*s.m, s.rs, s.win[static_cast<std::size_t>(n - 1)], n - 1);
-    else
-      forward_rows(*s.m, s.rs, s.win.data() + s.n_cached, s.n_cached, n);
-    s.n_cached = n;
-    s.logits_valid = true;
-  }
-  return s.rs.logits;
-}
-
-void decoder::push(int id) {
-  auto& s = *st_;
-  if (id < 0 || id >= s.m->hp.vocab_size)
-    id = s.m->vocab.encode_char(' ');
-  const std::size_t B = static_cast<std::size_t>(s.m->hp.block_size);
+void push_token(const model::impl& m, sequence& s, int id) {
+  if (id < 0 || id >= m.hp.vocab_size)
+    id = m.vocab.encode_char(' ');
+  const std::size_t B = static_cast<std::size_t>(m.hp.block_size);
   if (s.win.size() < B) {
     s.win.push_back(id);
   } else {
@@ -99,13 +64,68 @@ void decoder::push(int id) {
   s.logits_valid = false;
 }
 
-int decoder::next() {
-  auto& s = *st_;
-  const auto& lg = logits();
-  int id = sample_token(lg.data(), static_cast<int>(lg.size()), s.samp, s.r, s.probs, s.idx);
-  push(id);
+void recompute(const model::impl& m, sequence& s, rows_scratch& scratch) {
+  const int n = static_cast<int>(s.win.size());
+  forward_rows(m, s.cache, scratch, s.win.data() + s.n_cached, s.n_cached, n, s.logits.data());
+  s.n_cached = n;
+  s.logits_valid = true;
+}
+
+int sample_and_push(const model::impl& m, sequence& s, const float* logits) {
+  const int id = sample_token(logits, m.hp.vocab_size, s.samp, s.r, s.probs, s.idx);
+  push_token(m, s, id);
   ++s.generated;
   return id;
+}
+
+// --- decoder: one sequence, the batch path with one row -------------------------------------------
+
+struct decoder::state {
+  std::shared_ptr<const model> owner;
+  const model::impl* m = nullptr;
+  sequence seq;
+  rows_scratch scratch;
+  step_workspace ws;
+};
+
+decoder::decoder(std::shared_ptr<const model> m, window_mode mode, int stride)
+    : st_(std::make_unique<state>()) {
+  auto& s = *st_;
+  s.owner = std::move(m);
+  s.m = &s.owner->internals();
+  init_sequence(*s.m, s.seq, mode, stride);
+  init_rows_scratch(*s.m, s.scratch);
+  reserve_step_workspace(*s.m, s.ws, 1);
+}
+
+decoder::~decoder() = default;
+decoder::decoder(decoder&&) noexcept = default;
+decoder& decoder::operator=(decoder&&) noexcept = default;
+
+void decoder::start(std::string_view prompt, const sampling& smp) { start_sequence(*st_->m, st_->seq, prompt, smp); }
+
+const std::vector<float>& decoder::logits() {
+  auto& s = *st_;
+  auto& q = s.seq;
+  if (!q.logits_valid) {
+    if (needs_rows(q)) {
+      recompute(*s.m, q, s.scratch);
+    } else {
+      const step_row row = token_row(q);
+      forward_step(*s.m, s.ws, &row, 1);
+      std::copy(s.ws.logits.data(), s.ws.logits.data() + q.logits.size(), q.logits.data());
+      q.n_cached = static_cast<int>(q.win.size());
+      q.logits_valid = true;
+    }
+  }
+  return q.logits;
+}
+
+void decoder::push(int id) { push_token(*st_->m, st_->seq, id); }
+
+int decoder::next() {
+  const auto& lg = logits();
+  return sample_and_push(*st_->m, st_->seq, lg.data());
 }
 
 std::string decoder::generate(int n_tokens) {
@@ -116,12 +136,152 @@ std::string decoder::generate(int n_tokens) {
   return out;
 }
 
-int decoder::tokens_generated() const { return st_->generated; }
+int decoder::tokens_generated() const { return st_->seq.generated; }
 
-std::string decoder::context() const { return st_->m->vocab.decode(st_->win); }
-window_mode decoder::mode() const { return st_->mode; }
-int decoder::stride() const { return st_->stride; }
+std::string decoder::context() const { return st_->m->vocab.decode(st_->seq.win); }
+window_mode decoder::mode() const { return st_->seq.mode; }
+int decoder::stride() const { return st_->seq.stride; }
 const model& decoder::get_model() const { return *st_->owner; }
+
+// --- batch_decoder: many sequences, one forward_step per token -----------------------------------
+
+struct batch_decoder::state {
+  struct slot {
+    sequence seq;
+    bool used = false;
+    bool finished = false;
+    int target = 0;
+    std::string text;
+  };
+  std::shared_ptr<const model> owner;
+  const model::impl* m = nullptr;
+  window_mode mode = window_mode::strided;
+  int stride = 0;
+  std::vector<std::unique_ptr<slot>> slots; // index = id; released slots are reused
+  rows_scratch scratch;
+  step_workspace ws;
+  std::vector<step_row> rows; // this step's token rows
+  std::vector<int> row_slot;  // their slots
+  std::vector<int> active;    // unfinished slots, in id order of addition
+  int used = 0;
+
+  slot& at(int id) {
+    if (id < 0 || id >= static_cast<int>(slots.size()) || !slots[static_cast<std::size_t>(id)]->used)
+      throw std::out_of_range("batch_decoder: no sequence " + std::to_string(id));
+    return *slots[static_cast<std::size_t>(id)];
+  }
+};
+
+batch_decoder::batch_decoder(std::shared_ptr<const model> m, window_mode mode, int stride)
+    : st_(std::make_unique<state>()) {
+  auto& s = *st_;
+  s.owner = std::move(m);
+  s.m = &s.owner->internals();
+  s.mode = mode;
+  s.stride = stride;
+  init_rows_scratch(*s.m, s.scratch);
+}
+
+batch_decoder::~batch_decoder() = default;
+batch_decoder::batch_decoder(batch_decoder&&) noexcept = default;
+batch_decoder& batch_decoder::operator=(batch_decoder&&) noexcept = default;
+
+int batch_decoder::add(std::string_view prompt, const sampling& smp, int n_tokens) {
+  auto& s = *st_;
+  std::size_t id = 0;
+  while (id < s.slots.size() && s.slots[id]->used)
+    ++id;
+  if (id == s.slots.size()) {
+    s.slots.push_back(std::make_unique<state::slot>());
+    init_sequence(*s.m, s.slots.back()->seq, s.mode, s.stride);
+  }
+  auto& sl = *s.slots[id];
+  sl.used = true;
+  sl.target = std::max(0, n_tokens);
+  sl.finished = sl.target == 0;
+  sl.text.clear();
+  sl.text.reserve(static_cast<std::size_t>(sl.target));
+  start_sequence(*s.m, sl.seq, prompt, smp);
+  ++s.used;
+  if (!sl.finished)
+    s.active.push_back(static_cast<int>(id));
+  // Sized for every sequence held, so steps never allocate.
+  reserve_step_workspace(*s.m, s.ws, static_cast<int>(s.slots.size()));
+  s.rows.reserve(s.slots.size());
+  s.row_slot.reserve(s.slots.size());
+  s.active.reserve(s.slots.size());
+  return static_cast<int>(id);
+}
+
+int batch_decoder::step(int k) {
+  auto& s = *st_;
+  const auto& m = *s.m;
+  for (int t = 0; t < k && !s.active.empty(); ++t) {
+    s.rows.clear();
+    s.row_slot.clear();
+    for (int id : s.active) {
+      auto& q = s.slots[static_cast<std::size_t>(id)]->seq;
+      if (q.logits_valid)
+        continue;
+      if (needs_rows(q)) {
+        recompute(m, q, s.scratch); // a window slide: this sequence alone
+      } else {
+        s.rows.push_back(token_row(q));
+        s.row_slot.push_back(id);
+      }
+    }
+    if (!s.rows.empty())
+      forward_step(m, s.ws, s.rows.data(), static_cast<int>(s.rows.size()));
+    for (std::size_t r = 0; r < s.rows.size(); ++r) {
+      auto& q = s.slots[static_cast<std::size_t>(s.row_slot[r])]->seq;
+      const float* lg = s.ws.logits.data() + static_cast<Eigen::Index>(r) * s.ws.logits.cols();
+      std::copy(lg, lg + m.hp.vocab_size, q.logits.data());
+      q.n_cached = static_cast<int>(q.win.size());
+      q.logits_valid = true;
+    }
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < s.active.size(); ++i) {
+      const int id = s.active[i];
+      auto& sl = *s.slots[static_cast<std::size_t>(id)];
+      sl.text.push_back(m.vocab.at(sample_and_push(m, sl.seq, sl.seq.logits.data())));
+      if (sl.seq.generated >= sl.target)
+        sl.finished = true;
+      else
+        s.active[kept++] = id;
+    }
+    s.active.resize(kept);
+  }
+  return static_cast<int>(s.active.size());
+}
+
+bool batch_decoder::finished(int id) const { return st_->at(id).finished; }
+int batch_decoder::tokens_generated(int id) const { return st_->at(id).seq.generated; }
+const std::string& batch_decoder::text(int id) const { return st_->at(id).text; }
+
+std::string batch_decoder::release(int id) {
+  auto& s = *st_;
+  auto& sl = s.at(id);
+  std::string out = std::move(sl.text);
+  sl.text = std::string();
+  sl.used = false;
+  sl.finished = false;
+  --s.used;
+  auto it = std::find(s.active.begin(), s.active.end(), id);
+  if (it != s.active.end())
+    s.active.erase(it);
+  return out;
+}
+
+int batch_decoder::size() const { return st_->used; }
+int batch_decoder::unfinished() const { return static_cast<int>(st_->active.size()); }
+window_mode batch_decoder::mode() const { return st_->mode; }
+int batch_decoder::stride() const {
+  const int B = st_->m->hp.block_size;
+  if (B == 1)
+    return 1;
+  return std::max(1, std::min(st_->stride > 0 ? st_->stride : default_stride(B), B - 1));
+}
+const model& batch_decoder::get_model() const { return *st_->owner; }
 
 std::vector<float> last_logits(const model& mdl, std::string_view prompt) {
   const auto& m = mdl.internals();
@@ -131,10 +291,13 @@ std::vector<float> last_logits(const model& mdl, std::string_view prompt) {
   if (prompt.size() > B)
     prompt = prompt.substr(prompt.size() - B);
   std::vector<int> toks = m.vocab.encode(prompt);
-  run_state rs;
-  init_run_state(m, rs);
-  forward_rows(m, rs, toks.data(), 0, static_cast<int>(toks.size()));
-  return rs.logits;
+  kv_cache c;
+  init_kv_cache(m, c);
+  rows_scratch rs;
+  init_rows_scratch(m, rs);
+  std::vector<float> out(static_cast<std::size_t>(m.hp.vocab_size));
+  forward_rows(m, c, rs, toks.data(), 0, static_cast<int>(toks.size()), out.data());
+  return out;
 }
 
 } // namespace sonnet::model

@@ -1,8 +1,18 @@
-// --- transformer blocks: the forward pass, one token (GEMV + KV cache) or many rows (GEMM) ----
+// --- transformer blocks: the forward pass, many sequences one token each (forward_step) or one
+// sequence many positions (forward_rows) ----------------------------------------------------------
+//
+// Bit-identity across batch compositions: in forward_step every row is computed by per-row code
+// (layer norm, attention, GELU on rows of identical alignment) except the weight products, which
+// go through matmul_rows below. matmul_rows computes each output y[r][o] as ONE chain
+//   acc = bias[o]; for k = 0 .. K-1: acc = fma(x[r][k], W[k][o], acc)
+// in one SIMD lane, whatever the tile it lands in. So a sequence's logits do not depend on how
+// many other sequences share the step, nor on its row; decoder (batch of one) and batch_decoder
+// produce the same text for the same seed by construction.
 #include "model/detail.hpp"
 
 #include <unsupported/Eigen/SpecialFunctions> // vectorised erf
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -11,6 +21,79 @@ namespace sonnet::model {
 namespace {
 
 using Index = Eigen::Index;
+namespace ei = Eigen::internal;
+using Packet = ei::packet_traits<float>::type;
+constexpr int PS = ei::packet_traits<float>::size;
+static_assert(pad_floats % PS == 0, "padding must be whole packets");
+
+// --- the weight-product kernel --------------------------------------------------------------------
+
+// Y[r][0 .. P*PS) = bias + X[r][0 .. K) * W[0 .. K)[0 .. P*PS) for RB rows: RB*P accumulator
+// registers, one broadcast of x[r][k] and P loads of W's row k per k.
+template <int RB, int P>
+void mm_tile(const float* X, Index ldx, Index K, const float* W, Index ldw, const float* bias, float* Y,
+             Index ldy) {
+  Packet acc[RB][P];
+  for (int p = 0; p < P; ++p) {
+    const Packet b = bias ? ei::ploadu<Packet>(bias + p * PS) : ei::pset1<Packet>(0.f);
+    for (int r = 0; r < RB; ++r)
+      acc[r][p] = b;
+  }
+  for (Index k = 0; k < K; ++k) {
+    const float* wk = W + k * ldw;
+    Packet w[P];
+    for (int p = 0; p < P; ++p)
+      w[p] = ei::ploadu<Packet>(wk + p * PS);
+    for (int r = 0; r < RB; ++r) {
+      const Packet xr = ei::pset1<Packet>(X[r * ldx + k]);
+      for (int p = 0; p < P; ++p)
+        acc[r][p] = ei::pmadd(xr, w[p], acc[r][p]);
+    }
+  }
+  for (int r = 0; r < RB; ++r)
+    for (int p = 0; p < P; ++p)
+      ei::pstoreu(Y + r * ldy + p * PS, acc[r][p]);
+}
+
+template <int RB>
+void mm_tile_p(int P, const float* X, Index ldx, Index K, const float* W, Index ldw, const float* bias, float* Y,
+               Index ldy) {
+  switch (P) {
+  case 1: return mm_tile<RB, 1>(X, ldx, K, W, ldw, bias, Y, ldy);
+  case 2: return mm_tile<RB, 2>(X, ldx, K, W, ldw, bias, Y, ldy);
+  case 3: return mm_tile<RB, 3>(X, ldx, K, W, ldw, bias, Y, ldy);
+  case 4: return mm_tile<RB, 4>(X, ldx, K, W, ldw, bias, Y, ldy);
+  case 5: return mm_tile<RB, 5>(X, ldx, K, W, ldw, bias, Y, ldy);
+  case 6: return mm_tile<RB, 6>(X, ldx, K, W, ldw, bias, Y, ldy);
+  case 7: return mm_tile<RB, 7>(X, ldx, K, W, ldw, bias, Y, ldy);
+  default: return mm_tile<RB, 8>(X, ldx, K, W, ldw, bias, Y, ldy);
+  }
+}
+
+/// Y (R x N, N a multiple of PS) = bias + X (R x K) * W (K x N). Every output element is the
+/// same FMA chain over k whatever R is (see the file comment). Column panels outside, row
+/// blocks of 4 inside, so a panel of W is read from memory once and reused from cache.
+void matmul_rows(const float* X, Index ldx, Index R, Index K, const float* W, Index ldw, Index N,
+                 const float* bias, float* Y, Index ldy) {
+  const int pmax = R >= 3 ? 4 : R == 2 ? 6 : 8; // accumulators: 16, 12, 8 registers
+  for (Index o = 0; o < N; o += pmax * PS) {
+    const int P = static_cast<int>(std::min<Index>(pmax, (N - o) / PS));
+    const float* b = bias ? bias + o : nullptr;
+    for (Index r = 0; r < R; r += 4) {
+      const Index rb = std::min<Index>(4, R - r);
+      const float* x = X + r * ldx;
+      float* y = Y + r * ldy + o;
+      switch (rb) {
+      case 1: mm_tile_p<1>(P, x, ldx, K, W + o, ldw, b, y, ldy); break;
+      case 2: mm_tile_p<2>(P, x, ldx, K, W + o, ldw, b, y, ldy); break;
+      case 3: mm_tile_p<3>(P, x, ldx, K, W + o, ldw, b, y, ldy); break;
+      default: mm_tile_p<4>(P, x, ldx, K, W + o, ldw, b, y, ldy); break;
+      }
+    }
+  }
+}
+
+// --- per-row pieces -------------------------------------------------------------------------------
 
 // y = (x - mean) / sqrt(var + 1e-5) * w + b over one row of n features (population variance).
 inline void layer_norm(const float* x, float* y, const float* w, const float* b, int n) {
@@ -47,74 +130,143 @@ inline void softmax(float* p, Index n) {
   a /= a.sum();
 }
 
-void final_logits(const model::impl& m, run_state& rs, const float* x) {
+// Dot product in a fixed order that depends only on n.
+inline float dot(const float* a, const float* b, int n) {
+  int i = 0;
+  float s = 0.f;
+  if (n >= PS) {
+    Packet acc = ei::pmul(ei::ploadu<Packet>(a), ei::ploadu<Packet>(b));
+    for (i = PS; i + PS <= n; i += PS)
+      acc = ei::pmadd(ei::ploadu<Packet>(a + i), ei::ploadu<Packet>(b + i), acc);
+    s = ei::predux(acc);
+  }
+  for (; i < n; ++i)
+    s += a[i] * b[i];
+  return s;
+}
+
+// out[0 .. n) += s * v[0 .. n)
+inline void axpy(float s, const float* v, float* out, int n) {
+  int i = 0;
+  const Packet sp = ei::pset1<Packet>(s);
+  for (; i + PS <= n; i += PS)
+    ei::pstoreu(out + i, ei::pmadd(sp, ei::ploadu<Packet>(v + i), ei::ploadu<Packet>(out + i)));
+  for (; i < n; ++i)
+    out[i] += s * v[i];
+}
+
+// Attention of one query row (all heads) over the cached keys/values [0, n).
+void attend_row(const model::impl& m, const float* q, const RowMatrix& K, const RowMatrix& V, int n,
+                float* scores, float* out) {
+  const int HS = m.hp.head_size;
+  for (int h = 0; h < m.hp.n_head; ++h) {
+    const float* qh = q + h * HS;
+    for (int j = 0; j < n; ++j)
+      scores[j] = dot(qh, K.data() + j * K.cols() + h * HS, HS) * m.attn_scale;
+    softmax(scores, n);
+    float* oh = out + h * HS;
+    std::fill(oh, oh + HS, 0.f);
+    for (int j = 0; j < n; ++j)
+      axpy(scores[j], V.data() + j * V.cols() + h * HS, oh, HS);
+  }
+}
+
+// Final layer norm and lm_head of `rows` rows of x into `logits`.
+void head_rows(const model::impl& m, const float* x, Index ldx, int rows, float* h, Index ldh, float* logits,
+               Index ldl) {
   const auto& w = m.w;
   const int C = m.hp.n_embd;
-  layer_norm(x, rs.hv.data(), w.lnf_w.data(), w.lnf_b.data(), C);
-  rs.logits_v.noalias() = w.lm_head_w * rs.hv;
-  rs.logits_v += w.lm_head_b;
-  rs.logits.assign(rs.logits_v.data(), rs.logits_v.data() + rs.logits_v.size());
+  for (int r = 0; r < rows; ++r)
+    layer_norm(x + r * ldx, h + r * ldh, w.lnf_w.data(), w.lnf_b.data(), C);
+  matmul_rows(h, ldh, rows, C, w.lm_head_t.data(), w.lm_head_t.cols(), w.lm_head_t.cols(), w.lm_head_b.data(),
+              logits, ldl);
 }
 
 } // namespace
 
-void init_run_state(const model::impl& m, run_state& rs) {
+void init_kv_cache(const model::impl& m, kv_cache& c) {
+  const auto& hp = m.hp;
+  const Index B = hp.block_size, A = hp.n_head * hp.head_size;
+  c.k.assign(static_cast<std::size_t>(hp.n_layer), RowMatrix::Zero(B, A));
+  c.v.assign(static_cast<std::size_t>(hp.n_layer), RowMatrix::Zero(B, A));
+}
+
+void init_rows_scratch(const model::impl& m, rows_scratch& s) {
   const auto& hp = m.hp;
   const Index B = hp.block_size, C = hp.n_embd, A = hp.n_head * hp.head_size, F = hp.n_ffwd;
-  rs.k_cache.assign(static_cast<std::size_t>(hp.n_layer), RowMatrix::Zero(B, A));
-  rs.v_cache.assign(static_cast<std::size_t>(hp.n_layer), RowMatrix::Zero(B, A));
-  rs.x.setZero(B, C);
-  rs.h.setZero(B, C);
-  rs.qkv.setZero(B, 3 * A);
-  rs.att.setZero(B, A);
-  rs.ff.setZero(B, F);
-  rs.scores.setZero(B, B);
-  rs.xv.setZero(C);
-  rs.hv.setZero(C);
-  rs.qkvv.setZero(3 * A);
-  rs.attv.setZero(A);
-  rs.ffv.setZero(F);
-  rs.sv.setZero(B);
-  rs.logits_v.setZero(hp.vocab_size);
-  rs.logits.assign(static_cast<std::size_t>(hp.vocab_size), 0.f);
+  s.x.setZero(B, C);
+  s.h.setZero(B, C);
+  s.qkv.setZero(B, 3 * A);
+  s.att.setZero(B, A);
+  s.ff.setZero(B, F);
+  s.scores.setZero(B, B);
+  s.hl.setZero(1, padded(C));
+  s.logits.setZero(1, padded(hp.vocab_size));
 }
 
-void forward_token(const model::impl& m, run_state& rs, int token, int pos) {
+void reserve_step_workspace(const model::impl& m, step_workspace& ws, int rows) {
+  if (rows <= ws.rows)
+    return;
+  const auto& hp = m.hp;
+  const Index R = rows, C = padded(hp.n_embd), A = hp.n_head * hp.head_size;
+  ws.x.setZero(R, C);
+  ws.h.setZero(R, C);
+  ws.qkv.setZero(R, padded(3 * A));
+  ws.att.setZero(R, padded(A));
+  ws.ff.setZero(R, padded(hp.n_ffwd));
+  ws.tmp.setZero(R, C);
+  ws.logits.setZero(R, padded(hp.vocab_size));
+  ws.scores.setZero(padded(hp.block_size));
+  ws.rows = rows;
+}
+
+void forward_step(const model::impl& m, step_workspace& ws, const step_row* rows, int n) {
   const auto& hp = m.hp;
   const auto& w = m.w;
-  const int C = hp.n_embd, HS = hp.head_size, A = hp.n_head * HS;
-  const Index n = pos + 1; // keys visible to this position
-  rs.xv = w.tok_emb.row(token).transpose() + w.pos_emb.row(pos).transpose();
+  const int C = hp.n_embd, A = hp.n_head * hp.head_size, F = hp.n_ffwd;
+  const Index ldx = ws.x.cols(), ldq = ws.qkv.cols(), lda = ws.att.cols(), ldf = ws.ff.cols();
+  for (int r = 0; r < n; ++r) {
+    float* x = ws.x.data() + r * ldx;
+    const float* te = w.tok_emb.data() + rows[r].token * C;
+    const float* pe = w.pos_emb.data() + rows[r].pos * C;
+    for (int i = 0; i < C; ++i)
+      x[i] = te[i] + pe[i];
+  }
   for (std::size_t l = 0; l < w.layers.size(); ++l) {
     const layer_weights& lw = w.layers[l];
-    RowMatrix& K = rs.k_cache[l];
-    RowMatrix& Vc = rs.v_cache[l];
     // attention
-    layer_norm(rs.xv.data(), rs.hv.data(), lw.ln1_w.data(), lw.ln1_b.data(), C);
-    rs.qkvv.noalias() = lw.wqkv * rs.hv;
-    K.row(pos) = rs.qkvv.segment(A, A).transpose();
-    Vc.row(pos) = rs.qkvv.segment(2 * A, A).transpose();
-    for (int h = 0; h < hp.n_head; ++h) {
-      auto s = rs.sv.head(n);
-      s.noalias() = K.block(0, h * HS, n, HS) * rs.qkvv.segment(h * HS, HS);
-      s *= m.attn_scale;
-      softmax(s.data(), n);
-      rs.attv.segment(h * HS, HS).noalias() = Vc.block(0, h * HS, n, HS).transpose() * s;
+    for (int r = 0; r < n; ++r)
+      layer_norm(ws.x.data() + r * ldx, ws.h.data() + r * ldx, lw.ln1_w.data(), lw.ln1_b.data(), C);
+    matmul_rows(ws.h.data(), ldx, n, C, lw.wqkv_t.data(), lw.wqkv_t.cols(), lw.wqkv_t.cols(), nullptr,
+                ws.qkv.data(), ldq);
+    for (int r = 0; r < n; ++r) {
+      const float* qkv = ws.qkv.data() + r * ldq;
+      RowMatrix& K = rows[r].cache->k[l];
+      RowMatrix& V = rows[r].cache->v[l];
+      const int pos = rows[r].pos;
+      std::copy(qkv + A, qkv + 2 * A, K.data() + pos * A);
+      std::copy(qkv + 2 * A, qkv + 3 * A, V.data() + pos * A);
+      attend_row(m, qkv, K, V, pos + 1, ws.scores.data(), ws.att.data() + r * lda);
     }
-    rs.xv.noalias() += lw.proj_w * rs.attv;
-    rs.xv += lw.proj_b;
+    matmul_rows(ws.att.data(), lda, n, A, lw.proj_t.data(), lw.proj_t.cols(), lw.proj_t.cols(), lw.proj_b.data(),
+                ws.tmp.data(), ldx);
+    ws.x.topRows(n) += ws.tmp.topRows(n);
     // MLP
-    layer_norm(rs.xv.data(), rs.hv.data(), lw.ln2_w.data(), lw.ln2_b.data(), C);
-    rs.ffv.noalias() = lw.fc1_w * rs.hv;
-    rs.ffv += lw.fc1_b;
-    gelu(rs.ffv.data(), rs.ffv.size(), m.variant);
-    rs.xv.noalias() += lw.fc2_w * rs.ffv;
-    rs.xv += lw.fc2_b;
+    for (int r = 0; r < n; ++r)
+      layer_norm(ws.x.data() + r * ldx, ws.h.data() + r * ldx, lw.ln2_w.data(), lw.ln2_b.data(), C);
+    matmul_rows(ws.h.data(), ldx, n, C, lw.fc1_t.data(), lw.fc1_t.cols(), lw.fc1_t.cols(), lw.fc1_b.data(),
+                ws.ff.data(), ldf);
+    for (int r = 0; r < n; ++r)
+      gelu(ws.ff.data() + r * ldf, F, m.variant);
+    matmul_rows(ws.ff.data(), ldf, n, F, lw.fc2_t.data(), lw.fc2_t.cols(), lw.fc2_t.cols(), lw.fc2_b.data(),
+                ws.tmp.data(), ldx);
+    ws.x.topRows(n) += ws.tmp.topRows(n);
   }
-  final_logits(m, rs, rs.xv.data());
+  head_rows(m, ws.x.data(), ldx, n, ws.h.data(), ldx, ws.logits.data(), ws.logits.cols());
 }
 
-void forward_rows(const model::impl& m, run_state& rs, const int* tokens, int r0, int r1) {
+void forward_rows(const model::impl& m, kv_cache& c, rows_scratch& rs, const int* tokens, int r0, int r1,
+                  float* logits) {
   const auto& hp = m.hp;
   const auto& w = m.w;
   const int C = hp.n_embd, HS = hp.head_size, A = hp.n_head * HS, F = hp.n_ffwd;
@@ -125,8 +277,8 @@ void forward_rows(const model::impl& m, run_state& rs, const int* tokens, int r0
   const std::size_t n_layer = w.layers.size();
   for (std::size_t l = 0; l < n_layer; ++l) {
     const layer_weights& lw = w.layers[l];
-    RowMatrix& K = rs.k_cache[l];
-    RowMatrix& Vc = rs.v_cache[l];
+    RowMatrix& K = c.k[l];
+    RowMatrix& Vc = c.v[l];
     // Rows carried past the K/V projection: all of them, except in the last layer.
     const Index i0 = (l + 1 == n_layer) ? T - 1 : 0;
     const Index Tr = T - i0;
@@ -135,10 +287,10 @@ void forward_rows(const model::impl& m, run_state& rs, const int* tokens, int r0
     auto H = rs.h.topRows(T);
     auto QKV = rs.qkv.topRows(T);
     if (i0 == 0) {
-      QKV.noalias() = H * lw.wqkv.transpose();
+      QKV.noalias() = H * lw.wqkv_t.leftCols(3 * A);
     } else { // last layer: K/V for every row, Q only for the last
-      QKV.rightCols(2 * A).noalias() = H * lw.wqkv.bottomRows(2 * A).transpose();
-      QKV.row(T - 1).head(A).noalias() = H.row(T - 1) * lw.wqkv.topRows(A).transpose();
+      QKV.rightCols(2 * A).noalias() = H * lw.wqkv_t.middleCols(A, 2 * A);
+      QKV.row(T - 1).head(A).noalias() = H.row(T - 1) * lw.wqkv_t.leftCols(A);
     }
     K.middleRows(r0, T) = QKV.middleCols(A, A);
     Vc.middleRows(r0, T) = QKV.middleCols(2 * A, A);
@@ -156,19 +308,20 @@ void forward_rows(const model::impl& m, run_state& rs, const int* tokens, int r0
       rs.att.block(i0, h * HS, Tr, HS).noalias() = S * Vc.block(0, h * HS, nk, HS);
     }
     auto Xr = rs.x.middleRows(i0, Tr);
-    Xr.noalias() += rs.att.middleRows(i0, Tr) * lw.proj_w.transpose();
-    Xr.rowwise() += lw.proj_b.transpose();
+    Xr.noalias() += rs.att.middleRows(i0, Tr) * lw.proj_t.leftCols(C);
+    Xr.rowwise() += lw.proj_b.head(C).transpose();
     for (Index i = i0; i < T; ++i)
       layer_norm(&rs.x(i, 0), &rs.h(i, 0), lw.ln2_w.data(), lw.ln2_b.data(), C);
     auto FF = rs.ff.middleRows(i0, Tr);
-    FF.noalias() = rs.h.middleRows(i0, Tr) * lw.fc1_w.transpose();
-    FF.rowwise() += lw.fc1_b.transpose();
+    FF.noalias() = rs.h.middleRows(i0, Tr) * lw.fc1_t.leftCols(F);
+    FF.rowwise() += lw.fc1_b.head(F).transpose();
     for (Index i = i0; i < T; ++i)
       gelu(&rs.ff(i, 0), F, m.variant);
-    Xr.noalias() += FF * lw.fc2_w.transpose();
-    Xr.rowwise() += lw.fc2_b.transpose();
+    Xr.noalias() += FF * lw.fc2_t.leftCols(C);
+    Xr.rowwise() += lw.fc2_b.head(C).transpose();
   }
-  final_logits(m, rs, &rs.x(T - 1, 0));
+  head_rows(m, &rs.x(T - 1, 0), rs.x.cols(), 1, rs.hl.data(), rs.hl.cols(), rs.logits.data(), rs.logits.cols());
+  std::copy(rs.logits.data(), rs.logits.data() + hp.vocab_size, logits);
 }
 
 } // namespace sonnet::model

@@ -155,6 +155,48 @@ private:
   std::unique_ptr<state> st_;
 };
 
+/// Many sequences decoded together: each step advances every unfinished sequence by one token
+/// with ONE matrix-matrix product per weight matrix (rows = sequences), while each sequence
+/// keeps its own K/V cache, window, sampler and seed. Sequences join (add) and leave (release)
+/// between steps. A sequence's text is bit-identical to what a lone `decoder` with the same
+/// model, window mode, stride, prompt and sampling generates (decoder runs the same code with a
+/// batch of one). A window slide recomputes that one sequence's window (forward_rows) inside the
+/// step. Steady state allocates nothing: buffers grow only when a sequence is added beyond the
+/// number ever held at once. Not thread-safe.
+class batch_decoder {
+public:
+  /// `stride` 0 = default_stride(block_size); clamped as in decoder.
+  explicit batch_decoder(std::shared_ptr<const model> m, window_mode mode = window_mode::strided,
+                         int stride = 0);
+  ~batch_decoder();
+  batch_decoder(batch_decoder&&) noexcept;
+  batch_decoder& operator=(batch_decoder&&) noexcept;
+
+  /// Adds a sequence that stops after `n_tokens` tokens (`prompt` and `s` as decoder::start).
+  /// Returns its id; the ids of released sequences are reused.
+  int add(std::string_view prompt, const sampling& s, int n_tokens);
+  /// Advances every unfinished sequence by up to `k` tokens, one batched pass per token.
+  /// Returns the number of sequences still unfinished.
+  int step(int k = 1);
+  /// Ids must be held (added, not released); std::out_of_range otherwise.
+  bool finished(int id) const;
+  int tokens_generated(int id) const;
+  /// The text generated so far.
+  const std::string& text(int id) const;
+  /// Removes the sequence (finished or not) and returns its text.
+  std::string release(int id);
+  /// Sequences held / not yet finished.
+  int size() const;
+  int unfinished() const;
+  window_mode mode() const;
+  int stride() const;
+  const model& get_model() const;
+
+private:
+  struct state;
+  std::unique_ptr<state> st_;
+};
+
 /// Logits after `prompt` by full recomputation of its last <= block_size chars (no cache).
 /// Empty prompt => "\n".
 std::vector<float> last_logits(const model& m, std::string_view prompt);

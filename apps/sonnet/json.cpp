@@ -17,7 +17,17 @@ nlohmann::json to_json(const pulse& p) {
   return {{"novelty", p.novelty}, {"arousal", p.arousal}, {"entropy", p.entropy}};
 }
 
+nlohmann::json to_json(const line_analysis& a) {
+  return {{"syllables", a.syllables},
+          {"stress", a.stress},
+          {"iambic_fit", a.iambic_fit},
+          {"rhyme_key", a.rhyme_key}};
+}
+
 nlohmann::json to_json(const sonnet_reply& r) {
+  auto analysis = nlohmann::json::array();
+  for (const auto& a : r.analysis)
+    analysis.push_back(to_json(a));
   return {
     {"id", r.id},
     {"text", r.text},
@@ -25,8 +35,15 @@ nlohmann::json to_json(const sonnet_reply& r) {
     {"dissonance", r.dissonance},
     {"pulse", to_json(r.p)},
     {"quality", r.quality},
+    {"structure", r.structure},
+    {"meter", r.meter},
+    {"rhyme_pairs", r.rhyme_pairs},
+    {"valid", r.valid},
+    {"analysis", std::move(analysis)},
     {"temperature", r.temperature},
     {"seed", r.seed},
+    {"candidates", r.candidates},
+    {"chosen", r.chosen},
     {"tokens", r.tokens},
     {"timings",
      {{"model_ms", r.t.model_ms},

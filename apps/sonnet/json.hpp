@@ -8,6 +8,7 @@
 namespace sonnet {
 
 nlohmann::json to_json(const pulse& p);
+nlohmann::json to_json(const line_analysis& a);
 nlohmann::json to_json(const sonnet_reply& r);
 nlohmann::json to_json(const judgement& j);
 nlohmann::json to_json(const stored_sonnet& s);

@@ -43,7 +43,8 @@ void print_sonnet(std::ostream& out, const sonnet_reply& r) {
     out << l << "\n";
   out << std::fixed << std::setprecision(3) << "-- #" << r.id << "  dissonance " << r.dissonance
       << " (novelty " << r.p.novelty << ", arousal " << std::setprecision(2) << r.p.arousal
-      << ", entropy " << r.p.entropy << ")  quality " << r.quality << "  temperature "
+      << ", entropy " << r.p.entropy << ")  quality " << r.quality << " (meter " << r.meter
+      << ", rhymes " << r.rhyme_pairs << "/7)  temperature "
       << r.temperature << "  seed " << r.seed << "  " << r.tokens << " tokens  "
       << std::setprecision(0) << r.t.total_ms << " ms\n";
   out.unsetf(std::ios::floatfield);
@@ -98,6 +99,7 @@ std::vector<option_spec> generate_options() {
     {"seed", "S", "seed of request i is S+i (default: random, printed with each sonnet)"},
     {"tokens", "N", "token budget per sonnet (default 2400: 800, then 400 more at a time)"},
     {"top-k", "K", "sample among the K likeliest characters (0 = all)"},
+    {"candidates", "N", "best-of-N: sample N candidates, keep the best (default 1, at most 16)"},
     {"count", "N", "number of sonnets (default 1)"},
     {"concurrency", "K", "requests in flight at once (default 1)"},
     {"db", "PATH", "the sonnet cloud (default ./sonnets.db)"},
@@ -157,6 +159,12 @@ int cmd_generate(int argc, char** argv) {
   }
   if (auto k = a.integer("top-k"))
     base.top_k = static_cast<int32_t>(*k);
+  if (auto n = a.integer("candidates")) {
+    if (*n < 1 || *n > budget_rules{}.max_candidates)
+      return report("generate", "--candidates must be in [1, "
+                                  + std::to_string(budget_rules{}.max_candidates) + "]");
+    base.candidates = static_cast<int32_t>(*n);
+  }
   std::optional<uint64_t> seed = a.unsigned_integer("seed");
   // Refuse bad input before anything is opened, so nothing is written.
   if (auto ok = validate(base, budget_rules{}); !ok)

@@ -121,11 +121,13 @@ int main(int argc, char** argv) {
   }
   caf::actor guardian;
   auto stop_all = [&] {
+    // The guardian owns the published facade: stopping the facade behind its back would make
+    // it republish one while the middleman shuts down.
     if (guardian)
       caf::anon_send_exit(guardian, caf::exit_reason::user_shutdown);
-    if (service_face)
+    else if (service_face)
       caf::anon_send_exit(service_face, caf::exit_reason::user_shutdown);
-    if (model_face)
+    else if (model_face)
       caf::anon_send_exit(model_face, caf::exit_reason::user_shutdown);
     if (service)
       caf::anon_send_exit(service, caf::exit_reason::user_shutdown);

@@ -3,6 +3,9 @@
 // (reference.py --bench-generate, OpenBLAS tuning variables unset), with the ratios.
 //
 //   bench_generate [--tokens 800] [--proto-tokens 200] [--no-proto] [--strides 8,16,32] [--model PATH]
+//                  [--batch 1,4,16,32]
+// --batch: also the aggregate tokens/s of model::batch_decoder advancing B sequences together
+// (default stride, each sequence its own seed, best of 3), and per-sequence tokens/s.
 
 #include "model/model.hpp"
 
@@ -31,6 +34,20 @@ double best_of_3(const std::shared_ptr<const sm::model>& m, sm::window_mode mode
   return best;
 }
 
+double batch_best_of_3(const std::shared_ptr<const sm::model>& m, int b, int n) {
+  double best = 0;
+  for (int rep = 0; rep < 3; ++rep) {
+    sm::batch_decoder d(m);
+    for (int i = 0; i < b; ++i)
+      d.add("\n", {0.8f, 0, static_cast<uint64_t>(rep * 1000 + i)}, n);
+    auto t0 = std::chrono::steady_clock::now();
+    d.step(n);
+    double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    best = std::max(best, static_cast<double>(b) * n / s);
+  }
+  return best;
+}
+
 double prototype_tokens_per_s(int n, std::string& raw) {
   std::string cmd = "env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3 " + std::string(SONNET_SHARED_DIR)
                     + "/reference/reference.py --bench-generate " + std::to_string(n) + " 2>&1";
@@ -53,6 +70,7 @@ int main(int argc, char** argv) {
   int n = 800, proto_n = 200;
   bool proto = true;
   std::vector<int> extra_strides = {8, 32};
+  std::vector<int> batches;
   std::string path = std::string(SONNET_SHARED_DIR) + "/data/shakespeare_gpt.npz";
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -65,7 +83,13 @@ int main(int argc, char** argv) {
       proto = false;
     else if (a == "--model")
       path = val();
-    else if (a == "--strides") {
+    else if (a == "--batch") {
+      std::stringstream ss(val());
+      std::string s;
+      while (std::getline(ss, s, ','))
+        if (!s.empty())
+          batches.push_back(std::stoi(s));
+    } else if (a == "--strides") {
       extra_strides.clear();
       std::stringstream ss(val());
       std::string s;
@@ -117,5 +141,17 @@ int main(int argc, char** argv) {
   }
   if (proto_tps > 0)
     std::printf("| prototype (Python, numpy_port) | %.1f | %.3f | 1 | |\n", proto_tps, 1000.0 / proto_tps);
+  if (!batches.empty()) {
+    std::printf("\nbatched (model::batch_decoder, one thread, default stride, %d tokens per sequence, best of 3)\n\n"
+                "| sequences | tokens/s (all) | tokens/s per sequence | x one stream |\n|---:|---:|---:|---:|\n",
+                n);
+    double one = 0;
+    for (int b : batches) {
+      double t = batch_best_of_3(*m, b, n);
+      if (one == 0)
+        one = t / b;
+      std::printf("| %d | %.0f | %.0f | %.2f |\n", b, t, t / b, t / one);
+    }
+  }
   return 0;
 }

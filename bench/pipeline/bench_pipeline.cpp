@@ -1,6 +1,9 @@
 // Pipeline benchmark: sonnet latency (p50/p99) and throughput at several concurrencies, and the
 // latency of `stats` while the model is busy. Prints a markdown table.
-// Usage: bench_pipeline [MODEL.npz] [--sonnets N]
+// Usage: bench_pipeline [MODEL.npz] [--sonnets N] [--concurrency 1,4,16] [--model-actors N]
+//                       [--markdown] [--data FILE]
+//   --markdown  the table only (no title line), then peak RSS of this process; for the report
+//   --data      also writes "concurrency sonnets/s p50_ms p99_ms" lines (gnuplot input)
 
 #include <algorithm>
 #include <chrono>
@@ -8,7 +11,10 @@
 #include <cstring>
 #include <filesystem>
 #include <iostream>
+#include <fstream>
 #include <random>
+#include <sstream>
+#include <sys/resource.h>
 #include <string>
 #include <vector>
 
@@ -106,13 +112,31 @@ run_result run(caf::actor_system& sys, service_actor svc, size_t n, size_t k, ui
 int main(int argc, char** argv) {
   std::string model = SONNET_DEFAULT_SHARED_DIR "/data/shakespeare_gpt.npz";
   size_t sonnets = 32;
+  std::vector<size_t> levels = {1, 4, 16};
+  int model_actors = 0; // 0: the service default
+  bool markdown = false;
+  std::string data_path;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--sonnets") == 0 && i + 1 < argc)
       sonnets = std::stoul(argv[++i]);
+    else if (std::strcmp(argv[i], "--concurrency") == 0 && i + 1 < argc) {
+      levels.clear();
+      std::stringstream ss(argv[++i]);
+      std::string x;
+      while (std::getline(ss, x, ','))
+        if (!x.empty())
+          levels.push_back(std::stoul(x));
+    } else if (std::strcmp(argv[i], "--model-actors") == 0 && i + 1 < argc)
+      model_actors = std::stoi(argv[++i]);
+    else if (std::strcmp(argv[i], "--markdown") == 0)
+      markdown = true;
+    else if (std::strcmp(argv[i], "--data") == 0 && i + 1 < argc)
+      data_path = argv[++i];
     else if (argv[i][0] != '-')
       model = argv[i];
     else {
-      std::cerr << "usage: bench_pipeline [MODEL.npz] [--sonnets N]\n";
+      std::cerr << "usage: bench_pipeline [MODEL.npz] [--sonnets N] [--concurrency 1,4,16] "
+                   "[--model-actors N] [--markdown] [--data FILE]\n";
       return 2;
     }
   }
@@ -123,14 +147,20 @@ int main(int argc, char** argv) {
   {
     config cfg;
     caf::actor_system sys{cfg};
-    std::printf("## Pipeline: %zu sonnets per row, model %s\n\n", sonnets, model.c_str());
+    std::ofstream data;
+    if (!data_path.empty())
+      data.open(data_path);
+    if (!markdown)
+      std::printf("## Pipeline: %zu sonnets per row, model %s\n\n", sonnets, model.c_str());
     std::printf("| concurrency | p50 latency ms | p99 latency ms | sonnets/s | speed-up vs 1 | failed |\n");
     std::printf("|---|---|---|---|---|---|\n");
     double base_rate = 0;
     std::vector<double> stats_lat;
-    for (size_t k : {1, 4, 16}) {
+    for (size_t k : levels) {
       service_config sc;
       sc.model_path = model;
+      if (model_actors > 0)
+        sc.model_actors = model_actors;
       sc.db_path = (dir / ("c" + std::to_string(k) + ".db")).string();
       auto svc = spawn_service(sys, sc);
       if (!svc) {
@@ -138,10 +168,13 @@ int main(int argc, char** argv) {
         rc = 1;
         break;
       }
-      auto r = run(sys, *svc, sonnets, k, 1000, k == 16 ? &stats_lat : nullptr);
+      auto r = run(sys, *svc, sonnets, k, 1000, k == 16 && !markdown ? &stats_lat : nullptr);
       double rate = 1000.0 * static_cast<double>(r.latencies.size()) / r.wall_ms;
-      if (k == 1)
+      if (base_rate == 0)
         base_rate = rate;
+      if (data)
+        data << k << ' ' << rate << ' ' << percentile(r.latencies, 0.5) << ' ' << percentile(r.latencies, 0.99)
+             << '\n';
       std::printf("| %zu | %.0f | %.0f | %.2f | %.2fx | %zu |\n", k, percentile(r.latencies, 0.5),
                   percentile(r.latencies, 0.99), rate, rate / base_rate, r.failed);
       std::fflush(stdout);
@@ -152,5 +185,10 @@ int main(int argc, char** argv) {
                   stats_lat.size(), percentile(stats_lat, 0.5), percentile(stats_lat, 0.99));
   }
   std::filesystem::remove_all(dir);
+  if (markdown) {
+    rusage ru{};
+    getrusage(RUSAGE_SELF, &ru);
+    std::printf("\npeak RSS of this process (getrusage ru_maxrss): %.1f MB\n", static_cast<double>(ru.ru_maxrss) / 1024.0);
+  }
   return rc;
 }

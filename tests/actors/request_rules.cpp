@@ -81,8 +81,18 @@ BOOST_AUTO_TEST_CASE(round_seeds_are_stable_and_distinct) {
   BOOST_TEST(round_seed(7, 1) != round_seed(8, 1));
   BOOST_TEST(generation_context("") == "\n");
   BOOST_TEST(generation_context("Love") == "Love");
-  BOOST_TEST(base_quality(true) == 0.8);
-  BOOST_TEST(base_quality(false) == 0.5);
+  BOOST_TEST(candidate_seed(7, 0) == 7u);
+  BOOST_TEST(candidate_seed(7, 1) != candidate_seed(7, 2));
+  BOOST_TEST(candidate_seed(7, 1) != round_seed(7, 1));
+  generate_request r;
+  BOOST_TEST(candidate_count(r) == 1);
+  r.candidates = 0;
+  BOOST_TEST(candidate_count(r) == 1);
+  r.candidates = 8;
+  BOOST_TEST(candidate_count(r) == 8);
+  BOOST_TEST(validate(r, budget_rules{}).ok());
+  r.candidates = 17;
+  BOOST_TEST(validate(r, budget_rules{}).err().code == errc::invalid_argument);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

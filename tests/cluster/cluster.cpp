@@ -217,7 +217,7 @@ BOOST_AUTO_TEST_CASE(standalone_serves_remote_clients, *utf::precondition(have_m
     remote_texts.insert(x["text"].get<std::string>());
   BOOST_TEST(remote_texts.count(sonnets(local).at(0)["text"].get<std::string>()) == 1u);
   d->signal(SIGTERM);
-  BOOST_TEST(code(d->wait(10s)) == 0);
+  BOOST_TEST(code(d->wait(10s)) == 0, d->output());
   check_cloud("s.db", 3, ids);
 }
 

@@ -43,6 +43,22 @@ long allocations(const std::shared_ptr<const sm::model>& m, sm::window_mode mode
 #endif
 }
 
+// Allocations during `n` batched steps of 16 sequences, after a warm-up covering window slides.
+long batch_allocations(const std::shared_ptr<const sm::model>& m, sm::window_mode mode, int n) {
+  sm::batch_decoder b(m, mode);
+  for (int i = 0; i < 16; ++i)
+    b.add("\n", {0.8f, 0, static_cast<uint64_t>(i)}, 100000);
+  b.step(2 * m->hp().block_size);
+#ifdef SONNET_COUNT_MALLOC
+  long before = g_mallocs.load();
+  b.step(n);
+  return g_mallocs.load() - before;
+#else
+  (void)n;
+  return -1;
+#endif
+}
+
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(allocation)
@@ -67,6 +83,22 @@ BOOST_AUTO_TEST_CASE(no_allocation_per_token) {
       BOOST_CHECK_MESSAGE(a == 0, "block " << m->hp().block_size << (mode == sm::window_mode::exact ? " exact" : " strided")
                                            << ": " << a << " allocations over 300 tokens");
     }
+}
+
+BOOST_AUTO_TEST_CASE(no_allocation_per_batched_step) {
+  auto tiny = sm::load_model(temp_file("tiny_alloc_b.npz", tiny_npz(tiny_arrays())));
+  BOOST_REQUIRE(tiny);
+  for (auto mode : {sm::window_mode::strided, sm::window_mode::exact}) {
+    long a = batch_allocations(*tiny, mode, 100);
+    if (a < 0)
+      return;
+    BOOST_CHECK_MESSAGE(a == 0, a << " allocations over 100 steps of 16 sequences");
+  }
+  if (std::filesystem::exists(checkpoint_path)) {
+    auto real = sm::load_model(checkpoint_path);
+    BOOST_REQUIRE(real);
+    BOOST_CHECK_EQUAL(batch_allocations(*real, sm::window_mode::strided, 100), 0);
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()
