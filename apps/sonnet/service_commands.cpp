@@ -91,6 +91,18 @@ size_t run_batch(caf::actor_system& sys, service_actor svc, std::vector<generate
   return *failed;
 }
 
+/// Resolves the settings and starts the service: with the model for generating (read-write),
+/// without it for queries (read-only, so a query never creates or changes a cloud).
+result<std::unique_ptr<session>> open_session(const args& a, bool generating) {
+  auto s = resolve(a);
+  if (!s)
+    return s.err();
+  if (!generating)
+    return session::start(*s, nullptr, true);
+  auto choice = parse_model_choice(a);
+  return session::start(*s, &choice, false);
+}
+
 std::vector<option_spec> generate_options() {
   return {
     {"prompt", "TEXT", "your words: the model continues them; dissonance compares with them"},
@@ -169,11 +181,7 @@ int cmd_generate(int argc, char** argv) {
   // Refuse bad input before anything is opened, so nothing is written.
   if (auto ok = validate(base, budget_rules{}); !ok)
     return report("generate", ok.err());
-  auto s = resolve(a);
-  if (!s)
-    return report("generate", s.err());
-  auto choice = parse_model_choice(a);
-  auto sess = session::start(*s, &choice, false);
+  auto sess = open_session(a, true);
   if (!sess)
     return report("generate", sess.err());
   std::vector<generate_request> reqs;
@@ -240,10 +248,7 @@ int cmd_query(const std::string& what, int argc, char** argv) {
   auto id = a.integer("id");
   if (what == "get" && !id)
     throw usage_error{"--id is required"};
-  auto s = resolve(a);
-  if (!s)
-    return report(what, s.err());
-  auto sess = session::start(*s, nullptr, true);
+  auto sess = open_session(a, false);
   if (!sess)
     return report(what, sess.err());
   caf::scoped_actor self{(*sess)->system()};
@@ -307,10 +312,7 @@ int cmd_dissonance(int argc, char** argv) {
   if (!input)
     throw usage_error{"--input is required"};
   auto sonnet_text = read_stdin();
-  auto s = resolve(a);
-  if (!s)
-    return report("dissonance", s.err());
-  auto sess = session::start(*s, nullptr, true);
+  auto sess = open_session(a, false);
   if (!sess)
     return report("dissonance", sess.err());
   caf::scoped_actor self{(*sess)->system()};
@@ -344,11 +346,7 @@ int cmd_chat(int argc, char** argv) {
     base.top_k = static_cast<int32_t>(*k);
   if (auto ok = validate(base, budget_rules{}); !ok)
     return report("chat", ok.err());
-  auto s = resolve(a);
-  if (!s)
-    return report("chat", s.err());
-  auto choice = parse_model_choice(a);
-  auto sess = session::start(*s, &choice, false);
+  auto sess = open_session(a, true);
   if (!sess)
     return report("chat", sess.err());
   caf::scoped_actor self{(*sess)->system()};
