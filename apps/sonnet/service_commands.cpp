@@ -52,7 +52,8 @@ void print_sonnet(std::ostream& out, const sonnet_reply& r) {
 }
 
 /// Sends the requests with at most `k` in flight and reports each reply as it arrives.
-/// Returns the number of failed requests.
+/// Stops sending once the service is gone or shutting down (the rest would fail the same way).
+/// Returns the number of requests that failed or were not sent.
 size_t run_batch(caf::actor_system& sys, service_actor svc, std::vector<generate_request> reqs,
                  size_t k, const std::function<void(const sonnet_reply&)>& on_reply,
                  const std::function<void(size_t, const caf::error&)>& on_error) {
@@ -60,9 +61,10 @@ size_t run_batch(caf::actor_system& sys, service_actor svc, std::vector<generate
   auto driver = sys.spawn([=](caf::event_based_actor* self) {
     auto next = std::make_shared<size_t>(0);
     auto in_flight = std::make_shared<size_t>(0);
+    auto stop = std::make_shared<bool>(false);
     auto send_next = std::make_shared<std::function<void()>>();
     *send_next = [=] {
-      while (*in_flight < k && *next < reqs.size()) {
+      while (!*stop && *in_flight < k && *next < reqs.size()) {
         auto i = (*next)++;
         ++*in_flight;
         self->request(svc, client_timeout, atom::generate_v, reqs[i])
@@ -76,10 +78,16 @@ size_t run_batch(caf::actor_system& sys, service_actor svc, std::vector<generate
               --*in_flight;
               ++*failed;
               on_error(i, e);
+              if (is(e, errc::no_worker) || is(e, errc::shutting_down))
+                *stop = true;
               (*send_next)();
             });
       }
-      if (*in_flight == 0 && *next == reqs.size()) {
+      if (*in_flight == 0 && (*stop || *next == reqs.size())) {
+        if (*next < reqs.size())
+          std::cerr << "sonnet generate: " << reqs.size() - *next
+                    << " requests not sent: the service is gone or shutting down\n";
+        *failed += reqs.size() - *next;
         *send_next = nullptr; // break the self-reference
         self->quit();
       }

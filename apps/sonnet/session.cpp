@@ -7,6 +7,7 @@
 #include "caf/openssl/all.hpp"
 
 #include "actors/service.hpp"
+#include "actors/service_gateway.hpp"
 #include "actors/worker_gateway.hpp"
 #include "messages/errors.hpp"
 
@@ -64,7 +65,7 @@ bool session::remote() {
 }
 
 session::~session() {
-  if (service_ && owned_)
+  if (service_)
     caf::anon_send_exit(service_, caf::exit_reason::user_shutdown);
 }
 
@@ -90,8 +91,9 @@ result<std::unique_ptr<session>> session::start(const settings& s, const model_c
     if (!svc)
       return fail(errc::no_worker, "cannot reach sonnetd at " + remote_target + ": "
                                      + out->impl_->sys.render(svc.error()));
-    out->service_ = *svc;
-    out->owned_ = false;
+    // Through a gateway, so that a daemon that goes away fails our requests instead of
+    // leaving them to wait for their timeout.
+    out->service_ = spawn_service_gateway(sys, *svc);
     return out;
   }
   std::unique_ptr<session> out{new session(false)};

@@ -35,9 +35,8 @@ private:
   explicit session(bool network);
   struct impl;
   std::unique_ptr<impl> impl_;
+  /// The in-process service, or the gateway to a remote one; either is ours to stop.
   service_actor service_;
-  /// In-process services are ours to stop; a remote one is not.
-  bool owned_ = true;
 };
 
 } // namespace sonnet::cli
