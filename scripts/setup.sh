@@ -4,10 +4,17 @@
 set -euo pipefail
 packages=(cmake g++ make ccache libcaf-dev libeigen3-dev libsqlite3-dev sqlite3 zlib1g-dev
           nlohmann-json3-dev libboost-test-dev festlex-cmu pocketsphinx-en-us)
-# The benchmarks time the Python prototype too: numpy on OpenBLAS, as numpy's wheels ship it.
-if [[ "${1:-}" == "--bench" ]]; then
-  packages+=(python3-numpy libopenblas0-pthread)
-fi
+# Header-only Boost.Beast/Asio for sonnetd's HTTP API (already pulled in by libboost-test-dev).
+packages+=(libboost1.74-dev)
+for arg in "$@"; do
+  case "$arg" in
+    # The benchmarks time the Python prototype too: numpy on OpenBLAS, as numpy's wheels ship it.
+    --bench) packages+=(python3-numpy libopenblas0-pthread) ;;
+    # The web page's headless-browser test (tests/http); skipped without it. Opt-in: installing
+    # chromium took about 4 minutes here, too long for every CI run.
+    --browser) packages+=(chromium) ;;
+  esac
+done
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

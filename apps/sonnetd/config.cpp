@@ -18,7 +18,13 @@ config::config() {
     .add(workers, "workers", "worker nodes of a front node: HOST:PORT[,HOST:PORT...]")
     .add(model_actors, "model-actors", "model actors of a standalone or worker node")
     .add(cluster_key, "cluster-key", "shared key of one cluster (refuses other nodes)")
-    .add(drain_timeout, "drain-timeout", "how long SIGTERM waits for requests in flight");
+    .add(drain_timeout, "drain-timeout", "how long SIGTERM waits for requests in flight")
+    .add(http_port, "http-port", "HTTP/JSON API: off (default), auto (a free port) or PORT")
+    .add(http_bind, "http-bind", "address of the HTTP API (default: the same as bind)")
+    .add(http_max_in_flight, "http-max-in-flight",
+         "HTTP API calls in flight at once; more get 429 (default 64)")
+    .add(http_request_timeout, "http-request-timeout",
+         "how long an HTTP API call may wait for the service; then 504 (default 5min)");
   register_types(*this);
   // Without heartbeats CAF never notices a hung (stopped) peer; with them a silent node is
   // declared down after connection-timeout.
@@ -37,6 +43,20 @@ std::vector<std::string> worker_list(const config& cfg) {
   return out;
 }
 
+std::optional<uint16_t> http_port(const config& cfg) {
+  const auto& p = cfg.http_port;
+  if (p.empty() || p == "off" || p == "0")
+    return std::nullopt;
+  if (p == "auto")
+    return uint16_t{0};
+  if (p.size() > 5 || p.find_first_not_of("0123456789") != std::string::npos)
+    return std::nullopt;
+  auto n = std::stoul(p);
+  if (n < 1 || n > 65535)
+    return std::nullopt;
+  return static_cast<uint16_t>(n);
+}
+
 std::string check(const config& cfg) {
   if (cfg.role != "standalone" && cfg.role != "front" && cfg.role != "worker")
     return "--role must be standalone, front or worker, got '" + cfg.role + "'";
@@ -48,6 +68,15 @@ std::string check(const config& cfg) {
     return "--model-actors must be in [1, 64]";
   if (cfg.bind.empty())
     return "--bind must not be empty";
+  const auto& hp = cfg.http_port;
+  if (!(hp.empty() || hp == "off" || hp == "0") && !http_port(cfg))
+    return "--http-port must be off, auto or a port in [1, 65535], got '" + hp + "'";
+  if (http_port(cfg) && cfg.role == "worker")
+    return "--http-port is for standalone and front nodes, not workers";
+  if (cfg.http_max_in_flight < 1 || cfg.http_max_in_flight > 100000)
+    return "--http-max-in-flight must be in [1, 100000]";
+  if (cfg.http_request_timeout <= caf::timespan{0})
+    return "--http-request-timeout must be positive";
   return {};
 }
 

@@ -3,6 +3,7 @@
 // --key=value flag. Precedence: flag > config file > the defaults below.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,12 +28,25 @@ struct config : caf::actor_system_config {
   std::string cluster_key;
   /// How long SIGTERM waits for requests in flight before failing them.
   caf::timespan drain_timeout = std::chrono::seconds(8);
+  /// HTTP/JSON API (standalone and front): "off" (default; also "" or "0"), "auto" (a free
+  /// port, printed at start) or a port number. A string so that "auto" fits; in the config
+  /// file write it quoted (http-port = "8080"): CAF silently ignores an unquoted number here.
+  std::string http_port = "off";
+  /// Address of the HTTP API; empty means the same as `bind`.
+  std::string http_bind;
+  /// API calls waiting for the service at once; more get 429 with Retry-After.
+  int32_t http_max_in_flight = 64;
+  /// How long one API call may wait for the service; then 504.
+  caf::timespan http_request_timeout = std::chrono::minutes(5);
 
   config();
 };
 
 /// Checks the values (role, workers, paths) and says what is wrong.
 std::string check(const config& cfg);
+
+/// The HTTP port to bind (0 = any free port), or nullopt when the API is off. Call after check().
+std::optional<uint16_t> http_port(const config& cfg);
 
 /// The workers list, split.
 std::vector<std::string> worker_list(const config& cfg);

@@ -1,5 +1,6 @@
 // sonnetd: the sonnet service as a daemon. Publishes the service (standalone, front) or a
 // model pool (worker) on --bind:--port and runs until SIGTERM/SIGINT, then drains and exits 0.
+// With --http-port it also serves the HTTP/JSON API and the web page (http/server.hpp).
 
 #include <csignal>
 #include <cstdlib>
@@ -17,6 +18,7 @@
 #include "actors/service.hpp"
 #include "apps/sonnetd/config.hpp"
 #include "apps/sonnetd/guardian.hpp"
+#include "http/server.hpp"
 #include "messages/errors.hpp"
 
 using namespace sonnet;
@@ -160,8 +162,33 @@ int main(int argc, char** argv) {
     std::cout << " model=" << model_path << " model-actors=" << cfg.model_actors;
   std::cout << std::endl;
 
+  // The HTTP API talks to the service itself (not the published facade).
+  std::unique_ptr<http::server> web;
+  if (auto http_port = daemon::http_port(cfg); http_port && service) {
+    http::server_config hc;
+    hc.bind = cfg.http_bind.empty() ? cfg.bind : cfg.http_bind;
+    hc.port = *http_port;
+    hc.max_in_flight = cfg.http_max_in_flight;
+    hc.request_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
+      cfg.http_request_timeout);
+    auto started = http::server::start(sys, service, hc);
+    if (!started) {
+      stop_all();
+      return fail("http: " + started.err().message);
+    }
+    web = std::move(*started);
+    std::cout << "sonnetd: http listening on " << hc.bind << ":" << web->port() << std::endl;
+  }
+
   auto sig = wait_for_signal(signals);
   std::cout << "sonnetd: " << sig << ", shutting down" << std::endl;
+  if (web) {
+    // HTTP first: no new connections; calls in flight are answered (within drain-timeout),
+    // then every connection is closed. Only then does the service drain.
+    web->stop(std::chrono::duration_cast<std::chrono::milliseconds>(cfg.drain_timeout));
+    web.reset();
+    std::cout << "sonnetd: http stopped" << std::endl;
+  }
   if (service) {
     // Refuse new requests, let those in flight finish (or time out), then close the cloud.
     caf::scoped_actor self{sys};

@@ -1,0 +1,205 @@
+#include "http/api.hpp"
+
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <limits>
+
+#include "actors/request_rules.hpp"
+
+namespace sonnet::http {
+
+nlohmann::json error_body(const std::string& code, const std::string& message) {
+  return {{"error", {{"code", code}, {"message", message}}}};
+}
+
+namespace {
+
+api_error bad(std::string message) {
+  return api_error{400, "bad_request", std::move(message)};
+}
+
+/// An integer field in [lo, hi]; JSON floats with a fraction or out-of-range values fail.
+std::optional<int64_t> int_field(const nlohmann::json& v, int64_t lo, int64_t hi) {
+  if (v.is_number_unsigned()) {
+    auto x = v.get<uint64_t>();
+    if (x > static_cast<uint64_t>(hi))
+      return std::nullopt;
+    auto y = static_cast<int64_t>(x);
+    return y >= lo ? std::optional<int64_t>{y} : std::nullopt;
+  }
+  if (v.is_number_integer()) {
+    auto x = v.get<int64_t>();
+    return x >= lo && x <= hi ? std::optional<int64_t>{x} : std::nullopt;
+  }
+  return std::nullopt;
+}
+
+} // namespace
+
+std::variant<generate_request, api_error> parse_generate(const std::string& body) {
+  // nlohmann's parser: no hand-written JSON. Invalid JSON (including NaN, which JSON has no
+  // literal for) is refused here.
+  auto j = nlohmann::json::parse(body, nullptr, false);
+  if (j.is_discarded())
+    return bad("the body is not valid JSON");
+  if (!j.is_object())
+    return bad("the body must be a JSON object");
+  budget_rules rules;
+  generate_request req;
+  req.candidates = 1;
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    const auto& key = it.key();
+    const auto& v = it.value();
+    if (key == "prompt") {
+      if (!v.is_string())
+        return bad("prompt must be a string");
+      req.prompt = v.get<std::string>();
+    } else if (key == "temperature") {
+      if (v.is_null())
+        continue;
+      if (!v.is_number())
+        return bad("temperature must be a number");
+      auto t = v.get<double>();
+      // 1e999 parses to infinity; CAF 0.17 would loop forever packing it.
+      if (!std::isfinite(t) || t < 0 || t > rules.max_temperature)
+        return bad("temperature must be a finite number in [0, 5]");
+      req.temperature = t;
+      req.has_temperature = true;
+    } else if (key == "seed") {
+      if (v.is_null())
+        continue;
+      if (!v.is_number_unsigned() && !(v.is_number_integer() && v.get<int64_t>() >= 0))
+        return bad("seed must be a non-negative integer");
+      req.seed = v.get<uint64_t>();
+      req.has_seed = true;
+    } else if (key == "tokens") {
+      if (v.is_null())
+        continue;
+      auto x = int_field(v, 1, rules.max_budget);
+      if (!x)
+        return bad("tokens must be an integer in [1, " + std::to_string(rules.max_budget) + "]");
+      req.tokens = static_cast<int32_t>(*x);
+    } else if (key == "candidates") {
+      if (v.is_null())
+        continue;
+      auto x = int_field(v, 1, rules.max_candidates);
+      if (!x)
+        return bad("candidates must be an integer in [1, "
+                   + std::to_string(rules.max_candidates) + "]");
+      req.candidates = static_cast<int32_t>(*x);
+    } else if (key == "top_k") {
+      if (v.is_null())
+        continue;
+      auto x = int_field(v, 0, 1 << 20);
+      if (!x)
+        return bad("top_k must be a non-negative integer");
+      req.top_k = static_cast<int32_t>(*x);
+    } else {
+      return bad("unknown field '" + key + "'");
+    }
+  }
+  if (!j.contains("prompt"))
+    return bad("prompt is required (it may be empty)");
+  // The service's own rules (prompt length, UTF-8, ranges), checked here too so that nothing
+  // invalid is ever sent.
+  if (auto ok = validate(req, rules); !ok)
+    return api_error{400, to_string(ok.err().code), ok.err().message};
+  return req;
+}
+
+namespace {
+
+int hex(char c) {
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
+
+std::string decode(const std::string& s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '+') {
+      out += ' ';
+    } else if (s[i] == '%' && i + 2 < s.size() && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
+      out += static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2]));
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+} // namespace
+
+std::map<std::string, std::string> parse_query(const std::string& query) {
+  std::map<std::string, std::string> out;
+  size_t pos = 0;
+  while (pos <= query.size()) {
+    auto end = query.find('&', pos);
+    if (end == std::string::npos)
+      end = query.size();
+    auto item = query.substr(pos, end - pos);
+    if (!item.empty()) {
+      auto eq = item.find('=');
+      if (eq == std::string::npos)
+        out[decode(item)] = "";
+      else
+        out[decode(item.substr(0, eq))] = decode(item.substr(eq + 1));
+    }
+    pos = end + 1;
+  }
+  return out;
+}
+
+std::optional<int64_t> parse_int(const std::string& s) {
+  if (s.empty() || s.size() > 18)
+    return std::nullopt;
+  int64_t x = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9')
+      return std::nullopt;
+    x = x * 10 + (c - '0');
+  }
+  return x;
+}
+
+std::optional<double> parse_number(const std::string& s) {
+  if (s.empty() || s.size() > 64)
+    return std::nullopt;
+  errno = 0;
+  char* end = nullptr;
+  double x = std::strtod(s.c_str(), &end);
+  if (errno != 0 || end != s.c_str() + s.size() || !std::isfinite(x))
+    return std::nullopt;
+  return x;
+}
+
+int status_of(errc code) {
+  switch (code) {
+    case errc::invalid_argument:
+    case errc::prompt_too_long:
+    case errc::bad_encoding:
+      return 400;
+    case errc::no_such_sonnet:
+      return 404;
+    case errc::not_enough_lines:
+      return 422;
+    case errc::model_unavailable:
+    case errc::shutting_down:
+    case errc::no_worker:
+    case errc::db_read_only:
+      return 503;
+    case errc::timeout:
+      return 504;
+    default:
+      return 500;
+  }
+}
+
+} // namespace sonnet::http

@@ -1,0 +1,49 @@
+#pragma once
+// The HTTP API's pure parts, without sockets or actors: request-body validation, query
+// parsing, error bodies and the mapping of service errors to HTTP statuses. Everything a
+// request needs is checked here BEFORE anything is sent to the service (CAF 0.17 cannot carry
+// non-finite doubles, and a refused request must not reach the cloud).
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <variant>
+
+#include <nlohmann/json.hpp>
+
+#include "core/errc.hpp"
+#include "messages/types.hpp"
+
+namespace sonnet::http {
+
+/// An error as the API returns it: status plus {"error": {"code", "message"}}.
+struct api_error {
+  int status = 400;
+  std::string code;
+  std::string message;
+};
+
+/// {"error": {"code": code, "message": message}}.
+nlohmann::json error_body(const std::string& code, const std::string& message);
+
+/// Parses and validates the body of POST /v1/sonnets:
+/// {prompt: string, temperature?: number in [0, 5], seed?: unsigned integer,
+///  tokens?: integer in [1, 20000], candidates?: integer in [1, 16], top_k?: integer >= 0}.
+/// Unknown fields, wrong types, NaN/infinite/negative numbers -> 400.
+std::variant<generate_request, api_error> parse_generate(const std::string& body);
+
+/// Splits "a=1&b=x%20y" into a map (percent-decoded, '+' as space). Later keys win.
+std::map<std::string, std::string> parse_query(const std::string& query);
+
+/// A whole non-negative decimal integer, or nullopt.
+std::optional<int64_t> parse_int(const std::string& s);
+
+/// A finite decimal number, or nullopt.
+std::optional<double> parse_number(const std::string& s);
+
+/// HTTP status of a service error (errc): bad input 400, no such sonnet 404, shutting down or
+/// no model/worker 503, timeout 504, not_enough_lines 422, anything else 500.
+int status_of(errc code);
+
+} // namespace sonnet::http

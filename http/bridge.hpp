@@ -1,0 +1,53 @@
+#pragma once
+// From HTTP to actors: every API call becomes one typed request to the service, sent by a
+// short-lived event-based actor (so nothing blocks a CAF scheduler thread). The caller — a
+// connection thread — waits on the future; to give up (client gone) it kills the actor, which
+// drops the pending reply.
+
+#include <chrono>
+#include <cstdint>
+#include <future>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "caf/actor.hpp"
+#include "caf/fwd.hpp"
+
+#include "core/result.hpp"
+#include "messages/actors.hpp"
+
+namespace sonnet::http {
+
+/// The service's answer, already in JSON.
+struct call_result {
+  bool ok = false;
+  nlohmann::json body;
+  /// When !ok: the service's error (CAF timeouts map to errc::timeout).
+  error err;
+  /// generate only: the sonnet's lines and the tokens spent.
+  std::vector<std::string> lines;
+  int64_t tokens = 0;
+};
+
+struct call {
+  std::future<call_result> result;
+  /// The actor waiting for the service; send it an exit to stop waiting.
+  caf::actor waiter;
+  /// Stops waiting: the reply, if it ever comes, is dropped.
+  void cancel();
+};
+
+call call_generate(caf::actor_system& sys, const service_actor& svc, generate_request req,
+                   std::chrono::milliseconds timeout);
+call call_stats(caf::actor_system& sys, const service_actor& svc,
+                std::chrono::milliseconds timeout);
+call call_recent(caf::actor_system& sys, const service_actor& svc, int64_t n,
+                 std::chrono::milliseconds timeout);
+call call_best(caf::actor_system& sys, const service_actor& svc, int64_t n, double min_quality,
+               std::chrono::milliseconds timeout);
+call call_get(caf::actor_system& sys, const service_actor& svc, int64_t id,
+              std::chrono::milliseconds timeout);
+
+} // namespace sonnet::http

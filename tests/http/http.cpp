@@ -1,0 +1,401 @@
+#define BOOST_TEST_MODULE http
+// sonnetd's HTTP/JSON API against a real daemon on an ephemeral port (--http-port=auto), with
+// a small synchronous Boost.Beast client.
+#include <boost/test/unit_test.hpp>
+
+#include <filesystem>
+#include <future>
+#include <memory>
+#include <random>
+#include <regex>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <nlohmann/json.hpp>
+
+#include "tests/cluster/process.hpp"
+
+namespace fs = std::filesystem;
+namespace utf = boost::unit_test;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+using json = nlohmann::json;
+using namespace sonnet::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+const std::string model_path = SONNET_SHARED_DIR "/data/shakespeare_gpt.npz";
+
+struct have_model {
+  boost::test_tools::assertion_result operator()(utf::test_unit_id) const {
+    boost::test_tools::assertion_result r{fs::exists(model_path)};
+    if (!r)
+      r.message() << "skipped: " << model_path
+                  << " is absent (configure with -DSONNET_SHARED_DIR=DIR)";
+    return r;
+  }
+};
+
+std::string chromium_path() {
+  for (const char* p : {"/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"})
+    if (fs::exists(p))
+      return p;
+  return {};
+}
+
+struct have_chromium {
+  boost::test_tools::assertion_result operator()(utf::test_unit_id) const {
+    boost::test_tools::assertion_result r{!chromium_path().empty()};
+    if (!r)
+      r.message() << "skipped: no chromium (install it with scripts/setup.sh --browser)";
+    return r;
+  }
+};
+
+struct reply {
+  int status = 0;
+  std::string body;
+  std::string content_type;
+  std::string retry_after;
+  std::string allow;
+  json j() const { return json::parse(body, nullptr, false); }
+};
+
+/// One request on its own connection.
+reply fetch(uint16_t port, bhttp::verb method, const std::string& target,
+            const std::string& body = {}) {
+  net::io_context ioc;
+  tcp::socket sock{ioc};
+  sock.connect(tcp::endpoint{net::ip::make_address("127.0.0.1"), port});
+  bhttp::request<bhttp::string_body> req{method, target, 11};
+  req.set(bhttp::field::host, "127.0.0.1");
+  if (!body.empty() || method == bhttp::verb::post) {
+    req.set(bhttp::field::content_type, "application/json");
+    req.body() = body;
+  }
+  req.prepare_payload();
+  beast::error_code ec;
+  bhttp::write(sock, req, ec); // a refused large body may fail mid-way; read the answer anyway
+  beast::flat_buffer buf;
+  bhttp::response_parser<bhttp::string_body> parser;
+  parser.body_limit(64u << 20);
+  bhttp::read(sock, buf, parser, ec);
+  BOOST_REQUIRE_MESSAGE(!ec || parser.is_done(), "reading " << target << ": " << ec.message());
+  auto& res = parser.get();
+  reply out;
+  out.status = static_cast<int>(res.result_int());
+  out.body = res.body();
+  out.content_type = std::string(res[bhttp::field::content_type]);
+  out.retry_after = std::string(res[bhttp::field::retry_after]);
+  out.allow = std::string(res[bhttp::field::allow]);
+  return out;
+}
+
+reply get(uint16_t port, const std::string& target) {
+  return fetch(port, bhttp::verb::get, target);
+}
+
+reply post(uint16_t port, const std::string& target, const std::string& body) {
+  return fetch(port, bhttp::verb::post, target, body);
+}
+
+/// A metric's value from Prometheus text ("name{labels} value"), or -1 when absent.
+double metric(const std::string& text, const std::string& series) {
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#')
+      continue;
+    auto sp = line.rfind(' ');
+    if (sp != std::string::npos && line.substr(0, sp) == series)
+      return std::stod(line.substr(sp + 1));
+  }
+  return -1;
+}
+
+/// A sonnetd with the HTTP API on a free port, in a scratch directory.
+struct daemon_fixture {
+  fs::path dir;
+  std::unique_ptr<process> proc;
+  uint16_t port = 0;
+
+  daemon_fixture() {
+    std::random_device rd;
+    dir = fs::temp_directory_path() / ("sonnet-http-" + std::to_string(rd()) + std::to_string(rd()));
+    fs::create_directories(dir);
+  }
+  ~daemon_fixture() {
+    proc.reset();
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+  }
+
+  void start(std::vector<std::string> extra = {}) {
+    std::vector<std::string> argv{SONNETD, "--port=0", "--http-port=auto",
+                                  "--db=" + (dir / "sonnets.db").string(),
+                                  "--model=" + model_path};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    proc = std::make_unique<process>(argv, (dir / "log.txt").string());
+    auto p = proc->wait_for("http listening on [0-9.]+:([0-9]+)", 60s);
+    BOOST_REQUIRE_MESSAGE(p, "sonnetd did not start its HTTP API: " << proc->output());
+    port = static_cast<uint16_t>(std::stoi(*p));
+  }
+
+  int64_t count() {
+    auto r = get(port, "/v1/stats");
+    BOOST_REQUIRE_EQUAL(r.status, 200);
+    return r.j().at("sonnet_count").get<int64_t>();
+  }
+
+  /// Waits until /metrics shows `n` calls in flight.
+  void wait_in_flight(double n) {
+    auto deadline = std::chrono::steady_clock::now() + 30s;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (metric(get(port, "/metrics").body, "sonnet_http_requests_in_flight") == n)
+        return;
+      std::this_thread::sleep_for(20ms);
+    }
+    BOOST_FAIL("in flight never reached " << n);
+  }
+};
+
+void check_error(const reply& r, int status, const std::string& code) {
+  BOOST_TEST_CONTEXT("status " << r.status << " body " << r.body) {
+    BOOST_TEST(r.status == status);
+    auto j = r.j();
+    BOOST_REQUIRE(j.is_object());
+    BOOST_TEST(j.at("error").at("code").get<std::string>() == code);
+    BOOST_TEST(!j.at("error").at("message").get<std::string>().empty());
+    BOOST_TEST(r.content_type == "application/json");
+  }
+}
+
+const std::string long_request = R"({"prompt": "the sea", "seed": 11, "candidates": 16})";
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(api, *utf::precondition(have_model{}))
+
+BOOST_FIXTURE_TEST_CASE(post_gives_a_sonnet_that_stats_and_queries_see, daemon_fixture) {
+  start();
+  BOOST_TEST(get(port, "/healthz").status == 200);
+  BOOST_TEST(count() == 0);
+  auto r = post(port, "/v1/sonnets", R"({"prompt": "the sea at night", "seed": 7})");
+  BOOST_REQUIRE_MESSAGE(r.status == 200, r.body);
+  auto s = r.j();
+  BOOST_TEST(s.at("lines").size() == 14u);
+  BOOST_TEST(s.at("id").get<int64_t>() >= 1);
+  BOOST_TEST(s.at("dissonance").is_number());
+  BOOST_TEST(s.at("pulse").at("novelty").is_number());
+  BOOST_TEST(s.at("seed").get<uint64_t>() == 7u);
+  BOOST_TEST(s.at("tokens").get<int64_t>() > 0);
+  auto id = s.at("id").get<int64_t>();
+
+  BOOST_TEST(count() == 1);
+  auto one = get(port, "/v1/sonnets/" + std::to_string(id));
+  BOOST_REQUIRE_EQUAL(one.status, 200);
+  BOOST_TEST(one.j().at("text") == s.at("text"));
+  auto recent = get(port, "/v1/sonnets?recent=5");
+  BOOST_REQUIRE_EQUAL(recent.status, 200);
+  BOOST_TEST(recent.j().size() == 1u);
+  auto best = get(port, "/v1/sonnets?best=5&min_quality=0");
+  BOOST_REQUIRE_EQUAL(best.status, 200);
+  BOOST_TEST(best.j().size() == 1u);
+  BOOST_TEST(get(port, "/v1/sonnets?best=5&min_quality=1.5").j().empty());
+  auto stats = get(port, "/v1/stats").j();
+  for (auto key : {"sonnet_count", "avg_quality", "avg_dissonance", "vocab_size"})
+    BOOST_TEST(stats.contains(key), key);
+  check_error(get(port, "/v1/sonnets/99999"), 404, "no_such_sonnet");
+
+  // Prometheus text: counters by route and status, tokens, the latency histogram.
+  auto m = get(port, "/metrics");
+  BOOST_REQUIRE_EQUAL(m.status, 200);
+  BOOST_TEST(m.content_type.rfind("text/plain", 0) == 0);
+  BOOST_TEST(m.body.find("# TYPE sonnet_http_requests_total counter") != std::string::npos);
+  BOOST_TEST(metric(m.body, R"(sonnet_http_requests_total{route="POST /v1/sonnets",status="200"})")
+             == 1);
+  BOOST_TEST(metric(m.body, "sonnet_tokens_generated_total") == s.at("tokens").get<double>());
+  BOOST_TEST(
+    metric(m.body, R"(sonnet_http_request_duration_seconds_count{route="POST /v1/sonnets"})")
+    == 1);
+  BOOST_TEST(metric(m.body,
+                    R"(sonnet_http_request_duration_seconds_bucket{route="POST /v1/sonnets",le="+Inf"})")
+             == 1);
+  BOOST_TEST(metric(m.body, R"(sonnet_http_errors_total{kind="no_such_sonnet"})") == 1);
+  BOOST_TEST(metric(m.body, "sonnet_http_requests_in_flight") == 0);
+}
+
+BOOST_FIXTURE_TEST_CASE(refusals_write_nothing, daemon_fixture) {
+  start();
+  check_error(post(port, "/v1/sonnets", "{\"prompt\": "), 400, "bad_request");
+  check_error(post(port, "/v1/sonnets", "[1, 2]"), 400, "bad_request");
+  check_error(post(port, "/v1/sonnets", "{}"), 400, "bad_request");
+  check_error(post(port, "/v1/sonnets", R"({"prompt": 5})"), 400, "bad_request");
+  check_error(post(port, "/v1/sonnets", R"({"prompt": "x", "temperature": -1})"), 400,
+              "bad_request");
+  check_error(post(port, "/v1/sonnets", R"({"prompt": "x", "temperature": NaN})"), 400,
+              "bad_request");
+  check_error(post(port, "/v1/sonnets", R"({"prompt": "x", "temperature": 1e999})"), 400,
+              "bad_request");
+  check_error(post(port, "/v1/sonnets", R"({"prompt": "x", "temperature": "hot"})"), 400,
+              "bad_request");
+  check_error(post(port, "/v1/sonnets", R"({"prompt": "x", "tokens": 0})"), 400, "bad_request");
+  check_error(post(port, "/v1/sonnets", R"({"prompt": "x", "tokens": 2.5})"), 400,
+              "bad_request");
+  check_error(post(port, "/v1/sonnets", R"({"prompt": "x", "seed": -3})"), 400, "bad_request");
+  check_error(post(port, "/v1/sonnets", R"({"prompt": "x", "colour": "red"})"), 400,
+              "bad_request");
+  check_error(post(port, "/v1/sonnets", json{{"prompt", std::string(3000, 'a')}}.dump()), 400,
+              "prompt_too_long");
+  // 3 MB body: refused before it is read.
+  check_error(post(port, "/v1/sonnets",
+                   json{{"prompt", std::string(3u << 20, 'a')}}.dump()),
+              413, "payload_too_large");
+  check_error(get(port, "/v2/nothing"), 404, "not_found");
+  check_error(get(port, "/v1/sonnets/1/lines"), 404, "not_found");
+  auto del = fetch(port, bhttp::verb::delete_, "/v1/sonnets");
+  check_error(del, 405, "method_not_allowed");
+  BOOST_TEST(del.allow == "GET, POST");
+  check_error(post(port, "/v1/stats", "{}"), 405, "method_not_allowed");
+  check_error(post(port, "/healthz", "{}"), 405, "method_not_allowed");
+  check_error(get(port, "/v1/sonnets"), 400, "bad_request");
+  check_error(get(port, "/v1/sonnets?recent=0"), 400, "bad_request");
+  check_error(get(port, "/v1/sonnets?best=3&min_quality=nan"), 400, "bad_request");
+  check_error(get(port, "/v1/sonnets/abc"), 400, "bad_request");
+  BOOST_TEST(count() == 0);
+  auto m = get(port, "/metrics").body;
+  BOOST_TEST(metric(m, R"(sonnet_http_errors_total{kind="payload_too_large"})") == 1);
+  BOOST_TEST(metric(m, R"(sonnet_http_requests_total{route="POST /v1/sonnets",status="413"})")
+             == 1);
+  BOOST_TEST(metric(m, R"(sonnet_http_requests_total{route="unknown",status="404"})") == 2);
+  // The daemon survived all of it.
+  BOOST_TEST(post(port, "/v1/sonnets", R"({"prompt": "", "seed": 1})").status == 200);
+  BOOST_TEST(count() == 1);
+}
+
+BOOST_FIXTURE_TEST_CASE(healthz_answers_and_429_while_a_long_generation_runs, daemon_fixture) {
+  start({"--http-max-in-flight=1"});
+  auto first = std::async(std::launch::async, [&] { return post(port, "/v1/sonnets", long_request); });
+  wait_in_flight(1);
+  auto t0 = std::chrono::steady_clock::now();
+  auto h = get(port, "/healthz");
+  auto dt = std::chrono::steady_clock::now() - t0;
+  BOOST_TEST(h.status == 200);
+  BOOST_TEST(h.j().at("status") == "ok");
+  BOOST_TEST(std::chrono::duration_cast<std::chrono::milliseconds>(dt).count() < 1000);
+  auto second = post(port, "/v1/sonnets", long_request);
+  check_error(second, 429, "too_many_requests");
+  BOOST_TEST(second.retry_after == "1");
+  check_error(get(port, "/v1/stats"), 429, "too_many_requests");
+  BOOST_TEST((first.wait_for(100ms) == std::future_status::timeout),
+             "the long request ended too soon for this test to mean anything");
+  auto r = first.get();
+  BOOST_REQUIRE_MESSAGE(r.status == 200, r.body);
+  BOOST_TEST(r.j().at("candidates") == 16);
+  BOOST_TEST(count() == 1); // the refused one wrote nothing
+}
+
+BOOST_FIXTURE_TEST_CASE(streaming_sends_the_lines_as_events, daemon_fixture) {
+  start();
+  auto r = post(port, "/v1/sonnets?stream=1", R"({"prompt": "the moon", "seed": 5})");
+  BOOST_REQUIRE_EQUAL(r.status, 200);
+  BOOST_TEST(r.content_type == "text/event-stream");
+  std::regex line_event("event: line\ndata: [^\n]*\n\n");
+  auto lines = std::distance(std::sregex_iterator(r.body.begin(), r.body.end(), line_event),
+                             std::sregex_iterator());
+  BOOST_TEST(lines == 14);
+  auto pos = r.body.find("event: sonnet\ndata: ");
+  BOOST_REQUIRE(pos != std::string::npos);
+  auto data = r.body.substr(pos + 20);
+  auto s = json::parse(data.substr(0, data.find('\n')));
+  BOOST_TEST(s.at("lines").size() == 14u);
+  BOOST_TEST(count() == 1);
+  auto other = post(port, "/v1/sonnets/stream", R"({"prompt": "x", "tokens": -1})");
+  check_error(other, 400, "bad_request");
+}
+
+BOOST_FIXTURE_TEST_CASE(a_client_that_leaves_is_counted_and_stops_waiting, daemon_fixture) {
+  start();
+  {
+    net::io_context ioc;
+    tcp::socket sock{ioc};
+    sock.connect(tcp::endpoint{net::ip::make_address("127.0.0.1"), port});
+    bhttp::request<bhttp::string_body> req{bhttp::verb::post, "/v1/sonnets", 11};
+    req.set(bhttp::field::host, "127.0.0.1");
+    req.body() = long_request;
+    req.prepare_payload();
+    bhttp::write(sock, req);
+    wait_in_flight(1);
+  } // closes the socket
+  wait_in_flight(0);
+  auto m = get(port, "/metrics").body;
+  BOOST_TEST(metric(m, R"(sonnet_http_errors_total{kind="client_disconnect"})") == 1);
+  BOOST_TEST(metric(m, R"(sonnet_http_requests_total{route="POST /v1/sonnets",status="499"})")
+             == 1);
+}
+
+BOOST_FIXTURE_TEST_CASE(sigterm_stops_http_then_drains, daemon_fixture) {
+  start();
+  BOOST_TEST(get(port, "/healthz").status == 200);
+  proc->signal(SIGTERM);
+  auto code = proc->wait(30s);
+  BOOST_REQUIRE(code);
+  BOOST_TEST(*code == 0);
+  auto out = proc->output();
+  auto stopped = out.find("http stopped");
+  auto drained = out.find("drained");
+  BOOST_TEST(stopped != std::string::npos);
+  BOOST_TEST(drained != std::string::npos);
+  BOOST_TEST(stopped < drained);
+}
+
+BOOST_FIXTURE_TEST_CASE(bad_http_options_are_refused, daemon_fixture) {
+  process p({SONNETD, "--http-port=eighty", "--db=" + (dir / "x.db").string()},
+            (dir / "bad.txt").string());
+  auto code = p.wait(30s);
+  BOOST_REQUIRE(code);
+  BOOST_TEST(*code == 2);
+  BOOST_TEST(p.output().find("--http-port") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(page, *utf::precondition(have_model{}))
+
+BOOST_FIXTURE_TEST_CASE(index_is_served, daemon_fixture) {
+  start();
+  auto r = get(port, "/");
+  BOOST_TEST(r.status == 200);
+  BOOST_TEST(r.content_type.rfind("text/html", 0) == 0);
+  BOOST_TEST(r.body.find("<ol id=\"lines\">") != std::string::npos);
+}
+
+BOOST_FIXTURE_TEST_CASE(headless_chromium_shows_14_lines, daemon_fixture,
+                        *utf::precondition(have_chromium{})) {
+  start();
+  auto profile = (dir / "chromium-profile").string();
+  auto url = "http://127.0.0.1:" + std::to_string(port) + "/?prompt=the%20sea&seed=3";
+  process browser({chromium_path(), "--headless", "--no-sandbox", "--disable-gpu",
+                   "--disable-background-networking", "--disable-component-update",
+                   "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
+                   "--user-data-dir=" + profile, "--dump-dom", "--virtual-time-budget=60000",
+                   url},
+                  (dir / "dom.txt").string());
+  auto code = browser.wait(100s);
+  BOOST_REQUIRE_MESSAGE(code, "chromium did not finish");
+  auto dom = browser.output();
+  std::regex li("<li class=\"line\">");
+  auto n = std::distance(std::sregex_iterator(dom.begin(), dom.end(), li), std::sregex_iterator());
+  BOOST_TEST_MESSAGE(dom.substr(0, 2000));
+  BOOST_TEST(n == 14);
+  BOOST_TEST(dom.find("data-state=\"done\"") != std::string::npos);
+  BOOST_TEST(dom.find("Dissonance") != std::string::npos);
+  BOOST_TEST(count() == 1);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
