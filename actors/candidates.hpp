@@ -2,6 +2,8 @@
 // Message-level glue of issue 8 (header-only, no CAF runtime): turns 14 clean lines into a
 // `formatted` with the quality analysis, and picks the best of N raw model texts. The pure work
 // is in text/quality.hpp and text/best_of.hpp; the formatter actor and the service share this.
+// With several candidates the lines may be assembled from all of them (text::select_sonnet);
+// formatted::chosen is then -1.
 
 #include "messages/types.hpp"
 #include "text/best_of.hpp"
@@ -40,16 +42,18 @@ inline formatted make_formatted(std::vector<std::string> lines, const text::dict
   return make_formatted(std::move(lines), a);
 }
 
-/// Best-of-N over raw model texts (text::best_of: whole candidates; valid ones first, then the
-/// highest quality, ties to the lower index). nullopt when no text has 14 clean lines; else the
-/// verdict and the index of the chosen text.
+/// Best-of-N over raw model texts (text::select_sonnet): one text -> its first 14 clean lines
+/// (the prototype); several -> 14 lines assembled from the pool of all their clean lines
+/// (ABAB CDCD EFEF GG, index -1), or the best whole candidate (its index) when the assembly cannot
+/// fill 14 lines or is not better. nullopt when no 14 lines can be made; else the verdict and
+/// the index of the chosen text (-1 = assembled).
 inline std::optional<std::pair<formatted, int>>
 best_formatted(const std::vector<std::string>& raws,
                const text::dictionary& dict = *text::shared_dictionary()) {
-  auto c = text::best_of(dict, raws);
+  auto c = text::select_sonnet(dict, raws);
   if (!c)
     return std::nullopt;
-  const int index = c->index;
+  const int index = c->chosen;
   return std::make_pair(make_formatted(std::move(c->lines), c->a), index);
 }
 

@@ -77,7 +77,8 @@ struct sonnet_reply {
   std::vector<line_analysis> analysis;
   double temperature = 0;
   uint64_t seed = 0;
-  /// Candidates sampled, and which one was kept (0-based).
+  /// Candidates sampled, and which one was kept (0-based); chosen is -1 when the 14 lines were
+  /// assembled from the clean lines of all the candidates (formatted::chosen).
   int32_t candidates = 1;
   int32_t chosen = 0;
   /// Model tokens spent, all rounds and candidates included.
@@ -119,7 +120,9 @@ struct formatted {
   double meter = 0;
   int32_t rhyme_pairs = 0;
   double rhyme = 0;
-  /// Which of the raw texts given to the formatter these lines came from.
+  /// Which of the raw texts given to the formatter these lines came from (0-based), or -1 when
+  /// they were assembled line by line from the clean lines of all of them (2+ candidates,
+  /// text/best_of.hpp: every line is one of the model's clean lines, used once).
   int32_t chosen = 0;
 };
 

@@ -6,6 +6,9 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <unordered_map>
+#include <algorithm>
+#include <cstdint>
 
 namespace sonnet::text {
 
@@ -77,8 +80,13 @@ struct entry {
 
 // Rhyme key: from the vowel of the last syllable with stress 1 or 2 (else the last syllable) to
 // the end of the word. `stress` is stored as given.
-pronunciation make_pronunciation(const entry& e, bool from_last_vowel = false) {
-  pronunciation p;
+struct parsed_pron {
+  std::string stress;
+  std::string rhyme;
+};
+
+parsed_pron make_pronunciation(const entry& e, bool from_last_vowel = false) {
+  parsed_pron p;
   p.stress = e.stress;
   const std::size_t n = e.syllables();
   std::size_t from = n == 0 ? 0 : n - 1;
@@ -227,56 +235,180 @@ const char* env_path() {
 
 } // namespace
 
+namespace {
+
+std::uint32_t fnv1a(std::string_view s) {
+  std::uint32_t h = 2166136261u;
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 16777619u;
+  }
+  return h;
+}
+
+} // namespace
+
+// Builds a dictionary's tables: words are added to the arena and the hash table as they come;
+// pronunciations are collected as (word index, interned stress, interned rhyme) and grouped per
+// word at the end (a word's lines need not be adjacent: "its" and "it's" share the key "its").
+struct dictionary_builder {
+  dictionary& d;
+  std::unordered_map<std::string, std::uint32_t> interned; // stress patterns and rhyme keys
+  struct pending {
+    std::uint32_t word;
+    dictionary::pron_rec p;
+  };
+  std::vector<pending> prons;
+
+  std::uint32_t intern(const std::string& s, std::uint16_t& len) {
+    len = static_cast<std::uint16_t>(s.size());
+    auto [it, fresh] = interned.try_emplace(s, static_cast<std::uint32_t>(d.arena_.size()));
+    if (fresh)
+      d.arena_ += s;
+    return it->second;
+  }
+
+  void grow_table() {
+    std::size_t n = d.table_.empty() ? 1u << 16 : d.table_.size() * 2;
+    d.table_.assign(n, 0);
+    for (std::uint32_t i = 0; i < d.words_.size(); ++i) {
+      const auto& w = d.words_[i];
+      std::size_t slot = fnv1a(d.text(w.word_off, w.word_len)) & (n - 1);
+      while (d.table_[slot] != 0)
+        slot = (slot + 1) & (n - 1);
+      d.table_[slot] = i + 1;
+    }
+  }
+
+  // The index of `key`'s record, or npos; with `insert`, adds it when missing.
+  std::uint32_t find(std::string_view key, bool insert) {
+    if (key.size() > 0xFFFF)
+      return UINT32_MAX;
+    if (insert && (d.table_.empty() || 2 * (d.words_.size() + 1) > d.table_.size()))
+      grow_table();
+    if (d.table_.empty())
+      return UINT32_MAX;
+    const std::size_t mask = d.table_.size() - 1;
+    for (std::size_t slot = fnv1a(key) & mask;; slot = (slot + 1) & mask) {
+      const std::uint32_t v = d.table_[slot];
+      if (v == 0) {
+        if (!insert)
+          return UINT32_MAX;
+        dictionary::word_rec w{static_cast<std::uint32_t>(d.arena_.size()), 0,
+                               static_cast<std::uint16_t>(key.size()), 0};
+        d.arena_.append(key.data(), key.size());
+        d.words_.push_back(w);
+        d.table_[slot] = static_cast<std::uint32_t>(d.words_.size());
+        return static_cast<std::uint32_t>(d.words_.size() - 1);
+      }
+      const auto& w = d.words_[v - 1];
+      if (d.text(w.word_off, w.word_len) == key)
+        return v - 1;
+    }
+  }
+
+  void add(std::uint32_t word, const parsed_pron& p) {
+    pending x{word, {}};
+    x.p.stress_off = intern(p.stress, x.p.stress_len);
+    x.p.rhyme_off = intern(p.rhyme, x.p.rhyme_len);
+    prons.push_back(x);
+  }
+
+  // Groups the pronunciations per word (file order kept, duplicates dropped).
+  void finish() {
+    std::stable_sort(prons.begin(), prons.end(),
+                     [](const pending& a, const pending& b) { return a.word < b.word; });
+    d.prons_.reserve(prons.size());
+    for (std::size_t i = 0; i < prons.size();) {
+      std::size_t j = i;
+      auto& w = d.words_[prons[i].word];
+      w.first_pron = static_cast<std::uint32_t>(d.prons_.size());
+      for (; j < prons.size() && prons[j].word == prons[i].word; ++j) {
+        bool dup = false;
+        for (std::uint32_t k = w.first_pron; k < d.prons_.size(); ++k)
+          dup |= d.prons_[k].stress_off == prons[j].p.stress_off
+                 && d.prons_[k].stress_len == prons[j].p.stress_len
+                 && d.prons_[k].rhyme_off == prons[j].p.rhyme_off
+                 && d.prons_[k].rhyme_len == prons[j].p.rhyme_len;
+        if (!dup && w.n_prons < 0xFFFF) {
+          d.prons_.push_back(prons[j].p);
+          w.n_prons += 1;
+        }
+      }
+      i = j;
+    }
+    std::vector<pending>().swap(prons);
+    d.prons_.shrink_to_fit();
+    d.words_.shrink_to_fit();
+    d.arena_.shrink_to_fit();
+  }
+};
+
 result<std::shared_ptr<const dictionary>> dictionary::load(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in)
     return fail(errc::invalid_argument, path + ": cannot read the pronouncing dictionary");
-  std::string data;
   in.seekg(0, std::ios::end);
-  const auto size = in.tellg();
+  const auto file_size = static_cast<std::size_t>(std::max<std::streamoff>(0, in.tellg()));
   in.seekg(0, std::ios::beg);
-  if (size > 0) {
-    data.resize(static_cast<std::size_t>(size));
-    in.read(data.data(), size);
-    data.resize(static_cast<std::size_t>(in.gcount()));
-  }
   auto d = std::make_shared<dictionary>();
   d->source_ = path;
-  d->words_.reserve(140000);
+  dictionary_builder b{*d, {}, {}};
+  // ~36 bytes per line in CMUdict; words average ~8 letters
+  d->words_.reserve(file_size / 30 + 64);
+  d->arena_.reserve(file_size / 4 + 4096);
+  b.prons.reserve(file_size / 30 + 64);
   std::string word;
   entry e;
   bool any_digits = false;
   bool any_festival = false;
-  std::size_t pos = 0;
-  while (pos < data.size()) {
-    auto nl = data.find('\n', pos);
-    if (nl == std::string::npos)
-      nl = data.size();
-    std::string_view line(data.data() + pos, nl - pos);
-    pos = nl + 1;
+  auto handle = [&](std::string_view line) {
+    if (!line.empty() && line.back() == '\r')
+      line.remove_suffix(1);
     if (line.empty() || line[0] == ';' || line[0] == '#')
-      continue;
-    pronunciation p;
+      return;
+    parsed_pron p;
     if (line[0] == '(') {
       if (!parse_festival(line, word, e))
-        continue;
+        return;
       any_festival = true;
       p = make_pronunciation(e);
     } else {
       bool digits = false;
       if (!parse_plain(line, word, e, digits))
-        continue;
+        return;
       any_digits |= digits;
       // without stress marks the rhyme key starts at the last vowel
       p = make_pronunciation(e, !digits);
     }
-    auto& prons = d->words_[strip_apostrophes(word)];
-    bool dup = false;
-    for (const auto& q : prons)
-      dup |= q.stress == p.stress && q.rhyme == p.rhyme;
-    if (!dup)
-      prons.push_back(std::move(p));
+    const auto idx = b.find(strip_apostrophes(word), true);
+    if (idx != UINT32_MAX)
+      b.add(idx, p);
+  };
+  // 64 KiB at a time; a line cut by the chunk end is carried over.
+  std::string buf(1 << 16, '\0');
+  std::string carry;
+  while (in) {
+    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+    const auto got = static_cast<std::size_t>(in.gcount());
+    if (got == 0)
+      break;
+    std::string_view chunk(buf.data(), got);
+    std::size_t pos = 0;
+    for (auto nl = chunk.find('\n'); nl != std::string_view::npos; nl = chunk.find('\n', pos)) {
+      if (!carry.empty()) {
+        carry.append(chunk.substr(pos, nl - pos));
+        handle(carry);
+        carry.clear();
+      } else {
+        handle(chunk.substr(pos, nl - pos));
+      }
+      pos = nl + 1;
+    }
+    carry.append(chunk.substr(pos));
   }
+  if (!carry.empty())
+    handle(carry);
   if (d->words_.empty())
     return fail(errc::invalid_argument, path + ": no pronouncing-dictionary entries");
   std::string_view extra(early_modern);
@@ -286,13 +418,19 @@ result<std::shared_ptr<const dictionary>> dictionary::load(const std::string& pa
     extra = nl == std::string_view::npos ? std::string_view() : extra.substr(nl + 1);
     bool digits = false;
     if (parse_plain(line, word, e, digits)) {
-      auto& prons = d->words_[strip_apostrophes(word)];
-      if (prons.empty())
-        prons.push_back(make_pronunciation(e));
+      const auto key = strip_apostrophes(word);
+      if (b.find(key, false) == UINT32_MAX)
+        b.add(b.find(key, true), make_pronunciation(e));
     }
   }
+  b.finish();
   d->has_stress_ = any_festival || any_digits;
   return std::shared_ptr<const dictionary>(std::move(d));
+}
+
+std::size_t dictionary::memory_bytes() const {
+  return arena_.capacity() + words_.capacity() * sizeof(word_rec)
+         + prons_.capacity() * sizeof(pron_rec) + table_.capacity() * sizeof(std::uint32_t);
 }
 
 std::shared_ptr<const dictionary> dictionary::empty() {
@@ -313,9 +451,18 @@ std::vector<std::string> dictionary::default_paths() {
   return out;
 }
 
-const std::vector<pronunciation>* dictionary::find(std::string_view key) const {
-  auto it = words_.find(std::string(key));
-  return it == words_.end() ? nullptr : &it->second;
+pronunciations dictionary::find(std::string_view key) const {
+  if (table_.empty())
+    return {};
+  const std::size_t mask = table_.size() - 1;
+  for (std::size_t slot = fnv1a(key) & mask;; slot = (slot + 1) & mask) {
+    const std::uint32_t v = table_[slot];
+    if (v == 0)
+      return {};
+    const auto& w = words_[v - 1];
+    if (text(w.word_off, w.word_len) == key)
+      return pronunciations(this, w.first_pron, w.n_prons);
+  }
 }
 
 std::shared_ptr<const dictionary> shared_dictionary() {
@@ -437,14 +584,16 @@ namespace {
 // Appends phones to every rhyme key and syllables to the stress of found pronunciations.
 bool from_base(const dictionary& dict, const std::string& base, const char* phones,
                const char* extra_stress, word_info& info) {
-  const auto* prons = dict.find(strip_apostrophes(base));
-  if (!prons || prons->empty())
+  const auto prons = dict.find(strip_apostrophes(base));
+  if (prons.empty())
     return false;
   info.known = true;
-  info.stress = prons->front().stress + extra_stress;
+  info.stress = std::string(prons.front().stress) + extra_stress;
   info.syllables = static_cast<int>(info.stress.size());
-  for (const auto& p : *prons)
-    info.rhymes.push_back(*phones ? p.rhyme + " " + phones : p.rhyme);
+  for (std::size_t i = 0; i < prons.size(); ++i) {
+    const auto p = prons[i];
+    info.rhymes.push_back(*phones ? std::string(p.rhyme) + " " + phones : std::string(p.rhyme));
+  }
   return true;
 }
 
