@@ -14,24 +14,13 @@
 #include "actors/service.hpp"
 #include "messages/errors.hpp"
 #include "messages/type_ids.hpp"
+#include "tests/shared_data.hpp"
 
 namespace sonnet::test {
 
 inline std::string reference_model() {
-  return SONNET_SHARED_DIR "/data/shakespeare_gpt.npz";
+  return reference_checkpoint;
 }
-
-/// Precondition for tests that run the real model.
-struct have_reference_model {
-  boost::test_tools::assertion_result operator()(boost::unit_test::test_unit_id) const {
-    boost::test_tools::assertion_result r{std::filesystem::exists(reference_model())};
-    if (!r)
-      r.message() << "skipped: " << reference_model()
-                  << " is absent (place the checkpoint there or configure with "
-                     "-DSONNET_SHARED_DIR=DIR)";
-    return r;
-  }
-};
 
 /// A fresh directory, removed afterwards.
 struct scratch_dir {

@@ -17,6 +17,7 @@
 #include "persistence/replay.hpp"
 #include "persistence/sqlite_store.hpp"
 #include "tests/cluster/process.hpp"
+#include "tests/shared_data.hpp"
 
 namespace fs = std::filesystem;
 namespace utf = boost::unit_test;
@@ -26,17 +27,9 @@ using namespace std::chrono_literals;
 
 namespace {
 
-const std::string model_path = SONNET_SHARED_DIR "/data/shakespeare_gpt.npz";
+const std::string& model_path = reference_checkpoint;
 
-struct have_model {
-  boost::test_tools::assertion_result operator()(utf::test_unit_id) const {
-    boost::test_tools::assertion_result r{fs::exists(model_path)};
-    if (!r)
-      r.message() << "skipped: " << model_path
-                  << " is absent (configure with -DSONNET_SHARED_DIR=DIR)";
-    return r;
-  }
-};
+using have_model = have_reference_model;
 
 /// A scratch directory and the nodes and clients a test starts.
 struct cluster {

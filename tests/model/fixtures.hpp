@@ -13,21 +13,14 @@
 #include <string>
 #include <unistd.h>
 
+#include "tests/shared_data.hpp"
+
 namespace sonnet::test {
 
 inline const std::string shared_dir = SONNET_SHARED_DIR;
-inline const std::string checkpoint_path = shared_dir + "/data/shakespeare_gpt.npz";
+inline const std::string& checkpoint_path = reference_checkpoint;
 
-/// Skips a test case when the Shakespeare checkpoint is not where the build says.
-struct have_checkpoint {
-  boost::test_tools::assertion_result operator()(boost::unit_test::test_unit_id) const {
-    boost::test_tools::assertion_result r(std::filesystem::exists(checkpoint_path));
-    if (!r)
-      r.message() << "skipped: " << checkpoint_path
-                  << " is absent; place the checkpoint there or configure with -DSONNET_SHARED_DIR=<dir>";
-    return r;
-  }
-};
+using have_checkpoint = have_reference_model;
 
 /// A per-process scratch directory, removed at exit.
 inline const std::string& temp_dir() {

@@ -13,20 +13,11 @@
 #include <vector>
 
 #include "tests/cluster/process.hpp"
+#include "tests/shared_data.hpp"
 
 namespace sonnet::test {
 
-inline const std::string reference_checkpoint = SONNET_SHARED_DIR "/data/shakespeare_gpt.npz";
-
-struct have_checkpoint_file {
-  boost::test_tools::assertion_result operator()(boost::unit_test::test_unit_id) const {
-    boost::test_tools::assertion_result r{std::filesystem::exists(reference_checkpoint)};
-    if (!r)
-      r.message() << "skipped: " << reference_checkpoint
-                  << " is absent (configure with -DSONNET_SHARED_DIR=DIR)";
-    return r;
-  }
-};
+using have_checkpoint_file = have_reference_model;
 
 /// A scratch directory and the processes a test starts (killed when it ends).
 struct workspace {
