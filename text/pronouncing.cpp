@@ -2,8 +2,16 @@
 
 #include "text/unicode.hpp"
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <type_traits>
 #include <fstream>
 #include <iostream>
 #include <unordered_map>
@@ -260,23 +268,27 @@ struct dictionary_builder {
   };
   std::vector<pending> prons;
 
+  std::string_view text(std::uint32_t off, std::uint32_t len) const {
+    return std::string_view(d.arena_store_).substr(off, len);
+  }
+
   std::uint32_t intern(const std::string& s, std::uint16_t& len) {
     len = static_cast<std::uint16_t>(s.size());
-    auto [it, fresh] = interned.try_emplace(s, static_cast<std::uint32_t>(d.arena_.size()));
+    auto [it, fresh] = interned.try_emplace(s, static_cast<std::uint32_t>(d.arena_store_.size()));
     if (fresh)
-      d.arena_ += s;
+      d.arena_store_ += s;
     return it->second;
   }
 
   void grow_table() {
-    std::size_t n = d.table_.empty() ? 1u << 16 : d.table_.size() * 2;
-    d.table_.assign(n, 0);
-    for (std::uint32_t i = 0; i < d.words_.size(); ++i) {
-      const auto& w = d.words_[i];
-      std::size_t slot = fnv1a(d.text(w.word_off, w.word_len)) & (n - 1);
-      while (d.table_[slot] != 0)
+    std::size_t n = d.table_store_.empty() ? 1u << 16 : d.table_store_.size() * 2;
+    d.table_store_.assign(n, 0);
+    for (std::uint32_t i = 0; i < d.words_store_.size(); ++i) {
+      const auto& w = d.words_store_[i];
+      std::size_t slot = fnv1a(text(w.word_off, w.word_len)) & (n - 1);
+      while (d.table_store_[slot] != 0)
         slot = (slot + 1) & (n - 1);
-      d.table_[slot] = i + 1;
+      d.table_store_[slot] = i + 1;
     }
   }
 
@@ -284,25 +296,25 @@ struct dictionary_builder {
   std::uint32_t find(std::string_view key, bool insert) {
     if (key.size() > 0xFFFF)
       return UINT32_MAX;
-    if (insert && (d.table_.empty() || 2 * (d.words_.size() + 1) > d.table_.size()))
+    if (insert && (d.table_store_.empty() || 2 * (d.words_store_.size() + 1) > d.table_store_.size()))
       grow_table();
-    if (d.table_.empty())
+    if (d.table_store_.empty())
       return UINT32_MAX;
-    const std::size_t mask = d.table_.size() - 1;
+    const std::size_t mask = d.table_store_.size() - 1;
     for (std::size_t slot = fnv1a(key) & mask;; slot = (slot + 1) & mask) {
-      const std::uint32_t v = d.table_[slot];
+      const std::uint32_t v = d.table_store_[slot];
       if (v == 0) {
         if (!insert)
           return UINT32_MAX;
-        dictionary::word_rec w{static_cast<std::uint32_t>(d.arena_.size()), 0,
+        dictionary::word_rec w{static_cast<std::uint32_t>(d.arena_store_.size()), 0,
                                static_cast<std::uint16_t>(key.size()), 0};
-        d.arena_.append(key.data(), key.size());
-        d.words_.push_back(w);
-        d.table_[slot] = static_cast<std::uint32_t>(d.words_.size());
-        return static_cast<std::uint32_t>(d.words_.size() - 1);
+        d.arena_store_.append(key.data(), key.size());
+        d.words_store_.push_back(w);
+        d.table_store_[slot] = static_cast<std::uint32_t>(d.words_store_.size());
+        return static_cast<std::uint32_t>(d.words_store_.size() - 1);
       }
-      const auto& w = d.words_[v - 1];
-      if (d.text(w.word_off, w.word_len) == key)
+      const auto& w = d.words_store_[v - 1];
+      if (text(w.word_off, w.word_len) == key)
         return v - 1;
     }
   }
@@ -318,36 +330,210 @@ struct dictionary_builder {
   void finish() {
     std::stable_sort(prons.begin(), prons.end(),
                      [](const pending& a, const pending& b) { return a.word < b.word; });
-    d.prons_.reserve(prons.size());
+    d.prons_store_.reserve(prons.size());
     for (std::size_t i = 0; i < prons.size();) {
       std::size_t j = i;
-      auto& w = d.words_[prons[i].word];
-      w.first_pron = static_cast<std::uint32_t>(d.prons_.size());
+      auto& w = d.words_store_[prons[i].word];
+      w.first_pron = static_cast<std::uint32_t>(d.prons_store_.size());
       for (; j < prons.size() && prons[j].word == prons[i].word; ++j) {
         bool dup = false;
-        for (std::uint32_t k = w.first_pron; k < d.prons_.size(); ++k)
-          dup |= d.prons_[k].stress_off == prons[j].p.stress_off
-                 && d.prons_[k].stress_len == prons[j].p.stress_len
-                 && d.prons_[k].rhyme_off == prons[j].p.rhyme_off
-                 && d.prons_[k].rhyme_len == prons[j].p.rhyme_len;
+        for (std::uint32_t k = w.first_pron; k < d.prons_store_.size(); ++k)
+          dup |= d.prons_store_[k].stress_off == prons[j].p.stress_off
+                 && d.prons_store_[k].stress_len == prons[j].p.stress_len
+                 && d.prons_store_[k].rhyme_off == prons[j].p.rhyme_off
+                 && d.prons_store_[k].rhyme_len == prons[j].p.rhyme_len;
         if (!dup && w.n_prons < 0xFFFF) {
-          d.prons_.push_back(prons[j].p);
+          d.prons_store_.push_back(prons[j].p);
           w.n_prons += 1;
         }
       }
       i = j;
     }
     std::vector<pending>().swap(prons);
-    d.prons_.shrink_to_fit();
-    d.words_.shrink_to_fit();
-    d.arena_.shrink_to_fit();
+    d.prons_store_.shrink_to_fit();
+    d.words_store_.shrink_to_fit();
+    d.arena_store_.shrink_to_fit();
+    d.arena_ = d.arena_store_;
+    d.words_ = {d.words_store_.data(), d.words_store_.size()};
+    d.prons_ = {d.prons_store_.data(), d.prons_store_.size()};
+    d.table_ = {d.table_store_.data(), d.table_store_.size()};
   }
 };
+
+namespace {
+
+// Compiled dictionary: this header, the source's path, then arena, words, prons and table as
+// they are in memory. Native byte order: the file is a build product of the machine that reads it.
+constexpr char compiled_magic[8] = {'S', 'N', 'T', 'D', 'I', 'C', 'T', '1'};
+struct compiled_header {
+  char magic[8];
+  std::uint64_t has_stress;
+  std::uint64_t source_size;
+  std::int64_t source_mtime_ns;
+  std::uint64_t source_path_len;
+  std::uint64_t arena_bytes;
+  std::uint64_t n_words;
+  std::uint64_t n_prons;
+  std::uint64_t n_table;
+};
+
+static_assert(sizeof(compiled_header) % 8 == 0 && sizeof(dictionary::word_rec) == 12
+              && sizeof(dictionary::pron_rec) == 12);
+
+struct file_stamp {
+  std::uint64_t size = 0;
+  std::int64_t mtime_ns = 0;
+};
+
+bool stamp_of(const std::string& path, file_stamp& out) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0)
+    return false;
+  out.size = static_cast<std::uint64_t>(st.st_size);
+  out.mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+  return true;
+}
+
+struct file_closer {
+  void operator()(std::FILE* f) const { std::fclose(f); }
+};
+using file_ptr = std::unique_ptr<std::FILE, file_closer>;
+
+// The path and the arena are padded to 8 bytes in the file, so the records after them are
+// aligned and can be read in place from a mapping.
+constexpr std::uint64_t pad8(std::uint64_t n) {
+  return (n + 7) & ~std::uint64_t{7};
+}
+
+template <class T>
+bool write_array(std::FILE* f, const T* p, std::size_t n) {
+  return n == 0 || std::fwrite(p, sizeof(T), n, f) == n;
+}
+
+} // namespace
+
+result<void> dictionary::save_compiled(const std::string& path) const {
+  if (words_.empty())
+    return fail(errc::invalid_argument, path + ": refusing to compile an empty dictionary");
+  compiled_header h{};
+  std::memcpy(h.magic, compiled_magic, sizeof h.magic);
+  file_stamp st;
+  if (!stamp_of(source_, st))
+    return fail(errc::invalid_argument, source_ + ": cannot stat the dictionary's source");
+  h.has_stress = has_stress_ ? 1 : 0;
+  h.source_size = st.size;
+  h.source_mtime_ns = st.mtime_ns;
+  h.source_path_len = source_.size();
+  h.arena_bytes = arena_.size();
+  h.n_words = words_.size();
+  h.n_prons = prons_.size();
+  h.n_table = table_.size();
+  const std::string tmp = path + ".tmp";
+  file_ptr f(std::fopen(tmp.c_str(), "wb"));
+  if (!f)
+    return fail(errc::invalid_argument, tmp + ": cannot create: " + std::strerror(errno));
+  const char zeros[8] = {};
+  bool ok = write_array(f.get(), &h, 1) && write_array(f.get(), source_.data(), source_.size())
+            && write_array(f.get(), zeros, pad8(source_.size()) - source_.size())
+            && write_array(f.get(), arena_.data(), arena_.size())
+            && write_array(f.get(), zeros, pad8(arena_.size()) - arena_.size())
+            && write_array(f.get(), words_.data(), words_.size())
+            && write_array(f.get(), prons_.data(), prons_.size())
+            && write_array(f.get(), table_.data(), table_.size());
+  ok = std::fclose(f.release()) == 0 && ok;
+  if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    return fail(errc::invalid_argument, path + ": cannot write the compiled dictionary");
+  }
+  return {};
+}
+
+result<std::shared_ptr<const dictionary>> dictionary::load_compiled(const std::string& path) {
+  auto bad = [&](const std::string& why) {
+    return fail(errc::invalid_argument, path + ": compiled pronouncing dictionary " + why);
+  };
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  struct stat st;
+  if (fd < 0 || ::fstat(fd, &st) != 0) {
+    if (fd >= 0)
+      ::close(fd);
+    return fail(errc::invalid_argument, path + ": cannot read the pronouncing dictionary");
+  }
+  const auto size = static_cast<std::size_t>(st.st_size);
+  void* map = size < sizeof(compiled_header)
+                ? MAP_FAILED
+                : ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+  ::close(fd);
+  if (map == MAP_FAILED)
+    return bad("is truncated (header) or cannot be mapped");
+  std::shared_ptr<const void> mapping(map, [size](const void* p) {
+    ::munmap(const_cast<void*>(p), size);
+  });
+  const char* base = static_cast<const char*>(map);
+  compiled_header h;
+  std::memcpy(&h, base, sizeof h);
+  // Every count is bounded by the file size before it is used for anything.
+  const std::uint64_t body = size - sizeof h;
+  if (h.source_path_len > 4096 || h.arena_bytes > body || h.n_words > body / sizeof(word_rec)
+      || h.n_prons > body / sizeof(pron_rec) || h.n_table > body / sizeof(std::uint32_t)
+      || pad8(h.source_path_len) + pad8(h.arena_bytes) + h.n_words * sizeof(word_rec)
+             + h.n_prons * sizeof(pron_rec) + h.n_table * sizeof(std::uint32_t)
+           != body)
+    return bad("has sizes that do not match the file (truncated or damaged)");
+  const char* at = base + sizeof h;
+  const std::string src(at, static_cast<std::size_t>(h.source_path_len));
+  at += pad8(h.source_path_len);
+  // A source that still exists must be the one it was compiled from.
+  if (file_stamp now; stamp_of(src, now)
+                      && (now.size != h.source_size || now.mtime_ns != h.source_mtime_ns))
+    return bad("is stale: " + src + " changed since it was compiled (rebuild, or remove it)");
+  auto d = std::make_shared<dictionary>();
+  d->source_ = path;
+  d->has_stress_ = h.has_stress != 0;
+  d->arena_ = std::string_view(at, static_cast<std::size_t>(h.arena_bytes));
+  at += pad8(h.arena_bytes);
+  auto take = [&](auto& view, std::uint64_t n) {
+    using T = std::remove_const_t<std::remove_pointer_t<decltype(view.first)>>;
+    view.first = reinterpret_cast<const T*>(at);
+    view.n = static_cast<std::size_t>(n);
+    at += n * sizeof(T);
+  };
+  take(d->words_, h.n_words);
+  take(d->prons_, h.n_prons);
+  take(d->table_, h.n_table);
+  d->mapping_ = std::move(mapping);
+  // Bounds of every record, so that find() and pronunciations never read outside the arena, and
+  // a hash table that terminates probing (a power of two with an empty slot).
+  const auto in_arena = [&](std::uint64_t off, std::uint64_t len) {
+    return off <= h.arena_bytes && len <= h.arena_bytes - off;
+  };
+  for (const auto& w : d->words_)
+    if (!in_arena(w.word_off, w.word_len) || w.first_pron > h.n_prons
+        || w.n_prons > h.n_prons - w.first_pron)
+      return bad("has a word record out of bounds");
+  for (const auto& p : d->prons_)
+    if (!in_arena(p.stress_off, p.stress_len) || !in_arena(p.rhyme_off, p.rhyme_len))
+      return bad("has a pronunciation record out of bounds");
+  bool has_empty = false;
+  for (auto v : d->table_) {
+    if (v > h.n_words)
+      return bad("has a hash-table entry out of bounds");
+    has_empty |= v == 0;
+  }
+  if (d->words_.empty() || (d->table_.size() & (d->table_.size() - 1)) != 0 || !has_empty)
+    return bad("has no entries or a damaged hash table");
+  return std::shared_ptr<const dictionary>(std::move(d));
+}
 
 result<std::shared_ptr<const dictionary>> dictionary::load(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in)
     return fail(errc::invalid_argument, path + ": cannot read the pronouncing dictionary");
+  char magic[sizeof compiled_magic] = {};
+  in.read(magic, sizeof magic);
+  if (in.gcount() == sizeof magic && std::memcmp(magic, compiled_magic, sizeof magic) == 0)
+    return load_compiled(path);
+  in.clear();
   in.seekg(0, std::ios::end);
   const auto file_size = static_cast<std::size_t>(std::max<std::streamoff>(0, in.tellg()));
   in.seekg(0, std::ios::beg);
@@ -355,8 +541,8 @@ result<std::shared_ptr<const dictionary>> dictionary::load(const std::string& pa
   d->source_ = path;
   dictionary_builder b{*d, {}, {}};
   // ~36 bytes per line in CMUdict; words average ~8 letters
-  d->words_.reserve(file_size / 30 + 64);
-  d->arena_.reserve(file_size / 4 + 4096);
+  d->words_store_.reserve(file_size / 30 + 64);
+  d->arena_store_.reserve(file_size / 4 + 4096);
   b.prons.reserve(file_size / 30 + 64);
   std::string word;
   entry e;
@@ -409,7 +595,7 @@ result<std::shared_ptr<const dictionary>> dictionary::load(const std::string& pa
   }
   if (!carry.empty())
     handle(carry);
-  if (d->words_.empty())
+  if (d->words_store_.empty())
     return fail(errc::invalid_argument, path + ": no pronouncing-dictionary entries");
   std::string_view extra(early_modern);
   while (!extra.empty()) {
@@ -429,8 +615,8 @@ result<std::shared_ptr<const dictionary>> dictionary::load(const std::string& pa
 }
 
 std::size_t dictionary::memory_bytes() const {
-  return arena_.capacity() + words_.capacity() * sizeof(word_rec)
-         + prons_.capacity() * sizeof(pron_rec) + table_.capacity() * sizeof(std::uint32_t);
+  return arena_.size() + words_.size() * sizeof(word_rec) + prons_.size() * sizeof(pron_rec)
+         + table_.size() * sizeof(std::uint32_t);
 }
 
 std::shared_ptr<const dictionary> dictionary::empty() {
@@ -446,6 +632,9 @@ std::vector<std::string> dictionary::default_paths() {
       out.push_back(s);
     return out; // the variable, when set, is the only source
   }
+#ifdef SONNET_COMPILED_DICTIONARY
+  out.push_back(SONNET_COMPILED_DICTIONARY);
+#endif
   out.push_back("/usr/share/festival/dicts/cmu/cmudict-0.4.out");
   out.push_back("/usr/share/pocketsphinx/model/en-us/cmudict-en-us.dict");
   return out;

@@ -5,12 +5,15 @@
 //
 // Sources, first found wins (dictionary::default_paths()):
 //  1. $SONNET_CMUDICT (a path; "none" or "" = no dictionary, fallback everywhere);
-//  2. /usr/share/festival/dicts/cmu/cmudict-0.4.out (Debian `festlex-cmu`): CMUdict 0.4 in
+//  2. the compiled form of source 3 that the build writes (SONNET_COMPILED_DICTIONARY, see
+//     text/CMakeLists.txt): the same tables, read in a few ms instead of parsing ~5 MB of text
+//     (~130 ms, most of a CLI command's start-up); skipped when source 3 changed since;
+//  3. /usr/share/festival/dicts/cmu/cmudict-0.4.out (Debian `festlex-cmu`): CMUdict 0.4 in
 //     Festival's syllabified form, ("summer" nil (((s ah) 1) ((m er) 0))), WITH stress 0/1;
-//  3. /usr/share/pocketsphinx/model/en-us/cmudict-en-us.dict (Debian `pocketsphinx-en-us`):
+//  4. /usr/share/pocketsphinx/model/en-us/cmudict-en-us.dict (Debian `pocketsphinx-en-us`):
 //     plain CMU format, "summer S AH M ER", but Debian's copy has the stress digits stripped.
 //     Plain files that do carry digits (the upstream cmudict, "S AH1 M ER0") are read with them.
-// Entries without stress (source 3) give stress '?' to every syllable of a word of 2+ syllables
+// Entries without stress (source 4) give stress '?' to every syllable of a word of 2+ syllables
 // and take the rhyme key from the last vowel.
 //
 // Words are normalised (lower-case ASCII, curly apostrophes -> ', punctuation dropped) and looked
@@ -73,9 +76,15 @@ private:
 /// chunks, so loading never holds the whole file in memory.
 class dictionary {
 public:
-  /// Reads a dictionary file in Festival's or the plain CMU format (detected per line).
-  /// errc::invalid_argument (naming the file) if it cannot be read or holds no entry.
+  /// Reads a dictionary file: a compiled one (see save_compiled; detected by its magic), else
+  /// text in Festival's or the plain CMU format (detected per line). errc::invalid_argument
+  /// (naming the file) if it cannot be read, holds no entry, or is a compiled file that is
+  /// damaged or older than the source it was compiled from.
   static result<std::shared_ptr<const dictionary>> load(const std::string& path);
+  /// Writes the tables as a compiled dictionary (header, then the arrays as they are in
+  /// memory), with the source's size and mtime so that load() refuses it once the source
+  /// changes. Written to `path`.tmp, then renamed: a reader never sees half a file.
+  result<void> save_compiled(const std::string& path) const;
   /// A dictionary without entries: every word takes the fallback.
   static std::shared_ptr<const dictionary> empty();
   /// Where shared_dictionary() looks, in order (see the header comment).
@@ -107,15 +116,35 @@ public:
 private:
   friend class pronunciations;
   friend struct dictionary_builder;
+  template <class T>
+  struct table_view {
+    const T* first = nullptr;
+    std::size_t n = 0;
+    const T* data() const { return first; }
+    std::size_t size() const { return n; }
+    bool empty() const { return n == 0; }
+    const T& operator[](std::size_t i) const { return first[i]; }
+    const T* begin() const { return first; }
+    const T* end() const { return first + n; }
+  };
   std::string_view text(std::uint32_t off, std::uint32_t len) const {
-    return std::string_view(arena_).substr(off, len);
+    return arena_.substr(off, len);
   }
-  std::string arena_;
-  std::vector<word_rec> words_;
-  std::vector<pron_rec> prons_;
-  std::vector<std::uint32_t> table_; // record index + 1, 0 = empty slot
+  // The tables lookups read: views into the *_store_ members (built from text) or into a
+  // read-only mapping of a compiled file (shared with the page cache, nothing copied).
+  std::string_view arena_;
+  table_view<word_rec> words_;
+  table_view<pron_rec> prons_;
+  table_view<std::uint32_t> table_; // record index + 1, 0 = empty slot
+  std::string arena_store_;
+  std::vector<word_rec> words_store_;
+  std::vector<pron_rec> prons_store_;
+  std::vector<std::uint32_t> table_store_;
+  std::shared_ptr<const void> mapping_;
   std::string source_;
   bool has_stress_ = false;
+
+  static result<std::shared_ptr<const dictionary>> load_compiled(const std::string& path);
 };
 
 inline pronunciation pronunciations::operator[](std::size_t i) const {

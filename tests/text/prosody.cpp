@@ -7,7 +7,7 @@
 #include "text/quality.hpp"
 
 #include <algorithm>
-#include <chrono>
+#include <cstring>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -231,14 +231,109 @@ BOOST_AUTO_TEST_CASE(the_dictionary_is_compact,
   BOOST_TEST(d.memory_bytes() > 0u);
 }
 
-BOOST_AUTO_TEST_CASE(loads_fast, *boost::unit_test::precondition(have_dictionary{})) {
-  auto t0 = std::chrono::steady_clock::now();
-  auto d = dictionary::load(shared_dictionary()->source());
-  auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-  BOOST_REQUIRE(d);
-  std::printf("%s: %zu words in %.0f ms\n", (*d)->source().c_str(), (*d)->size(), ms);
-  BOOST_TEST((*d)->size() > 100000u);
-  BOOST_TEST(ms < 1000); // ~100 ms on the development machine; generous for sanitizer builds
+BOOST_AUTO_TEST_CASE(compiled_form_round_trips_and_refuses_damage) {
+  auto src = write_temp("compile-src", "summer S AH1 M ER0\n"
+                                       "wind W IH1 N D\n"
+                                       "wind(2) W AY1 N D\n"
+                                       "day D EY1\n");
+  auto text = dictionary::load(src);
+  BOOST_REQUIRE(text);
+  const auto bin = src + ".bin";
+  BOOST_REQUIRE((*text)->save_compiled(bin));
+  auto c = dictionary::load(bin);
+  BOOST_REQUIRE(c);
+  BOOST_TEST((*c)->source() == bin);
+  BOOST_TEST((*c)->size() == (*text)->size());
+  BOOST_TEST((*c)->has_stress());
+  for (const char* w : {"summer", "wind", "day", "doth", "missing"}) {
+    auto a = (*text)->find(w);
+    auto b = (*c)->find(w);
+    BOOST_REQUIRE(a.size() == b.size());
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      BOOST_TEST(a[i].stress == b[i].stress);
+      BOOST_TEST(a[i].rhyme == b[i].rhyme);
+    }
+  }
+  BOOST_TEST(lookup(**c, "wind").rhymes.size() == 2u);
+
+  std::string bytes;
+  {
+    std::ifstream in(bin, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  auto load_bytes = [&](const std::string& b) {
+    std::ofstream(bin, std::ios::binary | std::ios::trunc) << b;
+    return dictionary::load(bin);
+  };
+  // cut anywhere: refused, naming the file
+  for (std::size_t cut : {std::size_t{8}, std::size_t{40}, bytes.size() / 2, bytes.size() - 1}) {
+    auto r = load_bytes(bytes.substr(0, cut));
+    BOOST_REQUIRE(!r);
+    BOOST_TEST(r.err().message.find(bin) != std::string::npos);
+  }
+  // a record pointing past the arena (the first word record's offset, after header + padded
+  // path + padded arena)
+  {
+    auto b = bytes;
+    std::uint64_t path_len = 0, arena = 0;
+    std::memcpy(&path_len, b.data() + 32, 8);
+    std::memcpy(&arena, b.data() + 40, 8);
+    const std::size_t words_at = 72 + ((path_len + 7) & ~7ull) + ((arena + 7) & ~7ull);
+    const std::uint32_t huge = 0x7fffffff;
+    std::memcpy(b.data() + words_at, &huge, 4);
+    auto r = load_bytes(b);
+    BOOST_REQUIRE(!r);
+    BOOST_TEST(r.err().message.find("out of bounds") != std::string::npos);
+  }
+  // a source that changed since compiling makes the compiled form stale
+  BOOST_REQUIRE(load_bytes(bytes));
+  std::ofstream(src, std::ios::app) << "night N AY1 T\n";
+  auto stale = dictionary::load(bin);
+  BOOST_REQUIRE(!stale);
+  BOOST_TEST(stale.err().message.find("stale") != std::string::npos);
+  std::filesystem::remove(src);
+  BOOST_TEST(dictionary::load(bin).ok()); // without its source it stands alone
+  std::filesystem::remove(bin);
+}
+
+BOOST_AUTO_TEST_CASE(build_compiles_the_installed_dictionary,
+                     *boost::unit_test::precondition(have_dictionary{})) {
+  // The build's compiled file (default_paths()[0]) is what processes load first; it must hold
+  // exactly what parsing its source gives, for every word of the source.
+  auto paths = dictionary::default_paths();
+  BOOST_REQUIRE(!paths.empty());
+  auto compiled = dictionary::load(paths[0]);
+  if (!compiled) {
+    BOOST_TEST_MESSAGE("skipped: no compiled dictionary at " << paths[0]);
+    return;
+  }
+  BOOST_TEST(shared_dictionary()->source() == paths[0]);
+  const std::string source = "/usr/share/festival/dicts/cmu/cmudict-0.4.out";
+  auto text = dictionary::load(source);
+  BOOST_REQUIRE(text);
+  BOOST_TEST((*compiled)->size() == (*text)->size());
+  BOOST_TEST((*compiled)->has_stress() == (*text)->has_stress());
+  std::ifstream in(source);
+  std::size_t checked = 0, mismatches = 0;
+  for (std::string line; std::getline(in, line);) {
+    auto q1 = line.find('"');
+    auto q2 = q1 == std::string::npos ? q1 : line.find('"', q1 + 1);
+    if (q2 == std::string::npos)
+      continue;
+    std::string w;
+    for (char ch : line.substr(q1 + 1, q2 - q1 - 1))
+      if (ch != '\'')
+        w.push_back(ch);
+    auto a = (*text)->find(w);
+    auto b = (*compiled)->find(w);
+    bool same = a.size() == b.size() && !a.empty();
+    for (std::size_t i = 0; same && i < a.size(); ++i)
+      same = a[i].stress == b[i].stress && a[i].rhyme == b[i].rhyme;
+    mismatches += same ? 0 : 1;
+    ++checked;
+  }
+  BOOST_TEST(checked > 100000u);
+  BOOST_TEST(mismatches == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(known_words, *boost::unit_test::precondition(have_dictionary{})) {
