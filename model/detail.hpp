@@ -60,7 +60,9 @@ struct model::impl {
   float attn_scale = 1.0f;
 };
 
-/// The K/V cache of one sequence: per layer (B, A).
+/// The K/V cache of one sequence, per layer: keys TRANSPOSED, (A, B padded), so a query's
+/// scores against all cached positions are packets of positions (no horizontal sums); values
+/// (B, A).
 struct kv_cache {
   std::vector<RowMatrix> k, v;
 };

@@ -130,44 +130,67 @@ inline void softmax(float* p, Index n) {
   a /= a.sum();
 }
 
-// Dot product in a fixed order that depends only on n.
-inline float dot(const float* a, const float* b, int n) {
-  int i = 0;
-  float s = 0.f;
-  if (n >= PS) {
-    Packet acc = ei::pmul(ei::ploadu<Packet>(a), ei::ploadu<Packet>(b));
-    for (i = PS; i + PS <= n; i += PS)
-      acc = ei::pmadd(ei::ploadu<Packet>(a + i), ei::ploadu<Packet>(b + i), acc);
-    s = ei::predux(acc);
+// scores[j0 .. j0 + G*PS) = scale * sum_d q[d] * KT[d][j]: G independent FMA chains (G packets
+// of positions), so the chains overlap instead of waiting on each other's latency.
+template <int G>
+void score_packets(const float* q, const float* kh, Index ldk, int HS, Index j0, float scale,
+                   float* scores) {
+  Packet acc[G];
+  for (int g = 0; g < G; ++g)
+    acc[g] = ei::pset1<Packet>(0.f);
+  for (int d = 0; d < HS; ++d) {
+    const Packet qd = ei::pset1<Packet>(q[d]);
+    for (int g = 0; g < G; ++g)
+      acc[g] = ei::pmadd(qd, ei::ploadu<Packet>(kh + d * ldk + j0 + g * PS), acc[g]);
   }
-  for (; i < n; ++i)
-    s += a[i] * b[i];
-  return s;
+  for (int g = 0; g < G; ++g)
+    ei::pstoreu(scores + j0 + g * PS, ei::pmul(acc[g], ei::pset1<Packet>(scale)));
 }
 
-// out[0 .. n) += s * v[0 .. n)
-inline void axpy(float s, const float* v, float* out, int n) {
-  int i = 0;
-  const Packet sp = ei::pset1<Packet>(s);
-  for (; i + PS <= n; i += PS)
-    ei::pstoreu(out + i, ei::pmadd(sp, ei::ploadu<Packet>(v + i), ei::ploadu<Packet>(out + i)));
-  for (; i < n; ++i)
-    out[i] += s * v[i];
+// out[c .. c + PS) = sum_j p[j] * V[j][c ..]: even and odd positions in two chains, added at
+// the end (a fixed order that depends only on n).
+inline Packet weighted_values(const float* p, const float* v, Index ldv, int n) {
+  Packet even = ei::pset1<Packet>(0.f), odd = even;
+  int j = 0;
+  for (; j + 1 < n; j += 2) {
+    even = ei::pmadd(ei::pset1<Packet>(p[j]), ei::ploadu<Packet>(v + j * ldv), even);
+    odd = ei::pmadd(ei::pset1<Packet>(p[j + 1]), ei::ploadu<Packet>(v + (j + 1) * ldv), odd);
+  }
+  if (j < n)
+    even = ei::pmadd(ei::pset1<Packet>(p[j]), ei::ploadu<Packet>(v + j * ldv), even);
+  return ei::padd(even, odd);
 }
 
-// Attention of one query row (all heads) over the cached keys/values [0, n).
-void attend_row(const model::impl& m, const float* q, const RowMatrix& K, const RowMatrix& V, int n,
-                float* scores, float* out) {
+// Attention of one query row (all heads) over the cached positions [0, n): KT is (A, ldk)
+// (keys transposed), V is (B, A). Scores come a packet of positions at a time and values are
+// summed in registers: no horizontal sums, every sum in an order that depends only on n.
+void attend_row(const model::impl& m, const float* q, const float* KT, Index ldk, const float* V,
+                Index ldv, int n, float* scores, float* out) {
   const int HS = m.hp.head_size;
+  const Index np = (n + PS - 1) / PS * PS; // ldk >= np: the tail packet reads stale, finite keys
   for (int h = 0; h < m.hp.n_head; ++h) {
     const float* qh = q + h * HS;
-    for (int j = 0; j < n; ++j)
-      scores[j] = dot(qh, K.data() + j * K.cols() + h * HS, HS) * m.attn_scale;
+    const float* kh = KT + h * HS * ldk;
+    for (Index j0 = 0; j0 < np; j0 += 4 * PS) {
+      switch (std::min<Index>(4, (np - j0) / PS)) {
+      case 1: score_packets<1>(qh, kh, ldk, HS, j0, m.attn_scale, scores); break;
+      case 2: score_packets<2>(qh, kh, ldk, HS, j0, m.attn_scale, scores); break;
+      case 3: score_packets<3>(qh, kh, ldk, HS, j0, m.attn_scale, scores); break;
+      default: score_packets<4>(qh, kh, ldk, HS, j0, m.attn_scale, scores); break;
+      }
+    }
     softmax(scores, n);
     float* oh = out + h * HS;
-    std::fill(oh, oh + HS, 0.f);
-    for (int j = 0; j < n; ++j)
-      axpy(scores[j], V.data() + j * V.cols() + h * HS, oh, HS);
+    const float* vh = V + h * HS;
+    int c = 0;
+    for (; c + PS <= HS; c += PS)
+      ei::pstoreu(oh + c, weighted_values(scores, vh + c, ldv, n));
+    for (; c < HS; ++c) {
+      float a = 0.f;
+      for (int j = 0; j < n; ++j)
+        a += scores[j] * vh[j * ldv + c];
+      oh[c] = a;
+    }
   }
 }
 
@@ -187,7 +210,7 @@ void head_rows(const model::impl& m, const float* x, Index ldx, int rows, float*
 void init_kv_cache(const model::impl& m, kv_cache& c) {
   const auto& hp = m.hp;
   const Index B = hp.block_size, A = hp.n_head * hp.head_size;
-  c.k.assign(static_cast<std::size_t>(hp.n_layer), RowMatrix::Zero(B, A));
+  c.k.assign(static_cast<std::size_t>(hp.n_layer), RowMatrix::Zero(A, padded(B)));
   c.v.assign(static_cast<std::size_t>(hp.n_layer), RowMatrix::Zero(B, A));
 }
 
@@ -244,9 +267,11 @@ void forward_step(const model::impl& m, step_workspace& ws, const step_row* rows
       RowMatrix& K = rows[r].cache->k[l];
       RowMatrix& V = rows[r].cache->v[l];
       const int pos = rows[r].pos;
-      std::copy(qkv + A, qkv + 2 * A, K.data() + pos * A);
+      for (int a = 0; a < A; ++a)
+        K(a, pos) = qkv[A + a];
       std::copy(qkv + 2 * A, qkv + 3 * A, V.data() + pos * A);
-      attend_row(m, qkv, K, V, pos + 1, ws.scores.data(), ws.att.data() + r * lda);
+      attend_row(m, qkv, K.data(), K.cols(), V.data(), V.cols(), pos + 1, ws.scores.data(),
+                 ws.att.data() + r * lda);
     }
     matmul_rows(ws.att.data(), lda, n, A, lw.proj_t.data(), lw.proj_t.cols(), lw.proj_t.cols(), lw.proj_b.data(),
                 ws.tmp.data(), ldx);
@@ -292,12 +317,12 @@ void forward_rows(const model::impl& m, kv_cache& c, rows_scratch& rs, const int
       QKV.rightCols(2 * A).noalias() = H * lw.wqkv_t.middleCols(A, 2 * A);
       QKV.row(T - 1).head(A).noalias() = H.row(T - 1) * lw.wqkv_t.leftCols(A);
     }
-    K.middleRows(r0, T) = QKV.middleCols(A, A);
+    K.middleCols(r0, T) = QKV.middleCols(A, A).transpose();
     Vc.middleRows(r0, T) = QKV.middleCols(2 * A, A);
     const Index nk = r1; // keys visible to the last row
     for (int h = 0; h < hp.n_head; ++h) {
       auto S = rs.scores.topLeftCorner(Tr, nk);
-      S.noalias() = QKV.block(i0, h * HS, Tr, HS) * K.block(0, h * HS, nk, HS).transpose();
+      S.noalias() = QKV.block(i0, h * HS, Tr, HS) * K.block(h * HS, 0, HS, nk);
       S *= m.attn_scale; // (scaling the product expression itself would allocate a temporary)
       for (Index i = 0; i < Tr; ++i) {
         const Index visible = r0 + i0 + i + 1; // causal: positions <= own position

@@ -10,6 +10,9 @@
 // each (contexts 1..64, 1742 x 64 = 111,488 predictions: the protocol of DESIGN §3's 1.5888).
 // The predictions are split into --threads contiguous pieces; each piece after the first starts
 // with the preceding block_size chars as its prompt.
+// After the table, each strided row is compared with the first one, prediction by prediction:
+// the mean paired difference and its standard error over blocks of 1024 consecutive predictions
+// (neighbouring predictions are correlated, so the per-char spread would understate it).
 
 #include "model/model.hpp"
 
@@ -44,8 +47,9 @@ double nll(const std::vector<float>& lg, int y) {
 }
 
 // Predictions i in [a, b): target val[i+1].
+// Predictions i in [a, b): target val[i+1]; each loss also goes to per[i] when per is given.
 outcome run_piece(const std::shared_ptr<const sm::model>& m, const std::vector<int>& val, const std::string& vtext,
-                  sm::window_mode mode, int stride, long a, long b) {
+                  sm::window_mode mode, int stride, long a, long b, std::vector<double>* per = nullptr) {
   outcome o;
   const long B = m->hp().block_size;
   sm::decoder d(m, mode, stride);
@@ -53,7 +57,10 @@ outcome run_piece(const std::shared_ptr<const sm::model>& m, const std::vector<i
   d.start(std::string_view(vtext).substr(static_cast<std::size_t>(p0), static_cast<std::size_t>(a - p0 + 1)), {});
   for (long i = a; i < b; ++i) {
     const int y = val[static_cast<std::size_t>(i + 1)];
-    o.loss_sum += nll(d.logits(), y);
+    const double l = nll(d.logits(), y);
+    o.loss_sum += l;
+    if (per)
+      (*per)[static_cast<std::size_t>(i)] = l;
     o.ctx_sum += static_cast<double>(d.context().size());
     ++o.count;
     d.push(y);
@@ -176,10 +183,33 @@ int main(int argc, char** argv) {
     row("chunked-" + std::to_string(B) + " (contexts 1.." + std::to_string(B) + ")",
         [&](long a, long b) { return run_chunked(*m, val, vtext, a, b); }, windows);
   }
-  for (int s : strides)
-    row("strided S=" + std::to_string(s),
-        [&](long a, long b) { return run_piece(*m, val, vtext, sm::window_mode::strided, s, a, b); }, n);
+  std::vector<std::vector<double>> per(strides.size(), std::vector<double>(static_cast<std::size_t>(n)));
+  for (std::size_t k = 0; k < strides.size(); ++k)
+    row("strided S=" + std::to_string(strides[k]),
+        [&](long a, long b) {
+          return run_piece(*m, val, vtext, sm::window_mode::strided, strides[k], a, b, &per[k]);
+        },
+        n);
   if (do_exact)
     row("exact", [&](long a, long b) { return run_piece(*m, val, vtext, sm::window_mode::exact, 0, a, b); }, n);
+  if (strides.size() > 1) {
+    constexpr long block = 1024;
+    const long nb = n / block;
+    std::printf("\npaired with strided S=%d (blocks of %ld predictions, %ld blocks)\n\n", strides[0], block, nb);
+    std::printf("| decoding | mean loss difference | standard error | difference / SE |\n|---|---:|---:|---:|\n");
+    for (std::size_t k = 1; k < strides.size() && nb > 1; ++k) {
+      std::vector<double> means(static_cast<std::size_t>(nb), 0.0);
+      for (long i = 0; i < nb * block; ++i)
+        means[static_cast<std::size_t>(i / block)] +=
+          (per[k][static_cast<std::size_t>(i)] - per[0][static_cast<std::size_t>(i)]) / block;
+      double mean = 0, var = 0;
+      for (double x : means)
+        mean += x / static_cast<double>(nb);
+      for (double x : means)
+        var += (x - mean) * (x - mean) / static_cast<double>(nb - 1);
+      const double se = std::sqrt(var / static_cast<double>(nb));
+      std::printf("| strided S=%d | %+.4f | %.4f | %+.1f |\n", strides[k], mean, se, mean / se);
+    }
+  }
   return 0;
 }
