@@ -66,6 +66,27 @@ double prototype_tokens_per_s(int n, std::string& raw) {
 
 } // namespace
 
+// FLOPs of one generated token in the strided window, from the model's shapes (one FMA = 2).
+struct token_flops {
+  double step = 0, recompute = 0, weight_bytes = 0;
+  int context = 0, rows = 0;
+  double total() const { return step + recompute; }
+};
+
+token_flops flops_per_token(const sm::hparams& hp, int S) {
+  const double C = hp.n_embd, A = hp.n_head * hp.head_size, F = hp.n_ffwd, V = hp.vocab_size;
+  const double L = hp.n_layer, B = hp.block_size;
+  const double layer = 3 * A * C + A * C + C * F + F * C; // fused QKV, proj, fc1, fc2
+  token_flops f;
+  f.context = static_cast<int>(B - S / 2.0);
+  f.weight_bytes = 4 * (L * layer + C * V);
+  f.step = 2 * (L * layer + C * V) + L * 4 * A * f.context; // weights + QK and AV
+  f.rows = static_cast<int>(B) - S;
+  const double row = 2 * ((L - 1) * layer + 2 * A * C) + L * 4 * A * (f.rows / 2.0);
+  f.recompute = f.rows * row / (S + 1);
+  return f;
+}
+
 int main(int argc, char** argv) {
   int n = 800, proto_n = 200;
   bool proto = true;
@@ -108,17 +129,19 @@ int main(int argc, char** argv) {
     return 1;
   }
   const int S = sm::default_stride((*m)->hp().block_size);
+  const auto fl = flops_per_token((*m)->hp(), S);
   struct row {
     std::string name;
     double tps;
     double target; // ratio bar, 0 = none
+    int stride;    // 0 = exact
   };
   std::vector<row> rows;
-  rows.push_back({"strided S=" + std::to_string(S) + " (default)", best_of_3(*m, sm::window_mode::strided, S, n), 30});
+  rows.push_back({"strided S=" + std::to_string(S) + " (default)", best_of_3(*m, sm::window_mode::strided, S, n), 30, S});
   for (int s : extra_strides)
     if (s != S)
-      rows.push_back({"strided S=" + std::to_string(s), best_of_3(*m, sm::window_mode::strided, s, n), 0});
-  rows.push_back({"exact", best_of_3(*m, sm::window_mode::exact, 0, n), 2});
+      rows.push_back({"strided S=" + std::to_string(s), best_of_3(*m, sm::window_mode::strided, s, n), 0, s});
+  rows.push_back({"exact", best_of_3(*m, sm::window_mode::exact, 0, n), 2, 0});
   double proto_tps = 0;
   std::string raw;
   if (proto)
@@ -130,28 +153,37 @@ int main(int argc, char** argv) {
     else
       std::printf("prototype run failed: %s\n", raw.c_str());
   }
-  std::printf("\n| decoding | tokens/s | ms/token | x prototype | target |\n|---|---:|---:|---:|---|\n");
+  std::printf("\n| decoding | tokens/s | ms/token | x prototype | target | GFLOP/s |\n|---|---:|---:|---:|---|---:|\n");
   for (const auto& r : rows) {
     std::string ratio = proto_tps > 0 ? std::to_string(r.tps / proto_tps).substr(0, 6) : "-";
     std::string target = r.target > 0 ? (">= " + std::to_string(static_cast<int>(r.target)) + "x"
                                          + (proto_tps > 0 ? (r.tps / proto_tps >= r.target ? " met" : " MISSED") : ""))
                                       : "";
-    std::printf("| %s | %.0f | %.3f | %s | %s |\n", r.name.c_str(), r.tps, 1000.0 / r.tps, ratio.c_str(),
-                target.c_str());
+    const std::string gflops =
+      r.stride > 0 ? std::to_string(r.tps * flops_per_token((*m)->hp(), r.stride).total() / 1e9).substr(0, 5) : "-";
+    std::printf("| %s | %.0f | %.3f | %s | %s | %s |\n", r.name.c_str(), r.tps, 1000.0 / r.tps, ratio.c_str(),
+                target.c_str(), gflops.c_str());
   }
   if (proto_tps > 0)
-    std::printf("| prototype (Python, numpy_port) | %.1f | %.3f | 1 | |\n", proto_tps, 1000.0 / proto_tps);
+    std::printf("| prototype (Python, numpy_port) | %.1f | %.3f | 1 | | |\n", proto_tps, 1000.0 / proto_tps);
   if (!batches.empty()) {
     std::printf("\nbatched (model::batch_decoder, one thread, default stride, %d tokens per sequence, best of 3)\n\n"
-                "| sequences | tokens/s (all) | tokens/s per sequence | x one stream |\n|---:|---:|---:|---:|\n",
+                "| sequences | tokens/s (all) | tokens/s per sequence | x one stream | GFLOP/s |\n"
+                "|---:|---:|---:|---:|---:|\n",
                 n);
     double one = 0;
     for (int b : batches) {
       double t = batch_best_of_3(*m, b, n);
       if (one == 0)
         one = t / b;
-      std::printf("| %d | %.0f | %.0f | %.2f |\n", b, t, t / b, t / one);
+      std::printf("| %d | %.0f | %.0f | %.2f | %.1f |\n", b, t, t / b, t / one, t * fl.total() / 1e9);
     }
   }
+  std::printf("\narithmetic (default stride S=%d): %.2f MFLOP per token = %.2f in the token step (one row "
+              "through every weight matrix, %.1f MB of weights, plus attention over ~%d cached positions) "
+              "+ %.2f in window recomputes (%d rows every %d tokens = %.2f rows per token, the last layer "
+              "only to K/V); batching shares the weight reads of the token step, not the FLOPs of either part\n",
+              S, fl.total() / 1e6, fl.step / 1e6, fl.weight_bytes / 1e6, fl.context, fl.recompute / 1e6,
+              fl.rows, S + 1, fl.rows / (S + 1.0));
   return 0;
 }
