@@ -4,13 +4,17 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <limits>
 #include <new>
 #include <stdexcept>
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "the npy reader assumes a little-endian host"
@@ -299,6 +303,7 @@ result<npz_archive> parse_npz_impl(const std::uint8_t* data, std::size_t size, c
     return bad(path, "truncated zip archive (central directory out of range)");
 
   npz_archive out;
+  std::vector<std::uint8_t> buf; // inflated member
   std::size_t p = cd_off, cd_end = cd_off + cd_size;
   for (unsigned e = 0; e < n_total; ++e) {
     if (cd_end - p < 46 || rd32(data + p) != 0x02014b50u)
@@ -334,7 +339,6 @@ result<npz_archive> parse_npz_impl(const std::uint8_t* data, std::size_t size, c
     if (usize > max_member_size)
       return bad(label, "member too large (" + std::to_string(usize) + " bytes)");
     const std::uint8_t* src = data + doff;
-    std::vector<std::uint8_t> buf;
     if (method == 0) {
       if (csize != usize)
         return bad(label, "corrupt zip member (stored sizes differ)");
@@ -342,7 +346,8 @@ result<npz_archive> parse_npz_impl(const std::uint8_t* data, std::size_t size, c
       // Deflate cannot expand beyond ~1032:1; refuse absurd declared sizes before allocating.
       if (usize > std::uint64_t{csize} * 1032 + 1024)
         return bad(label, "corrupt zip member (implausible uncompressed size)");
-      buf.resize(usize);
+      if (buf.size() < usize) // one buffer for every member: faulted in once
+        buf.resize(usize);
       z_stream zs{};
       if (inflateInit2(&zs, -MAX_WBITS) != Z_OK)
         return bad(label, "zlib initialisation failed");
@@ -383,17 +388,22 @@ result<std::vector<std::uint8_t>> read_file_bytes(const std::string& path, errc 
   std::FILE* f = std::fopen(path.c_str(), "rb");
   if (!f)
     return fail(code, path + ": cannot open (" + std::strerror(errno) + ")");
-  std::vector<std::uint8_t> bytes;
+  constexpr std::size_t limit = std::size_t{1} << 30;
+  // Sized from stat and read in place (no regrowing copies); a file that grows meanwhile (or
+  // a pipe, size 0) is still read to its end, in chunks.
+  std::vector<std::uint8_t> bytes(std::min(static_cast<std::size_t>(st.st_size), limit + 1));
+  const std::size_t have = std::fread(bytes.data(), 1, bytes.size(), f);
+  bool more = have == bytes.size();
+  bytes.resize(have);
   std::uint8_t chunk[65536];
-  for (;;) {
-    std::size_t n = std::fread(chunk, 1, sizeof chunk, f);
+  while (more && bytes.size() <= limit) {
+    const std::size_t n = std::fread(chunk, 1, sizeof chunk, f);
     bytes.insert(bytes.end(), chunk, chunk + n);
-    if (bytes.size() > (std::size_t{1} << 30)) {
-      std::fclose(f);
-      return fail(code, path + ": file too large (over 1 GiB)");
-    }
-    if (n < sizeof chunk)
-      break;
+    more = n == sizeof chunk;
+  }
+  if (bytes.size() > limit) {
+    std::fclose(f);
+    return fail(code, path + ": file too large (over 1 GiB)");
   }
   bool err = std::ferror(f) != 0;
   std::fclose(f);
@@ -403,6 +413,24 @@ result<std::vector<std::uint8_t>> read_file_bytes(const std::string& path, errc 
 }
 
 result<npz_archive> read_npz(const std::string& path) {
+  // A regular file is mapped and parsed in place: no copy of it and no zeroed buffer to fault
+  // in (page faults dominate start-up on a virtual machine). Anything else (a directory, a
+  // device, a pipe, a missing file) goes through read_file_bytes and its messages.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  struct stat st {};
+  if (fd >= 0 && ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0
+      && static_cast<std::uint64_t>(st.st_size) <= (std::uint64_t{1} << 30)) {
+    const auto size = static_cast<std::size_t>(st.st_size);
+    void* map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    ::close(fd);
+    if (map != MAP_FAILED) {
+      auto archive = parse_npz(static_cast<const std::uint8_t*>(map), size, path);
+      ::munmap(map, size);
+      return archive;
+    }
+  } else if (fd >= 0) {
+    ::close(fd);
+  }
   auto bytes = read_file_bytes(path, errc::bad_checkpoint);
   if (!bytes)
     return bytes.err();
