@@ -23,6 +23,10 @@ service_actor::behavior_type service_facade_fn(service_actor::pointer self,
     [=](atom::generate, generate_request& r) -> caf::delegated<sonnet_reply> {
       return self->delegate(target, atom::generate_v, std::move(r));
     },
+    [=](atom::generate, generate_request& r, text_sink_actor& sink)
+      -> caf::delegated<sonnet_reply> {
+      return self->delegate(target, atom::generate_v, std::move(r), std::move(sink));
+    },
     [=](atom::dissonance, std::string& u, std::string& s) -> caf::delegated<judgement> {
       return self->delegate(target, atom::dissonance_v, std::move(u), std::move(s));
     },
@@ -46,6 +50,14 @@ model_actor::behavior_type model_facade_fn(model_actor::pointer self, model_acto
   return {
     [=](atom::generate, continue_request& r) -> caf::delegated<continuation> {
       return self->delegate(target, atom::generate_v, std::move(r));
+    },
+    [=](atom::generate, continue_request& r, text_sink_actor& sink)
+      -> caf::delegated<continuation> {
+      return self->delegate(target, atom::generate_v, std::move(r), std::move(sink));
+    },
+    [=](atom::cancel, uint64_t job) { self->send(target, atom::cancel_v, job); },
+    [=](atom::status) -> caf::delegated<model_status> {
+      return self->delegate(target, atom::status_v);
     },
   };
 }

@@ -8,6 +8,10 @@
 // each is answered as soon as it has its n_tokens. A request's text is the text a lone
 // model::decoder gives for the same context, seed, temperature and top_k. When the actor dies
 // every request it holds fails with errc::model_unavailable.
+//
+// Streaming: a request with a text sink gets its new text after every step (anonymous sends,
+// in order, before the reply). Cancel: atom::cancel with a job id releases that job's sequences
+// from the batch at once (they take no further steps) and fails their requests.
 
 #include <memory>
 

@@ -1,6 +1,7 @@
 #include "actors/model_pool.hpp"
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include "caf/all.hpp"
@@ -17,6 +18,10 @@ struct pool_state {
   std::vector<model_actor> slots;
   std::vector<int> in_flight;
   bool stopping = false;
+  /// Rounds in flight per job (job != 0), and the jobs among them that were cancelled: a
+  /// cancelled job's round is never retried on another slot.
+  std::map<uint64_t, int> job_rounds;
+  std::set<uint64_t> cancelled;
   static inline const char* name = "model-pool";
 };
 
@@ -36,12 +41,50 @@ bool retryable(const caf::error& e) {
          || e == caf::sec::request_receiver_down || e == caf::sec::request_timeout;
 }
 
+/// Between a retryable (remote) round and its sink: forwards the text and counts it, so that
+/// a retry, which regenerates the same text (same context and seed), skips what was sent.
+text_sink_actor::behavior_type relay_fn(text_sink_actor::pointer self, text_sink_actor sink,
+                                        std::shared_ptr<size_t> sent) {
+  auto seen = std::make_shared<size_t>(0);
+  return {
+    [=](atom::chunk, int32_t part, std::string& text) {
+      auto begin = *seen;
+      *seen += text.size();
+      if (*seen <= *sent)
+        return;
+      if (begin < *sent)
+        text.erase(0, *sent - begin);
+      *sent = *seen;
+      self->send(sink, atom::chunk_v, part, std::move(text));
+    },
+  };
+}
+
+/// The end of one round at the pool: its job's count goes down.
+void round_done(pool_ptr self, uint64_t job) {
+  auto& st = self->state;
+  if (job == 0)
+    return;
+  auto i = st.job_rounds.find(job);
+  if (i != st.job_rounds.end() && --i->second <= 0) {
+    st.job_rounds.erase(i);
+    st.cancelled.erase(job);
+  }
+}
+
 void attempt(pool_ptr self, std::shared_ptr<continue_request> req,
              caf::typed_response_promise<continuation> rp, int attempts_left,
-             std::shared_ptr<std::set<size_t>> tried) {
+             std::shared_ptr<std::set<size_t>> tried, text_sink_actor sink,
+             std::shared_ptr<size_t> sent) {
   auto& st = self->state;
   if (st.slots.empty()) {
+    round_done(self, req->job);
     rp.deliver(make_caf_error(errc::model_unavailable, "no model loaded and no workers"));
+    return;
+  }
+  if (st.cancelled.count(req->job) > 0) {
+    round_done(self, req->job);
+    rp.deliver(make_caf_error(errc::cancelled, "the request was cancelled"));
     return;
   }
   // Least work in flight among the slots this round has not failed on yet; ties: lowest slot.
@@ -59,24 +102,46 @@ void attempt(pool_ptr self, std::shared_ptr<continue_request> req,
     if (s.slots[slot] == target && s.in_flight[slot] > 0)
       s.in_flight[slot] -= 1;
   };
-  self->request(target, st.cfg.round_timeout, atom::generate_v, *req)
-    .then(
+  // Only a round that may be retried needs the relay; others stream straight to the sink.
+  const bool use_relay = sink && st.cfg.max_attempts > 1;
+  text_sink_actor relay = use_relay ? self->spawn(relay_fn, sink, sent) : sink;
+  auto stop_relay = [=] {
+    if (use_relay)
+      self->send_exit(relay, caf::exit_reason::user_shutdown);
+  };
+  auto handle = relay ? self->request(target, st.cfg.round_timeout, atom::generate_v, *req, relay)
+                      : self->request(target, st.cfg.round_timeout, atom::generate_v, *req);
+  handle.then(
       [=](continuation& out) mutable {
         done();
+        stop_relay();
+        round_done(self, req->job);
         rp.deliver(std::move(out));
       },
       [=](caf::error& e) mutable {
         done();
+        stop_relay();
         if (attempts_left > 1 && retryable(e) && !self->state.stopping) {
           tried->insert(slot);
-          attempt(self, req, rp, attempts_left - 1, tried);
+          attempt(self, req, rp, attempts_left - 1, tried, sink, sent);
           return;
         }
+        round_done(self, req->job);
         rp.deliver(is(e, errc::model_unavailable) || is(e, errc::no_worker)
                        || e.category() != caf::atom("sonnet")
                      ? to_caf(from_caf(e))
                      : e);
       });
+}
+
+caf::result<continuation> start_round(pool_ptr self, continue_request req, text_sink_actor sink) {
+  auto rp = self->make_response_promise<continuation>();
+  if (req.job != 0)
+    self->state.job_rounds[req.job] += 1;
+  attempt(self, std::make_shared<continue_request>(std::move(req)), rp,
+          std::max(1, self->state.cfg.max_attempts), std::make_shared<std::set<size_t>>(),
+          std::move(sink), std::make_shared<size_t>(0));
+  return rp;
 }
 
 model_pool_actor::behavior_type pool_fn(pool_ptr self, pool_config cfg) {
@@ -110,9 +175,46 @@ model_pool_actor::behavior_type pool_fn(pool_ptr self, pool_config cfg) {
   });
   return {
     [=](atom::generate, continue_request& req) -> caf::result<continuation> {
-      auto rp = self->make_response_promise<continuation>();
-      attempt(self, std::make_shared<continue_request>(std::move(req)), rp,
-              std::max(1, self->state.cfg.max_attempts), std::make_shared<std::set<size_t>>());
+      return start_round(self, std::move(req), text_sink_actor{});
+    },
+    [=](atom::generate, continue_request& req,
+        text_sink_actor& sink) -> caf::result<continuation> {
+      return start_round(self, std::move(req), std::move(sink));
+    },
+    [=](atom::cancel, uint64_t job) {
+      // To every slot: cheaper than tracking where a job's rounds went, and a slot without it
+      // ignores the message. A local slot is a detached model actor: it drops the sequences
+      // between two steps.
+      auto& st = self->state;
+      if (job == 0 || st.job_rounds.count(job) == 0)
+        return;
+      st.cancelled.insert(job);
+      for (auto& m : st.slots)
+        self->send(m, atom::cancel_v, job);
+    },
+    [=](atom::status) -> caf::result<model_status> {
+      auto& st = self->state;
+      auto rp = self->make_response_promise<model_status>();
+      if (st.slots.empty()) {
+        rp.deliver(model_status{});
+        return rp;
+      }
+      // Sums what the slots answer; a slot that fails to answer counts as nothing.
+      auto sum = std::make_shared<model_status>();
+      auto left = std::make_shared<size_t>(st.slots.size());
+      auto one = [=](const model_status* x) mutable {
+        if (x) {
+          sum->sequences += x->sequences;
+          sum->tokens += x->tokens;
+          sum->cancelled += x->cancelled;
+        }
+        if (--*left == 0)
+          rp.deliver(*sum);
+      };
+      for (auto& m : st.slots)
+        self->request(m, std::chrono::seconds(10), atom::status_v)
+          .then([=](model_status& x) mutable { one(&x); },
+                [=](caf::error&) mutable { one(nullptr); });
       return rp;
     },
     [=](atom::model) -> model_actor {

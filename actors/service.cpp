@@ -2,9 +2,11 @@
 
 #include <chrono>
 #include <cmath>
+#include <map>
 #include <memory>
 #include <optional>
 #include <random>
+#include <set>
 
 #include "caf/all.hpp"
 
@@ -28,6 +30,8 @@ double ms_since(clock_type::time_point t0) {
   return std::chrono::duration<double, std::milli>(clock_type::now() - t0).count();
 }
 
+struct job;
+
 struct service_state {
   service_state() = default;
   service_config cfg;
@@ -43,6 +47,11 @@ struct service_state {
   bool draining = false;
   int64_t drained = 0;
   std::vector<caf::typed_response_promise<int64_t>> drain_waiters;
+  /// Jobs in flight by id, and by requester (monitored while it has jobs here).
+  std::map<uint64_t, std::shared_ptr<job>> jobs;
+  std::map<caf::actor_addr, std::set<uint64_t>> owners;
+  /// Job ids start at a random point: a worker's pool may serve more than one front node.
+  uint64_t next_job = 0;
   static inline const char* name = "sonnet-service";
 };
 
@@ -50,6 +59,13 @@ using self_ptr = service_control_actor::stateful_pointer<service_state>;
 
 /// One generate request on its way through the pipeline.
 struct job {
+  uint64_t id = 0;
+  /// Who asked; when it goes down before judging, the job is cancelled.
+  caf::actor_addr owner;
+  /// Streaming: where each candidate's raw text goes while the model writes it.
+  text_sink_actor sink;
+  /// Set once the sonnet went to the dissonance actor: it will be stored, too late to cancel.
+  bool judging = false;
   generate_request req;
   caf::typed_response_promise<sonnet_reply> rp;
   /// Per candidate: the budget, and what each has spent so far (all advance together).
@@ -74,6 +90,14 @@ template <class T>
 void finish(self_ptr self, const job_ptr& j, T&& outcome) {
   j->rp.deliver(std::forward<T>(outcome));
   auto& st = self->state;
+  st.jobs.erase(j->id);
+  if (auto o = st.owners.find(j->owner); o != st.owners.end()) {
+    o->second.erase(j->id);
+    if (o->second.empty()) {
+      self->demonitor(j->owner);
+      st.owners.erase(o);
+    }
+  }
   st.in_flight -= 1;
   if (st.draining && st.in_flight == 0) {
     for (auto& w : st.drain_waiters)
@@ -88,6 +112,16 @@ void fail_job(self_ptr self, const job_ptr& j, const caf::error& e) {
 }
 
 void format_round(self_ptr self, job_ptr j);
+
+/// The requester went away: its model sequences are released (the pool tells the model
+/// actors), and the request ends without storing anything. Too late once judging began.
+void cancel_job(self_ptr self, const job_ptr& j) {
+  if (j->judging || j->failed)
+    return;
+  j->failed = true;
+  self->send(self->state.pool, atom::cancel_v, j->id);
+  finish(self, j, make_caf_error(errc::cancelled, "the requester went away"));
+}
 
 void model_round(self_ptr self, job_ptr j) {
   auto n = next_round(j->spent, j->budget, self->state.cfg.budget);
@@ -110,9 +144,14 @@ void model_round(self_ptr self, job_ptr j) {
     req.top_k = j->req.top_k;
     req.seed = round_seed(candidate_seed(j->seed, static_cast<int>(c)), j->round);
     req.echo_context = j->spent == 0;
+    req.job = j->id;
+    req.part = static_cast<int32_t>(c);
     // The pool applies its own per-attempt timeouts; this one only guarantees an end.
-    self->request(self->state.pool, caf::infinite, atom::generate_v, std::move(req))
-      .then(
+    auto& pool = self->state.pool;
+    auto handle = j->sink
+                    ? self->request(pool, caf::infinite, atom::generate_v, std::move(req), j->sink)
+                    : self->request(pool, caf::infinite, atom::generate_v, std::move(req));
+    handle.then(
         [=](continuation& out) {
           if (j->failed)
             return;
@@ -128,6 +167,7 @@ void model_round(self_ptr self, job_ptr j) {
           if (j->failed)
             return;
           j->failed = true;
+          self->send(self->state.pool, atom::cancel_v, j->id); // the other candidates stop too
           fail_job(self, j, e);
         });
   }
@@ -141,6 +181,7 @@ void judge_round(self_ptr self, job_ptr j, formatted f) {
   r.temperature = j->temperature;
   r.seed = j->seed;
   auto t0 = clock_type::now();
+  j->judging = true;
   self->request(self->state.dissonance, self->state.cfg.step_timeout, atom::judge_v, r)
     .then(
       [=](judged& out) mutable {
@@ -176,10 +217,13 @@ void format_round(self_ptr self, job_ptr j) {
     .then(
       [=](formatted& f) {
         j->t.format_ms += ms_since(t0);
-        judge_round(self, j, std::move(f));
+        if (!j->failed) // cancelled meanwhile
+          judge_round(self, j, std::move(f));
       },
       [=](caf::error& e) {
         j->t.format_ms += ms_since(t0);
+        if (j->failed)
+          return;
         // Too few clean lines is not a failure yet: ask the model for more text.
         if (is(e, errc::not_enough_lines))
           model_round(self, j);
@@ -200,6 +244,44 @@ caf::result<T> ask_cloud(self_ptr self, Ts... xs) {
   return rp;
 }
 
+caf::result<sonnet_reply> start_job(self_ptr self, generate_request req, text_sink_actor sink) {
+  auto& st = self->state;
+  if (st.draining)
+    return make_caf_error(errc::shutting_down, "the service is shutting down");
+  if (auto ok = validate(req, st.cfg.budget); !ok)
+    return to_caf(ok.err());
+  if (st.cfg.read_only)
+    return make_caf_error(errc::db_read_only, "the cloud was opened read-only");
+  // Before make_response_promise, which moves the sender out of the current message.
+  auto sender = self->current_sender();
+  auto j = std::make_shared<job>();
+  j->id = st.next_job++;
+  if (j->id == 0) // 0 means "no job" to the model
+    j->id = st.next_job++;
+  j->sink = std::move(sink);
+  j->rp = self->make_response_promise<sonnet_reply>();
+  j->budget = token_budget(req, st.cfg.budget);
+  j->temperature = choose_temperature(req, st.last_dissonance);
+  j->seed = req.has_seed ? req.seed : std::random_device{}();
+  j->raws.resize(static_cast<size_t>(candidate_count(req)));
+  j->req = std::move(req);
+  // Cancel on disconnect: the request lives as long as its requester (an HTTP connection's
+  // bridge actor, a CLI, a remote client's proxy). Monitoring it needs no cancel message from
+  // clients and also covers requesters that die without saying so; below the service an
+  // explicit cancel with the job id goes to the pool, which may reach remote workers.
+  if (sender) {
+    j->owner = caf::actor_cast<caf::actor_addr>(sender);
+    auto& mine = st.owners[j->owner];
+    if (mine.empty())
+      self->monitor(sender);
+    mine.insert(j->id);
+  }
+  st.jobs.emplace(j->id, j);
+  st.in_flight += 1;
+  model_round(self, j);
+  return j->rp;
+}
+
 service_control_actor::behavior_type
 service_fn(self_ptr self, service_config cfg, model_pool_actor pool,
            std::shared_ptr<std::unique_ptr<persistence::store>> store) {
@@ -214,25 +296,24 @@ service_fn(self_ptr self, service_config cfg, model_pool_actor pool,
   self->link_to(st.cloud);
   self->link_to(st.dissonance);
   self->link_to(st.formatter);
+  st.next_job = (uint64_t{std::random_device{}()} << 32) | std::random_device{}();
+  self->set_down_handler([=](caf::down_msg& dm) {
+    auto& st = self->state;
+    auto o = st.owners.find(dm.source);
+    if (o == st.owners.end())
+      return;
+    auto ids = o->second; // cancel_job edits the map
+    for (auto id : ids)
+      if (auto i = st.jobs.find(id); i != st.jobs.end())
+        cancel_job(self, i->second);
+  });
   return {
     [=](atom::generate, generate_request& req) -> caf::result<sonnet_reply> {
-      auto& st = self->state;
-      if (st.draining)
-        return make_caf_error(errc::shutting_down, "the service is shutting down");
-      if (auto ok = validate(req, st.cfg.budget); !ok)
-        return to_caf(ok.err());
-      if (st.cfg.read_only)
-        return make_caf_error(errc::db_read_only, "the cloud was opened read-only");
-      auto j = std::make_shared<job>();
-      j->rp = self->make_response_promise<sonnet_reply>();
-      j->budget = token_budget(req, st.cfg.budget);
-      j->temperature = choose_temperature(req, st.last_dissonance);
-      j->seed = req.has_seed ? req.seed : std::random_device{}();
-      j->raws.resize(static_cast<size_t>(candidate_count(req)));
-      j->req = std::move(req);
-      st.in_flight += 1;
-      model_round(self, j);
-      return j->rp;
+      return start_job(self, std::move(req), text_sink_actor{});
+    },
+    [=](atom::generate, generate_request& req,
+        text_sink_actor& sink) -> caf::result<sonnet_reply> {
+      return start_job(self, std::move(req), std::move(sink));
     },
     [=](atom::dissonance, std::string& user_input, std::string& sonnet)
       -> caf::delegated<judgement> {

@@ -67,6 +67,9 @@ service_actor::behavior_type gateway_fn(gateway_ptr self, service_actor remote) 
     [=](atom::generate, generate_request& r) {
       return forward<sonnet_reply>(self, atom::generate_v, std::move(r));
     },
+    [=](atom::generate, generate_request& r, text_sink_actor& sink) {
+      return forward<sonnet_reply>(self, atom::generate_v, std::move(r), std::move(sink));
+    },
     [=](atom::dissonance, std::string& u, std::string& s) {
       return forward<judgement>(self, atom::dissonance_v, std::move(u), std::move(s));
     },

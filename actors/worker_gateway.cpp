@@ -61,6 +61,33 @@ void try_connect(gateway_ptr self) {
   });
 }
 
+/// Sends one round to the worker; its promise is kept until the answer or the worker's DOWN.
+/// A sink crosses the network as a handle: the worker's model sends it the text directly.
+caf::result<continuation> forward_round(gateway_ptr self, continue_request req,
+                                        text_sink_actor sink) {
+  auto& st = self->state;
+  if (!st.remote)
+    return make_caf_error(errc::no_worker, "worker " + where(self) + " is not connected");
+  auto rp = self->make_response_promise<continuation>();
+  auto id = st.next_id++;
+  st.pending.emplace(id, rp);
+  auto finish = [=](auto&& x) {
+    auto& pending = self->state.pending;
+    auto i = pending.find(id);
+    if (i == pending.end())
+      return; // already failed by the down handler
+    i->second.deliver(std::forward<decltype(x)>(x));
+    pending.erase(i);
+  };
+  auto handle = sink ? self->request(st.remote, st.cfg.round_timeout, atom::generate_v,
+                                     std::move(req), std::move(sink))
+                     : self->request(st.remote, st.cfg.round_timeout, atom::generate_v,
+                                     std::move(req));
+  handle.then([=](continuation& out) { finish(std::move(out)); },
+              [=](caf::error& e) { finish(std::move(e)); });
+  return rp;
+}
+
 gateway_actor::behavior_type gateway_fn(gateway_ptr self, std::string host, uint16_t port,
                                         gateway_config cfg) {
   auto& st = self->state;
@@ -82,23 +109,25 @@ gateway_actor::behavior_type gateway_fn(gateway_ptr self, std::string host, uint
   self->send(self, atom::connect_v);
   return {
     [=](atom::generate, continue_request& req) -> caf::result<continuation> {
+      return forward_round(self, std::move(req), text_sink_actor{});
+    },
+    [=](atom::generate, continue_request& req,
+        text_sink_actor& sink) -> caf::result<continuation> {
+      return forward_round(self, std::move(req), std::move(sink));
+    },
+    [=](atom::cancel, uint64_t job) {
+      // The worker's pool releases the job's sequences; its rounds then fail with cancelled.
+      if (self->state.remote)
+        self->send(self->state.remote, atom::cancel_v, job);
+    },
+    [=](atom::status) -> caf::result<model_status> {
       auto& st = self->state;
       if (!st.remote)
         return make_caf_error(errc::no_worker, "worker " + where(self) + " is not connected");
-      auto rp = self->make_response_promise<continuation>();
-      auto id = st.next_id++;
-      st.pending.emplace(id, rp);
-      auto finish = [=](auto&& x) {
-        auto& pending = self->state.pending;
-        auto i = pending.find(id);
-        if (i == pending.end())
-          return; // already failed by the down handler
-        i->second.deliver(std::forward<decltype(x)>(x));
-        pending.erase(i);
-      };
-      self->request(st.remote, st.cfg.round_timeout, atom::generate_v, std::move(req))
-        .then([=](continuation& out) { finish(std::move(out)); },
-              [=](caf::error& e) { finish(std::move(e)); });
+      auto rp = self->make_response_promise<model_status>();
+      self->request(st.remote, std::chrono::seconds(10), atom::status_v)
+        .then([=](model_status& x) mutable { rp.deliver(x); },
+              [=](caf::error& e) mutable { rp.deliver(std::move(e)); });
       return rp;
     },
     [=](atom::connect) { try_connect(self); },

@@ -23,6 +23,7 @@ const char* to_string(errc x) {
     case errc::timeout: return "timeout";
     case errc::shutting_down: return "shutting_down";
     case errc::no_worker: return "no_worker";
+    case errc::cancelled: return "cancelled";
     case errc::internal: return "internal";
   }
   return "unknown";

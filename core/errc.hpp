@@ -47,6 +47,8 @@ enum class errc : uint8_t {
   shutting_down = 41,
   /// No worker node can take the request.
   no_worker = 42,
+  /// The requester went away (e.g. an HTTP client disconnected); the work was stopped.
+  cancelled = 43,
   /// An unexpected failure inside the system; the message says which.
   internal = 49,
 };

@@ -73,6 +73,58 @@ call call_generate(caf::actor_system& sys, const service_actor& svc, generate_re
   return ask<sonnet_reply>(sys, svc, timeout, atom::generate_v, std::move(req));
 }
 
+void stream_buffer::push(int32_t part, std::string text) {
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    chunks_.emplace_back(part, std::move(text));
+  }
+  cv_.notify_all();
+}
+
+void stream_buffer::wake() {
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    woken_ = true;
+  }
+  cv_.notify_all();
+}
+
+std::vector<stream_buffer::chunk> stream_buffer::take(std::chrono::milliseconds t) {
+  std::unique_lock<std::mutex> lock{mtx_};
+  cv_.wait_for(lock, t, [&] { return woken_ || !chunks_.empty(); });
+  return std::exchange(chunks_, {});
+}
+
+call call_generate_stream(caf::actor_system& sys, const service_actor& svc, generate_request req,
+                          std::chrono::milliseconds timeout, std::shared_ptr<stream_buffer> buf) {
+  auto promise = std::make_shared<std::promise<call_result>>();
+  call c;
+  c.result = promise->get_future();
+  // The sink and the requester are one actor: the model's chunks reach it before the
+  // service's reply does (each hop keeps the order), and killing it cancels the request.
+  auto sink = sys.spawn([=](text_sink_actor::pointer self) -> text_sink_actor::behavior_type {
+    self->request(svc, timeout, atom::generate_v, req, text_sink_actor{self})
+      .then(
+        [=](sonnet_reply& r) {
+          promise->set_value(convert(r));
+          buf->wake();
+          self->quit();
+        },
+        [=](caf::error& e) {
+          call_result out;
+          out.err = from_caf(e);
+          promise->set_value(std::move(out));
+          buf->wake();
+          self->quit();
+        });
+    return {
+      [=](atom::chunk, int32_t part, std::string& text) { buf->push(part, std::move(text)); },
+    };
+  });
+  c.waiter = caf::actor_cast<caf::actor>(sink);
+  return c;
+}
+
 call call_stats(caf::actor_system& sys, const service_actor& svc,
                 std::chrono::milliseconds timeout) {
   return ask<cloud_stats>(sys, svc, timeout, atom::stats_v);

@@ -1,13 +1,19 @@
 #pragma once
 // From HTTP to actors: every API call becomes one typed request to the service, sent by a
 // short-lived event-based actor (so nothing blocks a CAF scheduler thread). The caller — a
-// connection thread — waits on the future; to give up (client gone) it kills the actor, which
-// drops the pending reply.
+// connection thread — waits on the future; to give up (client gone) it kills the actor. The
+// service monitors the requester of a generate, so that kill also cancels the generation.
+// A streaming generate's actor is the request's text sink: it queues the chunks the model
+// sends for the connection thread to write.
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <future>
+#include <memory>
+#include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -41,6 +47,29 @@ struct call {
 
 call call_generate(caf::actor_system& sys, const service_actor& svc, generate_request req,
                    std::chrono::milliseconds timeout);
+
+/// Raw text received by a streaming call and not yet written: (candidate, text) in arrival
+/// order. Filled by the bridge actor, emptied by the connection thread.
+class stream_buffer {
+public:
+  using chunk = std::pair<int32_t, std::string>;
+  void push(int32_t part, std::string text);
+  /// Wakes take(): the call's result is ready.
+  void wake();
+  /// Waits up to `t` for chunks (or wake), then takes every chunk received.
+  std::vector<chunk> take(std::chrono::milliseconds t);
+
+private:
+  std::mutex mtx_;
+  std::condition_variable cv_;
+  std::vector<chunk> chunks_;
+  bool woken_ = false;
+};
+
+/// A generate whose raw text arrives in `buf` while the model writes it; every chunk is in
+/// `buf` before the result is set.
+call call_generate_stream(caf::actor_system& sys, const service_actor& svc, generate_request req,
+                          std::chrono::milliseconds timeout, std::shared_ptr<stream_buffer> buf);
 call call_stats(caf::actor_system& sys, const service_actor& svc,
                 std::chrono::milliseconds timeout);
 call call_recent(caf::actor_system& sys, const service_actor& svc, int64_t n,

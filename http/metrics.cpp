@@ -61,6 +61,11 @@ std::string metrics::render() const {
          "# TYPE sonnet_tokens_generated_total counter\n"
          "sonnet_tokens_generated_total "
       << tokens_.load() << "\n";
+  out << "# HELP sonnet_http_generate_cancelled_total Generate requests cancelled because the "
+         "client went away (the model stops on them; nothing is stored).\n"
+         "# TYPE sonnet_http_generate_cancelled_total counter\n"
+         "sonnet_http_generate_cancelled_total "
+      << cancelled_.load() << "\n";
   out << "# HELP sonnet_http_request_duration_seconds Time from request read to reply, by "
          "route.\n"
          "# TYPE sonnet_http_request_duration_seconds histogram\n";

@@ -23,6 +23,8 @@ public:
   /// One error by kind (an error code such as "bad_request", "timeout", "client_disconnect").
   void error(const std::string& kind);
   void tokens(int64_t n) { tokens_ += n; }
+  /// A generate cancelled because its client went away.
+  void cancelled() { ++cancelled_; }
   void enter() { ++in_flight_; }
   void leave() { --in_flight_; }
   int64_t in_flight() const { return in_flight_.load(); }
@@ -42,6 +44,7 @@ private:
   std::map<std::string, histogram> latency_;
   std::atomic<int64_t> in_flight_{0};
   std::atomic<int64_t> tokens_{0};
+  std::atomic<int64_t> cancelled_{0};
 };
 
 } // namespace sonnet::http

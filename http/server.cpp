@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <map>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -209,6 +210,47 @@ struct server::impl {
 
   std::optional<call_result> wait(call& c, int fd) {
     return wait(c, fd, std::chrono::hours(24), [] { return true; });
+  }
+
+  /// wait() for a streaming generate: writes each batch of raw text as "token" events (one
+  /// per candidate and batch, JSON data since the text has newlines) as soon as it arrives.
+  template <class Write>
+  std::optional<call_result> wait_stream(call& c, stream_buffer& buf, int fd, Write write) {
+    auto next_tick = clock::now() + std::chrono::seconds(5);
+    auto flush = [&](std::vector<stream_buffer::chunk> chunks) {
+      std::map<int32_t, std::string> by_part; // coalesced: fewer, larger events
+      for (auto& [part, text] : chunks)
+        by_part[part] += text;
+      for (auto& [part, text] : by_part)
+        if (!write("event: token\ndata: "
+                   + nlohmann::json{{"candidate", part}, {"text", text}}.dump(
+                     -1, ' ', false, nlohmann::json::error_handler_t::replace)
+                   + "\n\n"))
+          return false;
+      next_tick = clock::now() + std::chrono::seconds(5);
+      return true;
+    };
+    for (;;) {
+      auto chunks = buf.take(std::chrono::milliseconds(50));
+      bool ready = c.result.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
+      // Every chunk is queued before the result is set: after a ready check, take() has all.
+      if (ready)
+        for (auto& x : buf.take(std::chrono::milliseconds(0)))
+          chunks.push_back(std::move(x));
+      bool gone = !chunks.empty() && !flush(std::move(chunks));
+      if (ready && !gone)
+        return c.result.get();
+      gone = gone || peer_gone(fd);
+      if (!gone && clock::now() >= next_tick) {
+        gone = !write(": waiting\n\n");
+        next_tick = clock::now() + std::chrono::seconds(5);
+      }
+      if (gone) {
+        c.cancel();
+        m.error("client_disconnect");
+        return std::nullopt;
+      }
+    }
   }
 };
 
@@ -464,10 +506,13 @@ bool server::impl::handle(tcp::socket& sock, string_request& req, clock::time_po
                 "more than " + std::to_string(cfg.max_in_flight)
                   + " requests in flight; retry later",
                 "1");
+  auto buf = std::make_shared<stream_buffer>();
   switch (r.kind) {
     case route_kind::sonnets:
     case route_kind::stream:
-      if (req.method() == bhttp::verb::post)
+      if (streaming)
+        c = call_generate_stream(sys, service, std::move(gen), to, buf);
+      else if (req.method() == bhttp::verb::post)
         c = call_generate(sys, service, std::move(gen), to);
       else if (best)
         c = call_best(sys, service, n, min_quality, to);
@@ -484,9 +529,9 @@ bool server::impl::handle(tcp::socket& sock, string_request& req, clock::time_po
   int fd = sock.native_handle();
 
   if (streaming) {
-    // Server-sent events. The header goes out at once; comments keep the connection alive
-    // while the service works. The service replies only with the finished sonnet, so the
-    // lines are sent one event each once it is done (not token by token).
+    // Server-sent events. The header goes out at once; then each candidate's raw text as the
+    // model writes it ("token" events, a few tokens each), comments as keep-alive while
+    // nothing comes, and at the end the 14 lines and the sonnet (or an error).
     bhttp::response<bhttp::empty_body> head{bhttp::status::ok, version};
     head.set(bhttp::field::server, "sonnetd");
     head.set(bhttp::field::content_type, "text/event-stream");
@@ -504,13 +549,14 @@ bool server::impl::handle(tcp::socket& sock, string_request& req, clock::time_po
     bool ok = !ec && chunk(": generating\n\n");
     std::optional<call_result> res;
     if (ok)
-      res = wait(*c, fd, std::chrono::seconds(5), [&] { return chunk(": waiting\n\n"); });
+      res = wait_stream(*c, *buf, fd, [&](const std::string& s) { return chunk(s); });
     else {
       c->cancel();
       m.error("client_disconnect");
     }
     release();
     if (!res) {
+      m.cancelled();
       m.request(r.label, 499, seconds_since(t0));
       return false;
     }
@@ -537,6 +583,8 @@ bool server::impl::handle(tcp::socket& sock, string_request& req, clock::time_po
   release();
   if (!res) {
     // The client went away: nothing to answer. 499 is nginx's "client closed request".
+    if (req.method() == bhttp::verb::post)
+      m.cancelled();
     m.request(r.label, 499, seconds_since(t0));
     return false;
   }

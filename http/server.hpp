@@ -5,8 +5,10 @@
 // `max_connections`). A connection thread reads a request with Beast, answers /healthz,
 // /metrics and / by itself (never touching the model or the service), and turns every API call
 // into one typed request to the service, sent by a short-lived actor (bridge.hpp). While it
-// waits it watches its socket: a client that goes away cancels the wait. No blocking wait ever
-// runs on a CAF scheduler thread.
+// waits it watches its socket: a client that goes away cancels the call (killing the actor
+// makes the service cancel a generate; the model drops its sequences). A stream writes the
+// raw text as `token` events while it waits. No blocking wait ever runs on a CAF scheduler
+// thread.
 //
 // Routes: POST /v1/sonnets [?stream=1], POST /v1/sonnets/stream, GET /v1/sonnets/{id},
 // GET /v1/sonnets?recent=N, GET /v1/sonnets?best=N[&min_quality=Q], GET /v1/stats,

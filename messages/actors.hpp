@@ -14,10 +14,24 @@
 
 namespace sonnet {
 
+/// A TEXT SINK: receives raw text while the model writes it (streaming; e.g. an HTTP bridge).
+/// Chunks of one part arrive in order, all before the request's reply.
+using text_sink_actor = caf::typed_actor<
+  // The next piece of part (candidate) `part`'s raw text.
+  caf::reacts_to<atom::chunk, int32_t, std::string>>;
+
 /// The MODEL actor: owns decoders over one loaded checkpoint. Runs detached; heavy compute.
 using model_actor = caf::typed_actor<
   // Continues the context by n_tokens characters.
-  caf::replies_to<atom::generate, continue_request>::with<continuation>>;
+  caf::replies_to<atom::generate, continue_request>::with<continuation>,
+  // The same, and sends the text (echoed context first) to the sink as it is generated, tagged
+  // with req.part; the chunks concatenated are the reply's text.
+  caf::replies_to<atom::generate, continue_request, text_sink_actor>::with<continuation>,
+  // Drops every sequence of that job (continue_request::job): no more steps; their requests
+  // fail with errc::cancelled.
+  caf::reacts_to<atom::cancel, uint64_t>,
+  // Sequences held, tokens generated, sequences cancelled (a pool sums its slots).
+  caf::replies_to<atom::status>::with<model_status>>;
 
 /// The MODEL POOL: one model face over several model actors, local threads or remote workers.
 /// Spreads rounds by least work in flight, replaces dead local models, and re-sends a round
@@ -58,8 +72,11 @@ using dissonance_actor = caf::typed_actor<
 
 /// The SERVICE: the one public entry point (embedded, daemon, or remote).
 using service_actor = caf::typed_actor<
-  // Generates, formats, judges and stores one sonnet.
+  // Generates, formats, judges and stores one sonnet. The request ends (errc::cancelled,
+  // nothing stored) if its requester goes down before the sonnet is judged.
   caf::replies_to<atom::generate, generate_request>::with<sonnet_reply>,
+  // The same, and streams each candidate's raw text to the sink while the model writes it.
+  caf::replies_to<atom::generate, generate_request, text_sink_actor>::with<sonnet_reply>,
   // Dissonance of (user input, sonnet) against the cloud, without storing anything.
   caf::replies_to<atom::dissonance, std::string, std::string>::with<judgement>,
   caf::replies_to<atom::stats>::with<cloud_stats>,

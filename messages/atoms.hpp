@@ -15,6 +15,9 @@ CAF_BEGIN_TYPE_ID_BLOCK(sonnet_atoms, caf::first_custom_type_id)
   CAF_ADD_ATOM(sonnet_atoms, sonnet::atom, connect, "connect")
   CAF_ADD_ATOM(sonnet_atoms, sonnet::atom, drain, "drain")
   CAF_ADD_ATOM(sonnet_atoms, sonnet::atom, step, "step")
+  CAF_ADD_ATOM(sonnet_atoms, sonnet::atom, chunk, "chunk")
+  CAF_ADD_ATOM(sonnet_atoms, sonnet::atom, cancel, "cancel")
+  CAF_ADD_ATOM(sonnet_atoms, sonnet::atom, status, "status")
 
   // -- the cloud ----------------------------------------------------------
   CAF_ADD_ATOM(sonnet_atoms, sonnet::atom, store, "store")

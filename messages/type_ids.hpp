@@ -33,6 +33,8 @@ CAF_BEGIN_TYPE_ID_BLOCK(sonnet_types, caf::id_block::sonnet_atoms::end)
   CAF_ADD_TYPE_ID(sonnet_types, (sonnet::service_actor))
   CAF_ADD_TYPE_ID(sonnet_types, (sonnet::service_control_actor))
   CAF_ADD_TYPE_ID(sonnet_types, (sonnet::line_analysis))
+  CAF_ADD_TYPE_ID(sonnet_types, (sonnet::model_status))
+  CAF_ADD_TYPE_ID(sonnet_types, (sonnet::text_sink_actor))
 
 CAF_END_TYPE_ID_BLOCK(sonnet_types)
 

@@ -95,6 +95,20 @@ struct continue_request {
   uint64_t seed = 0;
   /// When true the reply starts with the context as the model read it (unknown chars mapped).
   bool echo_context = false;
+  /// The service's request this round belongs to (0: none); atom::cancel names it.
+  uint64_t job = 0;
+  /// Which sequence of the job (the candidate); tags the streamed text.
+  int32_t part = 0;
+};
+
+/// A model actor's (or pool's: summed) counters, for diagnostics and tests.
+struct model_status {
+  /// Sequences held in the batch now (unfinished or about to be answered).
+  int32_t sequences = 0;
+  /// Tokens generated since start.
+  int64_t tokens = 0;
+  /// Sequences released unfinished by atom::cancel.
+  int64_t cancelled = 0;
 };
 
 /// The model's text.
@@ -207,7 +221,12 @@ typename Inspector::result_type inspect(Inspector& f, sonnet_reply& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, continue_request& x) {
   return f(caf::meta::type_name("continue_request"), x.context, x.n_tokens, x.temperature,
-           x.top_k, x.seed, x.echo_context);
+           x.top_k, x.seed, x.echo_context, x.job, x.part);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, model_status& x) {
+  return f(caf::meta::type_name("model_status"), x.sequences, x.tokens, x.cancelled);
 }
 
 template <class Inspector>

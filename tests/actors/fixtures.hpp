@@ -109,6 +109,54 @@ void kill_after_current_message(const Handle& h) {
                caf::make_message(caf::exit_msg{ptr->address(), caf::exit_reason::kill}), nullptr);
 }
 
+/// A text sink that keeps every chunk; `get` answers them in arrival order as "part|text".
+/// Ask it after the request's reply: the chunks were sent before the reply, so they are in its
+/// mailbox before the question.
+using chunk_collector_actor = text_sink_actor::extend<
+  caf::replies_to<atom::get>::with<std::vector<std::string>>>;
+
+inline chunk_collector_actor spawn_chunk_collector(caf::actor_system& sys) {
+  return sys.spawn([](chunk_collector_actor::pointer) -> chunk_collector_actor::behavior_type {
+    auto chunks = std::make_shared<std::vector<std::string>>();
+    return {
+      [=](atom::chunk, int32_t part, std::string& text) {
+        chunks->push_back(std::to_string(part) + "|" + text);
+      },
+      [=](atom::get) { return *chunks; },
+    };
+  });
+}
+
+/// The chunks a collector holds, and their texts concatenated (all must be of `part`).
+struct collected {
+  std::vector<std::string> chunks;
+  std::string text;
+  bool one_part = true;
+};
+
+inline collected collect(caf::scoped_actor& self, const chunk_collector_actor& c, int32_t part = 0) {
+  collected out;
+  self->request(c, std::chrono::seconds(60), atom::get_v)
+    .receive([&](std::vector<std::string>& xs) { out.chunks = std::move(xs); },
+             [&](caf::error&) { BOOST_FAIL("the chunk collector did not answer"); });
+  const auto tag = std::to_string(part) + "|";
+  for (const auto& x : out.chunks) {
+    out.one_part = out.one_part && x.compare(0, tag.size(), tag) == 0;
+    out.text += x.substr(x.find('|') + 1);
+  }
+  return out;
+}
+
+/// The model actor's counters.
+template <class Handle>
+model_status model_status_of(caf::scoped_actor& self, const Handle& h) {
+  model_status out;
+  self->request(h, std::chrono::seconds(60), atom::status_v)
+    .receive([&](model_status& x) { out = x; },
+             [&](caf::error&) { BOOST_FAIL("the model actor did not answer its status"); });
+  return out;
+}
+
 inline generate_request seeded(uint64_t seed, std::string prompt = "") {
   generate_request r;
   r.prompt = std::move(prompt);

@@ -155,4 +155,63 @@ BOOST_AUTO_TEST_CASE(held_requests_fail_when_the_actor_dies, *utf::precondition(
   BOOST_CHECK_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 10.0);
 }
 
+BOOST_AUTO_TEST_CASE(streamed_chunks_are_the_reply_in_order, *utf::precondition(have_reference_model{})) {
+  threaded_system ts;
+  auto actor = sonnet::spawn_model(ts.sys, reference(), sonnet::model_settings{}, true);
+  auto reqs = mixed_requests(3); // batched together: streaming must not change the text
+  std::vector<sonnet::test::chunk_collector_actor> sinks;
+  using handle_t = decltype(ts.self->request(actor, std::chrono::seconds(120), sonnet::atom::generate_v, reqs[0]));
+  std::vector<handle_t> handles;
+  for (std::size_t i = 0; i < reqs.size(); ++i) {
+    reqs[i].part = static_cast<int32_t>(i) + 3;
+    sinks.push_back(sonnet::test::spawn_chunk_collector(ts.sys));
+    handles.push_back(ts.self->request(actor, std::chrono::seconds(120), sonnet::atom::generate_v,
+                                       reqs[i], sonnet::text_sink_actor{sinks.back()}));
+  }
+  for (std::size_t i = 0; i < reqs.size(); ++i) {
+    continuation got;
+    handles[i].receive([&](continuation& c) { got = std::move(c); },
+                       [&](caf::error& e) { BOOST_FAIL("request " << i << ": " << ts.sys.render(e)); });
+    auto c = sonnet::test::collect(ts.self, sinks[i], reqs[i].part);
+    BOOST_TEST_CONTEXT("request " << i) {
+      BOOST_TEST(c.one_part);
+      BOOST_TEST(c.chunks.size() > 2u); // a step of 16 tokens at a time, not the whole text
+      BOOST_TEST(c.text == got.text);
+      BOOST_TEST(got.text == lone(reqs[i]));
+    }
+  }
+  caf::anon_send_exit(actor, caf::exit_reason::user_shutdown);
+}
+
+BOOST_AUTO_TEST_CASE(cancel_releases_the_jobs_sequences, *utf::precondition(have_reference_model{})) {
+  threaded_system ts;
+  auto actor = sonnet::spawn_model(ts.sys, reference(), sonnet::model_settings{}, true);
+  auto reqs = mixed_requests(3);
+  reqs[0].job = reqs[1].job = 7;
+  reqs[0].n_tokens = reqs[1].n_tokens = 50000; // seconds of work each
+  reqs[2].job = 8;
+  using handle_t = decltype(ts.self->request(actor, std::chrono::seconds(120), sonnet::atom::generate_v, reqs[0]));
+  std::vector<handle_t> handles;
+  for (const auto& r : reqs)
+    handles.push_back(ts.self->request(actor, std::chrono::seconds(120), sonnet::atom::generate_v, r));
+  // Same sender, so the model has all three before the cancel.
+  ts.self->send(actor, sonnet::atom::cancel_v, uint64_t{7});
+  for (int i = 0; i < 2; ++i) {
+    sonnet::error err;
+    handles[i].receive([&](continuation&) {}, [&](caf::error& e) { err = sonnet::from_caf(e); });
+    BOOST_TEST(err.code == sonnet::errc::cancelled);
+  }
+  continuation other;
+  handles[2].receive([&](continuation& c) { other = std::move(c); },
+                     [&](caf::error& e) { BOOST_FAIL(ts.sys.render(e)); });
+  BOOST_TEST(other.text == lone(reqs[2])); // the other job is untouched
+  auto st = sonnet::test::model_status_of(ts.self, actor);
+  BOOST_TEST(st.cancelled == 2);
+  BOOST_TEST(st.sequences == 0);
+  // Far below the 100000 tokens the cancelled sequences asked for, and no longer growing.
+  BOOST_TEST(st.tokens < 20000);
+  BOOST_TEST(sonnet::test::model_status_of(ts.self, actor).tokens == st.tokens);
+  caf::anon_send_exit(actor, caf::exit_reason::user_shutdown);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

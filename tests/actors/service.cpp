@@ -6,6 +6,7 @@
 #include <set>
 #include <thread>
 
+#include "actors/candidates.hpp"
 #include "persistence/replay.hpp"
 #include "persistence/sqlite_store.hpp"
 
@@ -245,6 +246,78 @@ BOOST_AUTO_TEST_CASE(query_only_service_refuses_generate) {
   auto svc = start(sc);
   BOOST_TEST(generate_error(svc, seeded(1)).code == errc::model_unavailable);
   BOOST_TEST(stats(svc).sonnet_count == 0);
+}
+
+BOOST_AUTO_TEST_CASE(streamed_chunks_are_the_raw_text_in_order,
+                     *utf::precondition(have_reference_model{})) {
+  auto svc = start(make_config());
+  auto sink = spawn_chunk_collector(sys);
+  auto req = seeded(21, "the sea at night");
+  sonnet_reply r;
+  self->request(svc, std::chrono::seconds(600), atom::generate_v, req, text_sink_actor{sink})
+    .receive([&](sonnet_reply& x) { r = std::move(x); },
+             [&](caf::error& e) { BOOST_FAIL("generate failed: " << sys.render(e)); });
+  auto c = collect(self, sink, 0);
+  BOOST_TEST(c.one_part);
+  BOOST_TEST(c.chunks.size() > 10u); // step by step, not at the end
+  // The raw text as the service's rounds make it, each round by a lone decoder.
+  auto m = model::load_model(reference_model());
+  BOOST_REQUIRE(m);
+  budget_rules rules;
+  std::string raw = (*m)->vocab().decode((*m)->vocab().encode(generation_context(req.prompt)));
+  int32_t spent = 0;
+  for (int round = 0; spent < r.tokens; ++round) {
+    auto n = next_round(spent, token_budget(req, rules), rules);
+    BOOST_REQUIRE(n > 0);
+    model::decoder d(*m);
+    d.start(spent == 0 ? generation_context(req.prompt) : raw,
+            {static_cast<float>(r.temperature), req.top_k, round_seed(candidate_seed(req.seed, 0), round)});
+    raw += d.generate(n);
+    spent += n;
+  }
+  BOOST_TEST(c.text == raw);
+  // And the sonnet is what the formatter makes of exactly that text.
+  auto f = best_formatted({c.text});
+  BOOST_REQUIRE(f.has_value());
+  BOOST_TEST(f->first.lines == r.lines, boost::test_tools::per_element());
+  BOOST_TEST(stats(svc).sonnet_count == 1);
+}
+
+BOOST_AUTO_TEST_CASE(a_requester_that_goes_away_cancels_its_request,
+                     *utf::precondition(have_reference_model{})) {
+  auto sc = make_config();
+  sc.model_actors = 1; // so the one model actor's counters are the whole story
+  auto svc = start(sc);
+  model_actor model;
+  self->request(svc, std::chrono::seconds(60), atom::model_v)
+    .receive([&](model_actor& x) { model = x; }, [&](caf::error& e) { BOOST_FAIL(sys.render(e)); });
+  auto req = seeded(5, "the sea");
+  req.candidates = 16;
+  service_actor face = svc;
+  // Stands for an HTTP connection's bridge actor: it asks, then dies (the client left).
+  auto requester = sys.spawn([=](caf::event_based_actor* a) -> caf::behavior {
+    a->request(face, caf::infinite, atom::generate_v, req)
+      .then([](sonnet_reply&) {}, [](caf::error&) {});
+    return {[](int32_t) {}};
+  });
+  caf::anon_send_exit(requester, caf::exit_reason::kill);
+  // The service sees the DOWN (right behind the request, or at once if the requester was
+  // already gone when it monitored it) and tells the model to drop all 16 sequences.
+  model_status st;
+  for (int i = 0; i < 6000 && st.cancelled < 16; ++i) {
+    st = model_status_of(self, model);
+    if (st.cancelled < 16)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  BOOST_TEST(st.cancelled == 16);
+  BOOST_TEST(st.sequences == 0);
+  BOOST_TEST(st.tokens < 16 * 800); // the first round (800 tokens each) never completed
+  int64_t drained = -1;
+  self->request(svc, std::chrono::seconds(60), atom::drain_v)
+    .receive([&](int64_t n) { drained = n; }, [&](caf::error& e) { BOOST_FAIL(sys.render(e)); });
+  BOOST_TEST(drained == 0); // the request already ended
+  BOOST_TEST(stats(svc).sonnet_count == 0);
+  BOOST_TEST(model_status_of(self, model).tokens == st.tokens); // no more steps
 }
 
 BOOST_AUTO_TEST_SUITE_END()

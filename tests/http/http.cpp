@@ -4,6 +4,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <filesystem>
+#include <functional>
 #include <future>
 #include <memory>
 #include <random>
@@ -169,6 +170,42 @@ void check_error(const reply& r, int status, const std::string& code) {
 }
 
 const std::string long_request = R"({"prompt": "the sea", "seed": 11, "candidates": 16})";
+/// The same with a fixed temperature: two of them are the same work, whatever ran before.
+const std::string long_fixed_request =
+  R"({"prompt": "the sea", "seed": 11, "candidates": 16, "temperature": 0.8})";
+
+/// Server-sent events of a body, in order: (event, data).
+std::vector<std::pair<std::string, std::string>> sse_events(const std::string& body) {
+  std::vector<std::pair<std::string, std::string>> out;
+  std::regex ev("event: ([a-z]+)\ndata: ([^\n]*)\n\n");
+  for (auto i = std::sregex_iterator(body.begin(), body.end(), ev); i != std::sregex_iterator(); ++i)
+    out.emplace_back((*i)[1].str(), (*i)[2].str());
+  return out;
+}
+
+/// Sends a long generate and leaves in the middle: for a stream once the first token event has
+/// arrived, else once the server has the request in flight.
+void leave_mid_request(uint16_t port, bool stream, const std::function<void()>& wait_in_flight_1) {
+  net::io_context ioc;
+  tcp::socket sock{ioc};
+  sock.connect(tcp::endpoint{net::ip::make_address("127.0.0.1"), port});
+  bhttp::request<bhttp::string_body> req{bhttp::verb::post,
+                                         stream ? "/v1/sonnets?stream=1" : "/v1/sonnets", 11};
+  req.set(bhttp::field::host, "127.0.0.1");
+  req.body() = long_fixed_request;
+  req.prepare_payload();
+  bhttp::write(sock, req);
+  if (!stream) {
+    wait_in_flight_1();
+    return; // closes the socket
+  }
+  std::string got;
+  char buf[4096];
+  beast::error_code ec;
+  while (got.find("event: token") == std::string::npos && !ec)
+    got.append(buf, sock.read_some(net::buffer(buf), ec));
+  BOOST_REQUIRE_MESSAGE(!ec, "the stream ended before its first token: " << got);
+}
 
 } // namespace
 
@@ -330,6 +367,68 @@ BOOST_FIXTURE_TEST_CASE(a_client_that_leaves_is_counted_and_stops_waiting, daemo
   BOOST_TEST(metric(m, R"(sonnet_http_errors_total{kind="client_disconnect"})") == 1);
   BOOST_TEST(metric(m, R"(sonnet_http_requests_total{route="POST /v1/sonnets",status="499"})")
              == 1);
+}
+
+BOOST_FIXTURE_TEST_CASE(streaming_sends_tokens_as_they_are_generated, daemon_fixture) {
+  start();
+  auto r = post(port, "/v1/sonnets?stream=1", R"({"prompt": "the moon", "seed": 9})");
+  BOOST_REQUIRE_EQUAL(r.status, 200);
+  auto events = sse_events(r.body);
+  std::string raw;
+  size_t tokens = 0;
+  size_t sonnet_at = events.size();
+  for (size_t i = 0; i < events.size(); ++i) {
+    if (events[i].first == "sonnet")
+      sonnet_at = i;
+    if (events[i].first != "token")
+      continue;
+    BOOST_TEST(i < sonnet_at); // every token event comes before the sonnet
+    auto t = json::parse(events[i].second);
+    BOOST_TEST(t.at("candidate").get<int>() == 0);
+    raw += t.at("text").get<std::string>();
+    ++tokens;
+  }
+  BOOST_REQUIRE(sonnet_at < events.size());
+  BOOST_TEST(tokens > 10u); // a few tokens per event, not the text at the end
+  BOOST_TEST(raw.rfind("the moon", 0) == 0); // the prompt as the model read it, then its text
+  auto s = json::parse(events[sonnet_at].second);
+  BOOST_REQUIRE_EQUAL(s.at("lines").size(), 14u);
+  for (const auto& line : s.at("lines")) // the sonnet's lines are the streamed text's
+    BOOST_TEST(raw.find(line.get<std::string>()) != std::string::npos, line);
+  BOOST_TEST(count() == 1);
+}
+
+/// A client leaves mid-request (POST or stream): the cancel counter goes up, nothing is stored.
+void check_leaving_cancels(daemon_fixture& d, bool stream) {
+  auto before = d.count();
+  double cancelled = 0;
+  // The request must still be running when the client leaves; on a machine slow enough to
+  // finish it first (then it is stored, and not counted), try again.
+  for (int attempt = 0; attempt < 3 && cancelled == 0; ++attempt) {
+    leave_mid_request(d.port, stream, [&] { d.wait_in_flight(1); });
+    d.wait_in_flight(0);
+    cancelled = metric(get(d.port, "/metrics").body, "sonnet_http_generate_cancelled_total");
+    if (cancelled == 0)
+      before = d.count();
+  }
+  BOOST_REQUIRE(cancelled == 1);
+  BOOST_TEST(d.count() == before);
+  // The same work again, to the end. Had the cancelled request gone on, it would have been
+  // stored first (it started earlier and the model advances all sequences together).
+  auto r = post(d.port, "/v1/sonnets", long_fixed_request);
+  BOOST_REQUIRE_MESSAGE(r.status == 200, r.body);
+  BOOST_TEST(d.count() == before + 1);
+  BOOST_TEST(r.j().at("id").get<int64_t>() == before + 1);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_client_that_leaves_cancels_its_sonnet, daemon_fixture) {
+  start();
+  check_leaving_cancels(*this, false);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_stream_client_that_leaves_cancels_its_sonnet, daemon_fixture) {
+  start();
+  check_leaving_cancels(*this, true);
 }
 
 BOOST_FIXTURE_TEST_CASE(sigterm_stops_http_then_drains, daemon_fixture) {
