@@ -37,6 +37,23 @@ result<void> validate(const generate_request& req, const budget_rules& rules) {
   return {};
 }
 
+result<void> validate_dissonance(const std::string& user_input, const std::string& sonnet,
+                                 const budget_rules& rules) {
+  if (user_input.size() > rules.max_prompt_bytes)
+    return fail(errc::prompt_too_long, "input is " + std::to_string(user_input.size())
+                                         + " bytes; the maximum is "
+                                         + std::to_string(rules.max_prompt_bytes));
+  if (sonnet.size() > rules.max_sonnet_bytes)
+    return fail(errc::invalid_argument, "sonnet is " + std::to_string(sonnet.size())
+                                          + " bytes; the maximum is "
+                                          + std::to_string(rules.max_sonnet_bytes));
+  if (!text::valid_utf8(user_input))
+    return fail(errc::bad_encoding, "input is not valid UTF-8");
+  if (!text::valid_utf8(sonnet))
+    return fail(errc::bad_encoding, "sonnet is not valid UTF-8");
+  return {};
+}
+
 int32_t token_budget(const generate_request& req, const budget_rules& rules) {
   return req.tokens > 0 ? req.tokens : rules.default_budget;
 }

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <string>
 
 #include "core/result.hpp"
 #include "messages/types.hpp"
@@ -28,10 +29,17 @@ struct budget_rules {
   double max_temperature = 5.0;
   /// Most candidates one request may ask for.
   int32_t max_candidates = 16;
+  /// Longest sonnet a dissonance query may judge, in bytes (a sonnet is well under 2 KB).
+  size_t max_sonnet_bytes = 64 * 1024;
 };
 
 /// Checks a request; the error names the field and the allowed range.
 result<void> validate(const generate_request& req, const budget_rules& rules);
+
+/// Checks a dissonance query as generate checks its prompt: the user's words within
+/// max_prompt_bytes, both texts valid UTF-8 and the sonnet within max_sonnet_bytes.
+result<void> validate_dissonance(const std::string& user_input, const std::string& sonnet,
+                                 const budget_rules& rules);
 
 /// The total token budget of a (valid) request.
 int32_t token_budget(const generate_request& req, const budget_rules& rules);

@@ -316,7 +316,9 @@ service_fn(self_ptr self, service_config cfg, model_pool_actor pool,
       return start_job(self, std::move(req), std::move(sink));
     },
     [=](atom::dissonance, std::string& user_input, std::string& sonnet)
-      -> caf::delegated<judgement> {
+      -> caf::result<judgement> {
+      if (auto ok = validate_dissonance(user_input, sonnet, self->state.cfg.budget); !ok)
+        return to_caf(ok.err());
       return self->delegate(self->state.dissonance, atom::dissonance_v, std::move(user_input),
                             std::move(sonnet));
     },

@@ -42,6 +42,21 @@ BOOST_AUTO_TEST_CASE(prompt_limits) {
   BOOST_TEST(validate(r, rules).ok());
 }
 
+BOOST_AUTO_TEST_CASE(dissonance_queries_follow_the_prompt_rules) {
+  budget_rules rules;
+  const std::string sonnet = "Shall I compare thee to a summer's day?\n";
+  BOOST_TEST(validate_dissonance("the sea", sonnet, rules).ok());
+  BOOST_TEST(validate_dissonance("", "", rules).ok());
+  BOOST_TEST(validate_dissonance("ok \xff", sonnet, rules).err().code == errc::bad_encoding);
+  auto bad_sonnet = validate_dissonance("the sea", sonnet + "\xc3", rules);
+  BOOST_TEST(bad_sonnet.err().code == errc::bad_encoding);
+  BOOST_TEST(bad_sonnet.err().message.find("sonnet") != std::string::npos);
+  BOOST_TEST(validate_dissonance(std::string(rules.max_prompt_bytes + 1, 'x'), sonnet, rules)
+               .err().code == errc::prompt_too_long);
+  BOOST_TEST(validate_dissonance("x", std::string(rules.max_sonnet_bytes + 1, 'x'), rules)
+               .err().code == errc::invalid_argument);
+}
+
 BOOST_AUTO_TEST_CASE(rounds_stay_within_the_budget) {
   budget_rules rules;
   BOOST_TEST(next_round(0, 2400, rules) == 800);

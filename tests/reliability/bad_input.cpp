@@ -478,9 +478,11 @@ BOOST_AUTO_TEST_CASE(service_refuses_bad_requests_and_stores_nothing) {
   BOOST_TEST(best(int64_t{-5}, 0.0) == errc::invalid_argument);
   BOOST_TEST(recent(int64_t{-1}) == errc::invalid_argument);
   BOOST_TEST(recent(std::numeric_limits<int64_t>::min()) == errc::invalid_argument);
-  // Unlike generate, the dissonance query accepts ill-formed UTF-8 (each bad byte counts as
-  // U+FFFD, text/unicode.hpp) and stores nothing; this pins that it answers rather than fails.
-  BOOST_TEST(dissonance(std::string("caf\xc3"), std::string("x\xff")) == errc::none);
+  // The dissonance query refuses what generate refuses: ill-formed UTF-8, oversized input.
+  BOOST_TEST(dissonance(std::string("caf\xc3"), std::string("x")) == errc::bad_encoding);
+  BOOST_TEST(dissonance(std::string("cafe"), std::string("x\xff")) == errc::bad_encoding);
+  BOOST_TEST(dissonance(std::string(3000, 'x'), std::string("x")) == errc::prompt_too_long);
+  BOOST_TEST(dissonance(std::string("cafe"), std::string("the sea")) == errc::none);
   // Nothing was stored, and the service still answers.
   BOOST_TEST(stats() == errc::none);
   BOOST_TEST((query(db, "SELECT count(*), max(id) FROM sonnets") == before));
