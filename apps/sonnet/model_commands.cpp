@@ -46,7 +46,7 @@ int cmd_logits(int argc, char** argv) {
     return report("logits", m.err());
   auto prompt = a.str("prompt").value_or("\n");
   if (prompt.empty())
-    return report("logits", "--prompt must not be empty");
+    return report("logits", fail(errc::invalid_argument, "--prompt must not be empty"));
   auto logits = model::last_logits(**m, prompt);
   nlohmann::json out;
   out["logits"] = logits;
@@ -72,13 +72,14 @@ int cmd_generate_raw(int argc, char** argv) {
   auto& a = *parsed;
   auto tokens = a.integer("tokens").value_or(800);
   if (tokens <= 0 || tokens > 1000000)
-    return report("generate", "--tokens must be in [1, 1000000]");
+    return report("generate", fail(errc::invalid_argument, "--tokens must be in [1, 1000000]"));
   auto temperature = a.real("temperature").value_or(0.8);
   if (!std::isfinite(temperature) || temperature < 0)
-    return report("generate", "--temperature must be a finite number >= 0");
+    return report("generate",
+                  fail(errc::invalid_argument, "--temperature must be a finite number >= 0"));
   auto top_k = a.integer("top-k").value_or(0);
   if (top_k < 0)
-    return report("generate", "--top-k must be >= 0");
+    return report("generate", fail(errc::invalid_argument, "--top-k must be >= 0"));
   auto s = resolve(a);
   if (!s)
     return report("generate", s.err());

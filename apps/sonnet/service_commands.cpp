@@ -168,21 +168,23 @@ int cmd_generate(int argc, char** argv) {
   auto count = a.integer("count").value_or(1);
   auto concurrency = a.integer("concurrency").value_or(1);
   if (count < 1 || count > 100000)
-    return report("generate", "--count must be in [1, 100000]");
+    return report("generate", fail(errc::invalid_argument, "--count must be in [1, 100000]"));
   if (concurrency < 1 || concurrency > 1024)
-    return report("generate", "--concurrency must be in [1, 1024]");
+    return report("generate", fail(errc::invalid_argument, "--concurrency must be in [1, 1024]"));
   if (auto n = a.integer("tokens")) {
     if (*n < 1 || *n > budget_rules{}.max_budget)
-      return report("generate", "--tokens must be in [1, "
-                                  + std::to_string(budget_rules{}.max_budget) + "]");
+      return report("generate", fail(errc::invalid_argument,
+                                     "--tokens must be in [1, "
+                                       + std::to_string(budget_rules{}.max_budget) + "]"));
     base.tokens = static_cast<int32_t>(*n);
   }
   if (auto k = a.integer("top-k"))
     base.top_k = static_cast<int32_t>(*k);
   if (auto n = a.integer("candidates")) {
     if (*n < 1 || *n > budget_rules{}.max_candidates)
-      return report("generate", "--candidates must be in [1, "
-                                  + std::to_string(budget_rules{}.max_candidates) + "]");
+      return report("generate", fail(errc::invalid_argument,
+                                     "--candidates must be in [1, "
+                                       + std::to_string(budget_rules{}.max_candidates) + "]"));
     base.candidates = static_cast<int32_t>(*n);
   }
   std::optional<uint64_t> seed = a.unsigned_integer("seed");
@@ -249,10 +251,11 @@ int cmd_query(const std::string& what, int argc, char** argv) {
   auto& a = *parsed;
   auto limit = a.integer("limit").value_or(10);
   if (limit < 1)
-    return report(what, "--limit must be >= 1");
+    return report(what, fail(errc::invalid_argument, "--limit must be >= 1"));
   auto min_quality = a.real("min-quality").value_or(0.7);
   if (!std::isfinite(min_quality))
-    return report(what, "--min-quality must be a finite number");
+    return report(what,
+                  fail(errc::invalid_argument, "--min-quality must be a finite number"));
   auto id = a.integer("id");
   if (what == "get" && !id)
     throw usage_error{"--id is required"};
