@@ -1,5 +1,8 @@
 #include "apps/sonnetd/config.hpp"
 
+#include <netdb.h>
+#include <sys/socket.h>
+
 #include <sstream>
 
 #include "caf/all.hpp"
@@ -57,6 +60,24 @@ std::optional<uint16_t> http_port(const config& cfg) {
   return static_cast<uint16_t>(n);
 }
 
+namespace {
+
+// True when `host` names an address to listen on (numeric, or a name the resolver knows).
+// Checked before anything is opened, so a typo never leaves a fresh database behind.
+bool resolvable(const std::string& host) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE;
+  addrinfo* res = nullptr;
+  const int rc = ::getaddrinfo(host.c_str(), nullptr, &hints, &res);
+  if (res)
+    ::freeaddrinfo(res);
+  return rc == 0;
+}
+
+} // namespace
+
 std::string check(const config& cfg) {
   if (cfg.role != "standalone" && cfg.role != "front" && cfg.role != "worker")
     return "--role must be standalone, front or worker, got '" + cfg.role + "'";
@@ -68,6 +89,10 @@ std::string check(const config& cfg) {
     return "--model-actors must be in [1, 64]";
   if (cfg.bind.empty())
     return "--bind must not be empty";
+  if (!resolvable(cfg.bind))
+    return "--bind: '" + cfg.bind + "' is not an address this host can listen on";
+  if (!cfg.http_bind.empty() && !resolvable(cfg.http_bind))
+    return "--http-bind: '" + cfg.http_bind + "' is not an address this host can listen on";
   const auto& hp = cfg.http_port;
   if (!(hp.empty() || hp == "off" || hp == "0") && !http_port(cfg))
     return "--http-port must be off, auto or a port in [1, 65535], got '" + hp + "'";

@@ -354,7 +354,9 @@ BOOST_AUTO_TEST_CASE(sonnetd_refuses_bad_flags_and_configuration) {
     {{"--drain-timeout=banana", "--port=0", d, m}, 2, "bad configuration"},
     {{"--config=" + file("bad.conf"), "--port=0", d, m}, 2, "bad configuration"},
     {{"--config=" + file("unterminated.conf"), "--port=0", d, m}, 2, "bad configuration"},
-    {{"--bind=999.1.1.1", "--port=0", d, m}, 1, "cannot listen"},
+    {{"--bind=999.1.1.1", "--port=0", d, m}, 2, "not an address this host can listen on"},
+    {{"--bind=999.1.1.1", "--port=0", "--db=" + file("never.db"), m}, 2, "--bind"},
+    {{"--http-bind=nowhere.invalid", "--http-port=auto", "--port=0", d, m}, 2, "--http-bind"},
   };
   for (auto& c : cases) {
     BOOST_TEST_CONTEXT(joined(c.args)) {
@@ -364,6 +366,7 @@ BOOST_AUTO_TEST_CASE(sonnetd_refuses_bad_flags_and_configuration) {
     }
   }
   BOOST_TEST(slurp(db) == before);
+  BOOST_TEST(!fs::exists(file("never.db"))); // refused before any database is opened
 }
 
 BOOST_AUTO_TEST_SUITE_END()
