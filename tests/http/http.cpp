@@ -484,7 +484,12 @@ BOOST_FIXTURE_TEST_CASE(headless_chromium_shows_14_lines, daemon_fixture,
   std::regex li("<li class=\"line\">");
   auto n = std::distance(std::sregex_iterator(dom.begin(), dom.end(), li), std::sregex_iterator());
   BOOST_TEST_MESSAGE(dom.substr(0, 2000));
-  BOOST_TEST(n == 14);
+  // On failure, say where the page stopped: its state and status line.
+  auto state_at = dom.find("data-state=");
+  auto status_at = dom.find("id=\"status\"");
+  const std::string where = (state_at == std::string::npos ? "no state" : dom.substr(state_at, 24))
+                            + " | " + (status_at == std::string::npos ? "no status" : dom.substr(status_at, 160));
+  BOOST_TEST(n == 14, where);
   BOOST_TEST(dom.find("data-state=\"done\"") != std::string::npos);
   BOOST_TEST(dom.find("Dissonance") != std::string::npos);
   BOOST_TEST(count() == 1);
