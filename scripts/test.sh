@@ -1,13 +1,22 @@
 #!/usr/bin/env bash
-# The test suite on a fresh machine: install, build, run every test through ctest, then the
-# pure-logic suites (text, model, persistence, messages) again under ASan+UBSan.
-#   scripts/test.sh            the above (what .ci/run calls; ~15 min cold on 2 cores)
-#   scripts/test.sh --quick    only the normal build and suite
-#   scripts/test.sh --full     also the whole suite under ASan+UBSan, the actor and message
-#                              suites under TSan, and each fuzzer for a bounded time (not yet
-#                              green: TSan still reports inside CAF, see tests/sanitizers/)
-# Environment: SONNET_FUZZ_SECONDS (default 30) per fuzzer; SONNET_TSAN_TESTS, a ctest -R
-# regex (default: the test_actors and test_messages suites). Stages print their wall time.
+# The test suite on a fresh machine (what .ci/run calls), in four parts, each stage timed:
+#   1. install the Debian packages, release build (build/), every test through ctest;
+#   2. the whole suite again under ASan+UBSan (build-asan/; two cases excluded, see
+#      asan_exclude below);
+#   3. the actor and message suites under TSan (build-tsan/; two compute-heavy cases excluded,
+#      see tsan_exclude; races with a side in code Debian's uninstrumented CAF runs are
+#      suppressed, see tests/sanitizers/tsan.supp, and a canary checks ours still fail);
+#   4. every fuzzer replays its seed corpus and regression inputs, then fuzzes for
+#      SONNET_FUZZ_SECONDS (scripts/fuzz.sh, clang libFuzzer, build-fuzz/).
+# Cold ccache on 2 cores, estimated from measured compile CPU time (user+sys / 2 cores):
+# release build ~5 min, ASan+UBSan build ~12-13 min, TSan build ~2.5 min, fuzz build ~1 min;
+# ASan ctest <= 10 min, TSan ctest ~2-3 min, fuzzers ~3.5 min: about 45-50 min in all,
+# well under CI's 90 min limit.
+#   scripts/test.sh            all of the above
+#   scripts/test.sh --quick    only stage 1 (release build and suite)
+#   scripts/test.sh --full     all of the above, each fuzzer for 5 min instead of 45 s
+# Environment: SONNET_FUZZ_SECONDS (default 45, 300 with --full) per fuzzer; SONNET_TSAN_TESTS,
+# a ctest -R regex (default: every case of test_actors and test_messages).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 mode=default
@@ -15,7 +24,7 @@ for a in "$@"; do
   case "$a" in
     --quick) mode=quick ;;
     --full) mode=full ;;
-    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     *) echo "test.sh: unknown argument '$a' (--quick or --full)" >&2; exit 2 ;;
   esac
 done
@@ -32,54 +41,75 @@ cd "$root"
 stage "release ctest"
 ctest --test-dir build --output-on-failure -j 2
 stage_end "release ctest"
-[[ $mode == quick ]] && exit 0
-
-supp="$root/tests/sanitizers"
-jobs=2
-# Reports inside CAF itself are suppressed narrowly, each explained in tests/sanitizers/*.supp.
-export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1"
-export LSAN_OPTIONS="suppressions=$supp/lsan.supp:print_suppressions=0"
-export UBSAN_OPTIONS="suppressions=$supp/ubsan.supp:print_stacktrace=1:halt_on_error=1"
-
-cmake -S "$root" -B "$root/build-asan" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DSONNET_SANITIZERS=address,undefined -DSONNET_BUILD_BENCH=OFF >/dev/null
-if [[ $mode == default ]]; then
-  # The pure logic (no CAF): parsers, formatter, maths, SQL. Cheap to build, and where
-  # memory errors on bad input would hide.
-  stage "ASan+UBSan build (text, model, persistence, messages)"
-  cmake --build "$root/build-asan" -j "$jobs" \
-    --target test_text test_model test_persistence test_messages
-  stage_end "ASan+UBSan build (text, model, persistence, messages)"
-  stage "ASan+UBSan ctest (text, model, persistence, messages)"
-  # batch_equals_lone_decoder decodes thousands of tokens; under ASan it runs past the
-  # 120 s ctest limit, and it is compute, not memory handling, so it runs in the release
-  # suite only.
-  ctest --test-dir "$root/build-asan" --output-on-failure -j "$jobs" \
-    -R "^test_(text|model|persistence|messages)\\." -E "batch_equals_lone_decoder"
-  stage_end "ASan+UBSan ctest (text, model, persistence, messages)"
+if [[ $mode == quick ]]; then
   echo "=== test.sh: all stages passed in $SECONDS s"
   exit 0
 fi
 
+supp="$root/tests/sanitizers"
+jobs=2
+# Sanitizer builds: -O1 and line tables only (-g1) instead of RelWithDebInfo's -O2 -g keep a
+# cold build of the whole tree within CI's budget and still give file:line in every report; no
+# benchmarks.
+san_cmake=(-DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG"
+           -DSONNET_BUILD_BENCH=OFF)
+# Each suppression file says what every entry hides and why.
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1"
+export LSAN_OPTIONS="suppressions=$supp/lsan.supp:print_suppressions=0"
+export UBSAN_OPTIONS="suppressions=$supp/ubsan.supp:print_stacktrace=1:halt_on_error=1"
+
 stage "ASan+UBSan build"
+cmake -S "$root" -B "$root/build-asan" "${san_cmake[@]}" -DSONNET_SANITIZERS=address,undefined >/dev/null
 cmake --build "$root/build-asan" -j "$jobs"
 stage_end "ASan+UBSan build"
 stage "ASan+UBSan ctest (whole suite)"
-ctest --test-dir "$root/build-asan" --output-on-failure -j "$jobs"
+# Excluded here, still run by the release ctest above:
+#  * test_model.batch/batch_equals_lone_decoder: the reference checkpoint decoded in every
+#    batch mode (12 sequences x 150 tokens) and compared with the lone decoder; pure compute,
+#    past its time limit under ASan (SONNET_TEST_TIMEOUT). The same code runs under ASan on a
+#    tiny model in test_model.batch/tiny_model_batch_equals_lone_decoder (not excluded: the
+#    regex is anchored) and in the other test_model cases.
+#  * test_http.page/headless_chromium_shows_14_lines (skipped anyway unless chromium is
+#    installed, scripts/setup.sh --browser; CI does not): chromium's --virtual-time-budget runs
+#    out before a sanitized sonnetd has streamed the sonnet (the page stops at "writing", no
+#    sanitizer report). It tests the page's script; the server's streaming path runs under ASan
+#    in test_http.api/streaming_*.
+asan_exclude='^test_model\.batch/batch_equals_lone_decoder$|^test_http\.page/headless_chromium_shows_14_lines$'
+ctest --test-dir "$root/build-asan" --output-on-failure -j "$jobs" -E "$asan_exclude"
 stage_end "ASan+UBSan ctest (whole suite)"
 
 stage "TSan build (actor and message suites)"
-cmake -S "$root" -B "$root/build-tsan" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DSONNET_SANITIZERS=thread -DSONNET_BUILD_BENCH=OFF >/dev/null
+cmake -S "$root" -B "$root/build-tsan" "${san_cmake[@]}" -DSONNET_SANITIZERS=thread >/dev/null
 cmake --build "$root/build-tsan" -j "$jobs" --target test_actors test_messages
 stage_end "TSan build (actor and message suites)"
-stage "TSan ctest"
-TSAN_OPTIONS="suppressions=$supp/tsan.supp:halt_on_error=1:second_deadlock_stack=1:history_size=4" \
-  ctest --test-dir "$root/build-tsan" --output-on-failure -j 1 \
-    -R "${SONNET_TSAN_TESTS:-^test_(actors|messages)\.}"
-stage_end "TSan ctest"
+stage "TSan ctest (actor and message suites)"
+tsan_env="suppressions=$supp/tsan.supp:halt_on_error=1:second_deadlock_stack=1:history_size=4"
+# The canary checks the suppressions both ways: CAF traffic alone must be clean, and a race
+# between two of our threads must still be reported (TSan's exit code 66).
+g++ -std=c++17 -O1 -g1 -fsanitize=thread "$supp/tsan_canary.cpp" -o "$root/build-tsan/tsan_canary" \
+  -lcaf_core
+TSAN_OPTIONS="$tsan_env" "$root/build-tsan/tsan_canary" --clean
+if TSAN_OPTIONS="$tsan_env" "$root/build-tsan/tsan_canary" >"$root/build-tsan/tsan_canary.log" 2>&1 \
+   || ! grep -q "SUMMARY: ThreadSanitizer: data race .*tsan_canary.cpp" "$root/build-tsan/tsan_canary.log"; then
+  echo "test.sh: tsan.supp hides a race between our own threads (tsan_canary)" >&2
+  cat "$root/build-tsan/tsan_canary.log" >&2
+  exit 1
+fi
+# Excluded here, still run by the release and ASan stages: the two model_actor cases that push
+# thousands of tokens through the transformer (pure compute, 5-15x slower under TSan;
+# late_requests_join_and_finish_first runs past its time limit). Their replies are compared on
+# the test thread after receive(), and the model thread's compute overwrites TSan's history of
+# the write ("failed to restore the stack"), so the CAF hand-off of the reply cannot be matched
+# by tsan.supp and reports as a race. The other model_actor cases (batching, cancel, a dying
+# actor) stay.
+tsan_exclude='^test_actors\.model_actor/(concurrent_requests_equal_a_lone_decoder|late_requests_join_and_finish_first)$'
+# One test at a time: TSan multiplies memory and CPU, and the actor tests time their replies.
+TSAN_OPTIONS="$tsan_env" ctest --test-dir "$root/build-tsan" --output-on-failure -j 1 \
+    -R "${SONNET_TSAN_TESTS:-^test_(actors|messages)\.}" -E "$tsan_exclude"
+stage_end "TSan ctest (actor and message suites)"
 
-stage "fuzzers"
-SONNET_FUZZ_BUILD_DIR="$root/build-fuzz" "$root/scripts/fuzz.sh" "${SONNET_FUZZ_SECONDS:-30}"
-stage_end "fuzzers"
+stage "fuzzers (replay committed inputs, then fuzz)"
+fuzz_seconds="${SONNET_FUZZ_SECONDS:-$([[ $mode == full ]] && echo 300 || echo 45)}"
+SONNET_FUZZ_BUILD_DIR="$root/build-fuzz" "$root/scripts/fuzz.sh" "$fuzz_seconds"
+stage_end "fuzzers (replay committed inputs, then fuzz)"
 echo "=== test.sh: all stages passed in $SECONDS s"
