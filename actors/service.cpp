@@ -86,8 +86,10 @@ struct job {
 using job_ptr = std::shared_ptr<job>;
 
 /// Every request ends here, with a sonnet or an error; drain waits for the count to reach 0.
+/// `j` by value: callers may pass the map's own entry (the down handler's cancel_job), which
+/// st.jobs.erase below destroys (ASan: heap-use-after-free on j->owner).
 template <class T>
-void finish(self_ptr self, const job_ptr& j, T&& outcome) {
+void finish(self_ptr self, job_ptr j, T&& outcome) {
   j->rp.deliver(std::forward<T>(outcome));
   auto& st = self->state;
   st.jobs.erase(j->id);

@@ -88,8 +88,11 @@ size_t run_batch(caf::actor_system& sys, service_actor svc, std::vector<generate
           std::cerr << "sonnet generate: " << reqs.size() - *next
                     << " requests not sent: the service is gone or shutting down\n";
         *failed += reqs.size() - *next;
-        *send_next = nullptr; // break the self-reference
         self->quit();
+        // Break the self-reference last: this destroys the closure that is running (its
+        // captures, `self` included), so nothing after it may touch them (ASan found
+        // self->quit() reading a freed capture when it came after this line).
+        *send_next = nullptr;
       }
     };
     (*send_next)();
