@@ -470,17 +470,26 @@ BOOST_FIXTURE_TEST_CASE(index_is_served, daemon_fixture) {
 BOOST_FIXTURE_TEST_CASE(headless_chromium_shows_14_lines, daemon_fixture,
                         *utf::precondition(have_chromium{})) {
   start();
-  auto profile = (dir / "chromium-profile").string();
   auto url = "http://127.0.0.1:" + std::to_string(port) + "/?prompt=the%20sea&seed=3";
-  process browser({chromium_path(), "--headless", "--no-sandbox", "--disable-gpu",
-                   "--disable-background-networking", "--disable-component-update",
-                   "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
-                   "--user-data-dir=" + profile, "--dump-dom", "--virtual-time-budget=60000",
-                   url},
-                  (dir / "dom.txt").string());
-  auto code = browser.wait(100s);
-  BOOST_REQUIRE_MESSAGE(code, "chromium did not finish");
-  auto dom = browser.output();
+  // --dump-dom writes the page when chromium's virtual-time budget is spent; on a loaded
+  // machine that can come while the sonnet is still streaming (the page still "writing").
+  // Then the page is loaded again; an error or a wrong page fails at once.
+  std::string dom;
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    auto profile = (dir / ("chromium-profile-" + std::to_string(attempt))).string();
+    process browser({chromium_path(), "--headless", "--no-sandbox", "--disable-gpu",
+                     "--disable-background-networking", "--disable-component-update",
+                     "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
+                     "--user-data-dir=" + profile, "--dump-dom", "--virtual-time-budget=60000",
+                     url},
+                    (dir / "dom.txt").string());
+    auto code = browser.wait(100s);
+    BOOST_REQUIRE_MESSAGE(code, "chromium did not finish");
+    dom = browser.output();
+    if (dom.find("data-state=\"writing\"") == std::string::npos)
+      break;
+    BOOST_TEST_MESSAGE("the page was still writing when chromium dumped it; loading it again");
+  }
   std::regex li("<li class=\"line\">");
   auto n = std::distance(std::sregex_iterator(dom.begin(), dom.end(), li), std::sregex_iterator());
   BOOST_TEST_MESSAGE(dom.substr(0, 2000));
@@ -492,7 +501,8 @@ BOOST_FIXTURE_TEST_CASE(headless_chromium_shows_14_lines, daemon_fixture,
   BOOST_TEST(n == 14, where);
   BOOST_TEST(dom.find("data-state=\"done\"") != std::string::npos);
   BOOST_TEST(dom.find("Dissonance") != std::string::npos);
-  BOOST_TEST(count() == 1);
+  BOOST_TEST(count() >= 1); // one sonnet per completed load
+  BOOST_TEST(dom.find("Sonnet #" + std::to_string(count())) != std::string::npos);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
