@@ -39,7 +39,7 @@ formatter_actor::behavior_type formatter_fn(formatter_actor::pointer,
 } // namespace
 
 formatter_actor spawn_formatter(caf::actor_system& sys) {
-  // Loads the pronouncing dictionary now (once per process, ~0.1 s), not on the first request.
+  // Loads the pronouncing dictionary now (once per process), not on the first request.
   return sys.spawn(formatter_fn, text::shared_dictionary());
 }
 

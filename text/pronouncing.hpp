@@ -76,6 +76,11 @@ private:
 /// chunks, so loading never holds the whole file in memory.
 class dictionary {
 public:
+  dictionary() = default;
+  // The tables are views into this object's own storage (or its mapping): never copied.
+  dictionary(const dictionary&) = delete;
+  dictionary& operator=(const dictionary&) = delete;
+
   /// Reads a dictionary file: a compiled one (see save_compiled; detected by its magic), else
   /// text in Festival's or the plain CMU format (detected per line). errc::invalid_argument
   /// (naming the file) if it cannot be read, holds no entry, or is a compiled file that is
