@@ -64,10 +64,15 @@ void push_token(const model::impl& m, sequence& s, int id) {
   s.logits_valid = false;
 }
 
-void recompute(const model::impl& m, sequence& s, rows_scratch& scratch) {
+void append_rows(sequence& s, std::vector<step_row>& rows) {
   const int n = static_cast<int>(s.win.size());
-  forward_rows(m, s.cache, scratch, s.win.data() + s.n_cached, s.n_cached, n, s.logits.data());
-  s.n_cached = n;
+  for (int p = s.n_cached; p < n; ++p)
+    rows.push_back(step_row{s.win[static_cast<std::size_t>(p)], p, &s.cache, p == n - 1});
+}
+
+void take_logits(sequence& s, const float* logits) {
+  std::copy(logits, logits + s.logits.size(), s.logits.data());
+  s.n_cached = static_cast<int>(s.win.size());
   s.logits_valid = true;
 }
 
@@ -84,8 +89,8 @@ struct decoder::state {
   std::shared_ptr<const model> owner;
   const model::impl* m = nullptr;
   sequence seq;
-  rows_scratch scratch;
   step_workspace ws;
+  std::vector<step_row> rows;
 };
 
 decoder::decoder(std::shared_ptr<const model> m, window_mode mode, int stride)
@@ -94,8 +99,8 @@ decoder::decoder(std::shared_ptr<const model> m, window_mode mode, int stride)
   s.owner = std::move(m);
   s.m = &s.owner->internals();
   init_sequence(*s.m, s.seq, mode, stride);
-  init_rows_scratch(*s.m, s.scratch);
-  reserve_step_workspace(*s.m, s.ws, 1);
+  reserve_step_workspace(*s.m, s.ws, s.m->hp.block_size); // a whole window
+  s.rows.reserve(static_cast<std::size_t>(s.m->hp.block_size));
 }
 
 decoder::~decoder() = default;
@@ -108,15 +113,10 @@ const std::vector<float>& decoder::logits() {
   auto& s = *st_;
   auto& q = s.seq;
   if (!q.logits_valid) {
-    if (needs_rows(q)) {
-      recompute(*s.m, q, s.scratch);
-    } else {
-      const step_row row = token_row(q);
-      forward_step(*s.m, s.ws, &row, 1);
-      std::copy(s.ws.logits.data(), s.ws.logits.data() + q.logits.size(), q.logits.data());
-      q.n_cached = static_cast<int>(q.win.size());
-      q.logits_valid = true;
-    }
+    s.rows.clear();
+    append_rows(q, s.rows);
+    forward_step(*s.m, s.ws, s.rows.data(), static_cast<int>(s.rows.size()));
+    take_logits(q, s.ws.logits.data());
   }
   return q.logits;
 }
@@ -143,7 +143,11 @@ window_mode decoder::mode() const { return st_->seq.mode; }
 int decoder::stride() const { return st_->seq.stride; }
 const model& decoder::get_model() const { return *st_->owner; }
 
-// --- batch_decoder: many sequences, one forward_step per token -----------------------------------
+// --- batch_decoder: many sequences, one forward_step per token ------------------------------------
+//
+// A step gathers the rows of every sequence that needs logits (one row after a token, the window
+// after a slide) into forward_step calls of at most max_step_rows rows, a sequence never split
+// across calls; window recomputes so share the weight reads with everything else.
 
 struct batch_decoder::state {
   struct slot {
@@ -158,10 +162,9 @@ struct batch_decoder::state {
   window_mode mode = window_mode::strided;
   int stride = 0;
   std::vector<std::unique_ptr<slot>> slots; // index = id; released slots are reused
-  rows_scratch scratch;
   step_workspace ws;
-  std::vector<step_row> rows; // this step's token rows
-  std::vector<int> row_slot;  // their slots
+  std::vector<step_row> rows; // one forward_step call's rows
+  std::vector<int> row_slot;  // the slots of its head rows, in order
   std::vector<int> active;    // unfinished slots, in id order of addition
   int used = 0;
 
@@ -179,7 +182,9 @@ batch_decoder::batch_decoder(std::shared_ptr<const model> m, window_mode mode, i
   s.m = &s.owner->internals();
   s.mode = mode;
   s.stride = stride;
-  init_rows_scratch(*s.m, s.scratch);
+  const int cap = max_step_rows(s.m->hp);
+  reserve_step_workspace(*s.m, s.ws, cap);
+  s.rows.reserve(static_cast<std::size_t>(cap));
 }
 
 batch_decoder::~batch_decoder() = default;
@@ -206,8 +211,6 @@ int batch_decoder::add(std::string_view prompt, const sampling& smp, int n_token
   if (!sl.finished)
     s.active.push_back(static_cast<int>(id));
   // Sized for every sequence held, so steps never allocate.
-  reserve_step_workspace(*s.m, s.ws, static_cast<int>(s.slots.size()));
-  s.rows.reserve(s.slots.size());
   s.row_slot.reserve(s.slots.size());
   s.active.reserve(s.slots.size());
   return static_cast<int>(id);
@@ -216,29 +219,28 @@ int batch_decoder::add(std::string_view prompt, const sampling& smp, int n_token
 int batch_decoder::step(int k) {
   auto& s = *st_;
   const auto& m = *s.m;
-  for (int t = 0; t < k && !s.active.empty(); ++t) {
+  const int cap = max_step_rows(m.hp);
+  auto run = [&] {
+    if (s.rows.empty())
+      return;
+    forward_step(m, s.ws, s.rows.data(), static_cast<int>(s.rows.size()));
+    for (std::size_t i = 0; i < s.row_slot.size(); ++i)
+      take_logits(s.slots[static_cast<std::size_t>(s.row_slot[i])]->seq,
+                  s.ws.logits.data() + static_cast<Eigen::Index>(i) * s.ws.logits.cols());
     s.rows.clear();
     s.row_slot.clear();
+  };
+  for (int t = 0; t < k && !s.active.empty(); ++t) {
     for (int id : s.active) {
       auto& q = s.slots[static_cast<std::size_t>(id)]->seq;
       if (q.logits_valid)
         continue;
-      if (needs_rows(q)) {
-        recompute(m, q, s.scratch); // a window slide: this sequence alone
-      } else {
-        s.rows.push_back(token_row(q));
-        s.row_slot.push_back(id);
-      }
+      if (static_cast<int>(s.rows.size()) + pending_rows(q) > cap)
+        run();
+      append_rows(q, s.rows);
+      s.row_slot.push_back(id);
     }
-    if (!s.rows.empty())
-      forward_step(m, s.ws, s.rows.data(), static_cast<int>(s.rows.size()));
-    for (std::size_t r = 0; r < s.rows.size(); ++r) {
-      auto& q = s.slots[static_cast<std::size_t>(s.row_slot[r])]->seq;
-      const float* lg = s.ws.logits.data() + static_cast<Eigen::Index>(r) * s.ws.logits.cols();
-      std::copy(lg, lg + m.hp.vocab_size, q.logits.data());
-      q.n_cached = static_cast<int>(q.win.size());
-      q.logits_valid = true;
-    }
+    run();
     std::size_t kept = 0;
     for (std::size_t i = 0; i < s.active.size(); ++i) {
       const int id = s.active[i];
@@ -293,11 +295,13 @@ std::vector<float> last_logits(const model& mdl, std::string_view prompt) {
   std::vector<int> toks = m.vocab.encode(prompt);
   kv_cache c;
   init_kv_cache(m, c);
-  rows_scratch rs;
-  init_rows_scratch(m, rs);
-  std::vector<float> out(static_cast<std::size_t>(m.hp.vocab_size));
-  forward_rows(m, c, rs, toks.data(), 0, static_cast<int>(toks.size()), out.data());
-  return out;
+  step_workspace ws;
+  reserve_step_workspace(m, ws, static_cast<int>(toks.size()));
+  std::vector<step_row> rows;
+  for (std::size_t p = 0; p < toks.size(); ++p)
+    rows.push_back(step_row{toks[p], static_cast<int>(p), &c, p + 1 == toks.size()});
+  forward_step(m, ws, rows.data(), static_cast<int>(rows.size()));
+  return std::vector<float>(ws.logits.data(), ws.logits.data() + m.hp.vocab_size);
 }
 
 } // namespace sonnet::model

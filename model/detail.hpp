@@ -18,25 +18,37 @@ using RowVector = Eigen::Matrix<float, 1, Eigen::Dynamic>;
 using Vector = Eigen::VectorXf;
 
 // Shapes below: C = n_embd, A = n_head * head_size, F = n_ffwd, V = vocab, B = block_size.
-// Weight matrices are stored TRANSPOSED, (in_features, out_features padded to a multiple of
-// pad_floats with zero columns), so the token kernel (matmul_rows in forward.cpp) computes
-// every output as one FMA chain over the inputs in a fixed order: the same bits whatever the
-// number of rows in the batch. Biases are padded with zeros alike.
 
 /// Output widths are padded to a multiple of this many floats (one AVX-512 register).
 constexpr int pad_floats = 16;
 inline Eigen::Index padded(Eigen::Index n) { return (n + pad_floats - 1) / pad_floats * pad_floats; }
 
-/// One transformer block.
+/// A weight matrix y = x W (K inputs, N outputs, N padded with zero columns to a multiple of
+/// pad_floats) packed for the weight-product kernel (forward.cpp): packet column j (outputs
+/// [j*pad_floats, (j+1)*pad_floats)) is K rows of pad_floats floats, contiguous. The kernel then
+/// streams each packet column front to back, and a tile of rows reuses it from L1; the usual
+/// row-major layout read it with a stride of N floats, which aliases in the cache.
+struct packed_matrix {
+  Eigen::Index K = 0, N = 0;
+  Vector data; // (N / pad_floats) * K * pad_floats
+  const float* packet(Eigen::Index j) const { return data.data() + j * K * pad_floats; }
+
+  /// All zeros, for `out_features` outputs of `in_features` inputs.
+  static packed_matrix zero(Eigen::Index out_features, Eigen::Index in_features);
+  /// Stores rows [o0, o0 + rows) of a PyTorch (out_features, in_features) weight, row-major.
+  void pack_rows(Eigen::Index o0, const float* w, Eigen::Index rows);
+};
+
+/// One transformer block. Biases are padded with zeros like the outputs.
 struct layer_weights {
   Vector ln1_w, ln1_b;   // (C)
-  RowMatrix wqkv_t;      // (C, pad 3A): cols [0,A) queries of heads 0..H-1, [A,2A) keys, [2A,3A) values
-  RowMatrix proj_t;      // (A, pad C)
+  packed_matrix wqkv;    // C -> pad 3A: outputs [0,A) queries of heads 0..H-1, [A,2A) keys, [2A,3A) values
+  packed_matrix proj;    // A -> pad C
   Vector proj_b;         // (pad C)
   Vector ln2_w, ln2_b;   // (C)
-  RowMatrix fc1_t;       // (C, pad F)
+  packed_matrix fc1;     // C -> pad F
   Vector fc1_b;          // (pad F)
-  RowMatrix fc2_t;       // (F, pad C)
+  packed_matrix fc2;     // F -> pad C
   Vector fc2_b;          // (pad C)
 };
 
@@ -46,7 +58,7 @@ struct weights {
   RowMatrix pos_emb;     // (B, C)
   std::vector<layer_weights> layers;
   Vector lnf_w, lnf_b;   // (C)
-  RowMatrix lm_head_t;   // (C, pad V)
+  packed_matrix lm_head; // C -> pad V
   Vector lm_head_b;      // (pad V)
 };
 
@@ -67,44 +79,35 @@ struct kv_cache {
   std::vector<RowMatrix> k, v;
 };
 
-/// Scratch of forward_rows (one sequence's batched window recompute); B rows. May be shared by
-/// any number of sequences that are not computed at the same time.
-struct rows_scratch {
-  RowMatrix x, h, qkv, att, ff, scores; // (B,C) (B,C) (B,3A) (B,A) (B,F) (B,B)
-  RowMatrix hl, logits;                 // (1, pad C) (1, pad V): the last row's head
-};
-
-/// Scratch of forward_step (one token of each of up to `rows` sequences). Every row is padded
-/// to a multiple of pad_floats, so every row has the alignment of row 0.
+/// Scratch of forward_step for up to `rows` rows. Every row is padded to a multiple of
+/// pad_floats, so every row has the alignment of row 0.
 struct step_workspace {
   int rows = 0;
   RowMatrix x, h, qkv, att, ff, tmp, logits; // (R,pad C) (R,pad C) (R,pad 3A) (R,pad A) (R,pad F) (R,pad C) (R,pad V)
   Vector scores;                             // (pad B): one row's attention weights
 };
 
-/// One row of forward_step: the newest token of a sequence and where it goes.
+/// One row of forward_step: a token of a sequence and where it goes.
 struct step_row {
   int token;
   int pos;         ///< attends to the cached positions [0, pos) and itself
   kv_cache* cache;
+  bool head;       ///< wants logits; a row without only writes its K/V (earlier window positions)
 };
 
 void init_kv_cache(const model::impl& m, kv_cache& c);
-void init_rows_scratch(const model::impl& m, rows_scratch& s);
+/// Most rows one forward_step call takes: a whole window, or a few windows and many tokens.
+inline int max_step_rows(const hparams& hp) { return hp.block_size > 128 ? hp.block_size : 128; }
 /// Grows `ws` to at least `rows` rows (allocates only when it grows).
 void reserve_step_workspace(const model::impl& m, step_workspace& ws, int rows);
 
-/// One token for each of `n` sequences, as one matrix-matrix product per weight matrix
-/// (rows = sequences). Writes each row's K/V at its `pos` and its logits to ws.logits.row(i)
-/// (first V entries). Each row's result is bit-identical whatever the other rows are.
-void forward_step(const model::impl& m, step_workspace& ws, const step_row* rows, int n);
-
-/// Positions [r0, r1) holding `tokens[0 .. r1-r0)`, attending to the cache [0, r0) and causally
-/// to each other, as one batched (matrix-matrix) pass over one sequence. Writes K/V at those
-/// positions and the logits (V floats) of position r1-1 to `logits`. In the last layer only the
-/// last row is carried past the K/V projection (the other rows' outputs are never used).
-void forward_rows(const model::impl& m, kv_cache& c, rows_scratch& s, const int* tokens, int r0, int r1,
-                  float* logits);
+/// Runs `n` rows (n <= ws.rows) through the model as one matrix-matrix product per weight
+/// matrix: new tokens of many sequences, and whole windows after a slide (a sequence's rows in
+/// position order, so each attends causally to the rows before it). Writes every row's K/V at
+/// its `pos`; the logits of the rows with `head` set go to ws.logits rows 0, 1, ... in order
+/// (first V entries); returns how many. In the last layer rows without `head` stop after their
+/// K/V. A row's result is bit-identical whatever the other rows are.
+int forward_step(const model::impl& m, step_workspace& ws, const step_row* rows, int n);
 
 /// Deterministic RNG (xoshiro256**, seeded through splitmix64).
 struct rng {
@@ -143,16 +146,12 @@ void init_sequence(const model::impl& m, sequence& s, window_mode mode, int stri
 void start_sequence(const model::impl& m, sequence& s, std::string_view prompt, const sampling& smp);
 /// Appends `id` (sliding the window when full); invalidates the logits.
 void push_token(const model::impl& m, sequence& s, int id);
-/// True when the next logits need a batched recompute of several positions (forward_rows)
-/// rather than one token row of forward_step.
-inline bool needs_rows(const sequence& s) { return static_cast<int>(s.win.size()) - s.n_cached != 1; }
-/// forward_rows over the positions not yet cached; fills s.logits.
-void recompute(const model::impl& m, sequence& s, rows_scratch& scratch);
-/// The forward_step row of the newest token (requires !needs_rows(s)).
-inline step_row token_row(sequence& s) {
-  const int n = static_cast<int>(s.win.size());
-  return step_row{s.win[static_cast<std::size_t>(n - 1)], n - 1, &s.cache};
-}
+/// Rows the next logits need: one after a token, the whole window after a slide or a prompt.
+inline int pending_rows(const sequence& s) { return static_cast<int>(s.win.size()) - s.n_cached; }
+/// Appends the forward_step rows of the positions not yet cached (only the last with `head`).
+void append_rows(sequence& s, std::vector<step_row>& rows);
+/// Takes the logits of the sequence's head row after forward_step.
+void take_logits(sequence& s, const float* logits);
 /// Samples from `logits` (V floats), pushes the token and counts it; returns its id.
 int sample_and_push(const model::impl& m, sequence& s, const float* logits);
 

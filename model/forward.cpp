@@ -1,13 +1,16 @@
-// --- transformer blocks: the forward pass, many sequences one token each (forward_step) or one
-// sequence many positions (forward_rows) ----------------------------------------------------------
+// --- transformer blocks: the forward pass of many rows at once (forward_step) ----------------------
 //
-// Bit-identity across batch compositions: in forward_step every row is computed by per-row code
-// (layer norm, attention, GELU on rows of identical alignment) except the weight products, which
-// go through matmul_rows below. matmul_rows computes each output y[r][o] as ONE chain
+// A row is one position of one sequence: the newest token of a sequence, or one position of a
+// window recomputed after a slide. All rows of a step go through one matrix-matrix product per
+// weight matrix, so the weights are read once per step, not once per sequence.
+//
+// Bit-identity across batch compositions: every row is computed by per-row code (layer norm,
+// attention, GELU on rows of identical alignment) except the weight products, which go through
+// matmul_packed below. It computes each output y[r][o] as ONE chain
 //   acc = bias[o]; for k = 0 .. K-1: acc = fma(x[r][k], W[k][o], acc)
 // in one SIMD lane, whatever the tile it lands in. So a sequence's logits do not depend on how
-// many other sequences share the step, nor on its row; decoder (batch of one) and batch_decoder
-// produce the same text for the same seed by construction.
+// many other rows share the step, nor on their order; decoder and batch_decoder produce the
+// same text for the same seed by construction.
 #include "model/detail.hpp"
 
 #include <unsupported/Eigen/SpecialFunctions> // vectorised erf
@@ -28,10 +31,11 @@ static_assert(pad_floats % PS == 0, "padding must be whole packets");
 
 // --- the weight-product kernel --------------------------------------------------------------------
 
-// Y[r][0 .. P*PS) = bias + X[r][0 .. K) * W[0 .. K)[0 .. P*PS) for RB rows: RB*P accumulator
-// registers, one broadcast of x[r][k] and P loads of W's row k per k.
+// Y[r][0 .. P*PS) = bias + X[r][0 .. K) * W for RB rows and P packet columns of a packed matrix
+// (packet p at W + p*wstride, K rows of PS floats): RB*P accumulator registers, one broadcast of
+// x[r][k] and P loads per k.
 template <int RB, int P>
-void mm_tile(const float* X, Index ldx, Index K, const float* W, Index ldw, const float* bias, float* Y,
+void mm_tile(const float* X, Index ldx, Index K, const float* W, Index wstride, const float* bias, float* Y,
              Index ldy) {
   Packet acc[RB][P];
   for (int p = 0; p < P; ++p) {
@@ -40,10 +44,9 @@ void mm_tile(const float* X, Index ldx, Index K, const float* W, Index ldw, cons
       acc[r][p] = b;
   }
   for (Index k = 0; k < K; ++k) {
-    const float* wk = W + k * ldw;
     Packet w[P];
     for (int p = 0; p < P; ++p)
-      w[p] = ei::ploadu<Packet>(wk + p * PS);
+      w[p] = ei::pload<Packet>(W + p * wstride + k * PS);
     for (int r = 0; r < RB; ++r) {
       const Packet xr = ei::pset1<Packet>(X[r * ldx + k]);
       for (int p = 0; p < P; ++p)
@@ -56,59 +59,84 @@ void mm_tile(const float* X, Index ldx, Index K, const float* W, Index ldw, cons
 }
 
 template <int RB>
-void mm_tile_p(int P, const float* X, Index ldx, Index K, const float* W, Index ldw, const float* bias, float* Y,
-               Index ldy) {
+void mm_tile_p(int P, const float* X, Index ldx, Index K, const float* W, Index wstride, const float* bias,
+               float* Y, Index ldy) {
   switch (P) {
-  case 1: return mm_tile<RB, 1>(X, ldx, K, W, ldw, bias, Y, ldy);
-  case 2: return mm_tile<RB, 2>(X, ldx, K, W, ldw, bias, Y, ldy);
-  case 3: return mm_tile<RB, 3>(X, ldx, K, W, ldw, bias, Y, ldy);
-  case 4: return mm_tile<RB, 4>(X, ldx, K, W, ldw, bias, Y, ldy);
-  case 5: return mm_tile<RB, 5>(X, ldx, K, W, ldw, bias, Y, ldy);
-  case 6: return mm_tile<RB, 6>(X, ldx, K, W, ldw, bias, Y, ldy);
-  case 7: return mm_tile<RB, 7>(X, ldx, K, W, ldw, bias, Y, ldy);
-  default: return mm_tile<RB, 8>(X, ldx, K, W, ldw, bias, Y, ldy);
+  case 1: return mm_tile<RB, 1>(X, ldx, K, W, wstride, bias, Y, ldy);
+  case 2: return mm_tile<RB, 2>(X, ldx, K, W, wstride, bias, Y, ldy);
+  case 3: return mm_tile<RB, 3>(X, ldx, K, W, wstride, bias, Y, ldy);
+  default: return mm_tile<RB, 4>(X, ldx, K, W, wstride, bias, Y, ldy);
   }
 }
 
-/// Y (R x N, N a multiple of PS) = bias + X (R x K) * W (K x N). Every output element is the
-/// same FMA chain over k whatever R is (see the file comment). Column panels outside, row
-/// blocks of 4 inside, so a panel of W is read from memory once and reused from cache.
-void matmul_rows(const float* X, Index ldx, Index R, Index K, const float* W, Index ldw, Index N,
-                 const float* bias, float* Y, Index ldy) {
-  const int pmax = R >= 3 ? 4 : R == 2 ? 6 : 8; // accumulators: 16, 12, 8 registers
-  for (Index o = 0; o < N; o += pmax * PS) {
-    const int P = static_cast<int>(std::min<Index>(pmax, (N - o) / PS));
-    const float* b = bias ? bias + o : nullptr;
-    for (Index r = 0; r < R; r += 4) {
-      const Index rb = std::min<Index>(4, R - r);
-      const float* x = X + r * ldx;
-      float* y = Y + r * ldy + o;
-      switch (rb) {
-      case 1: mm_tile_p<1>(P, x, ldx, K, W + o, ldw, b, y, ldy); break;
-      case 2: mm_tile_p<2>(P, x, ldx, K, W + o, ldw, b, y, ldy); break;
-      case 3: mm_tile_p<3>(P, x, ldx, K, W + o, ldw, b, y, ldy); break;
-      default: mm_tile_p<4>(P, x, ldx, K, W + o, ldw, b, y, ldy); break;
-      }
+/// Y[r][j0*PS .. j1*PS) = bias + X[r] W over packet columns [j0, j1) of W, rows [0, R). Groups of
+/// 4 packet columns outside (32 KB of W for K = 128, kept in L1), blocks of 6 rows inside: 24
+/// accumulators of AVX-512's 32 registers. Every output is the same FMA chain over k whatever R
+/// is (see the file comment). Y and bias are indexed by absolute output column.
+void matmul_packed(const float* X, Index ldx, Index R, const packed_matrix& W, Index j0, Index j1,
+                   const float* bias, float* Y, Index ldy) {
+  constexpr int RB = 6, PMAX = 4;
+  const Index K = W.K, wstride = K * PS;
+  for (Index j = j0; j < j1; j += PMAX) {
+    const int P = static_cast<int>(std::min<Index>(PMAX, j1 - j));
+    const float* w = W.packet(j);
+    const float* b = bias ? bias + j * PS : nullptr;
+    Index r = 0;
+    for (; r + RB <= R; r += RB)
+      mm_tile_p<RB>(P, X + r * ldx, ldx, K, w, wstride, b, Y + r * ldy + j * PS, ldy);
+    const float* x = X + r * ldx;
+    float* y = Y + r * ldy + j * PS;
+    switch (R - r) {
+    case 0: break;
+    case 1: mm_tile_p<1>(P, x, ldx, K, w, wstride, b, y, ldy); break;
+    case 2: mm_tile_p<2>(P, x, ldx, K, w, wstride, b, y, ldy); break;
+    case 3: mm_tile_p<3>(P, x, ldx, K, w, wstride, b, y, ldy); break;
+    case 4: mm_tile_p<4>(P, x, ldx, K, w, wstride, b, y, ldy); break;
+    default: mm_tile_p<5>(P, x, ldx, K, w, wstride, b, y, ldy); break;
     }
   }
 }
 
+/// All of W's outputs.
+inline void matmul_packed(const float* X, Index ldx, Index R, const packed_matrix& W, const float* bias, float* Y,
+                          Index ldy) {
+  matmul_packed(X, ldx, R, W, 0, W.N / PS, bias, Y, ldy);
+}
+
 // --- per-row pieces -------------------------------------------------------------------------------
 
+// Sum of n floats (n a multiple of PS) in four packet chains, added in a fixed order.
+inline float sum_packets(const float* x, int n) {
+  Packet acc[4] = {ei::pset1<Packet>(0.f), ei::pset1<Packet>(0.f), ei::pset1<Packet>(0.f), ei::pset1<Packet>(0.f)};
+  for (int i = 0; i < n; i += PS)
+    acc[(i / PS) & 3] = ei::padd(acc[(i / PS) & 3], ei::ploadu<Packet>(x + i));
+  return ei::predux(ei::padd(ei::padd(acc[0], acc[1]), ei::padd(acc[2], acc[3])));
+}
+
 // y = (x - mean) / sqrt(var + 1e-5) * w + b over one row of n features (population variance).
+// Packets when n is whole packets (scalar tail otherwise); y's row has room for padded(n).
 inline void layer_norm(const float* x, float* y, const float* w, const float* b, int n) {
-  float mean = 0.f;
-  for (int i = 0; i < n; ++i)
-    mean += x[i];
-  mean /= static_cast<float>(n);
-  float var = 0.f;
-  for (int i = 0; i < n; ++i) {
-    float d = x[i] - mean;
-    var += d * d;
+  const int nv = n / PS * PS;
+  float sum = sum_packets(x, nv);
+  for (int i = nv; i < n; ++i)
+    sum += x[i];
+  const float mean = sum / static_cast<float>(n);
+  const Packet pm = ei::pset1<Packet>(mean);
+  for (int i = 0; i < nv; i += PS) {
+    const Packet d = ei::psub(ei::ploadu<Packet>(x + i), pm);
+    ei::pstoreu(y + i, ei::pmul(d, d)); // y as scratch for the squares
   }
+  float var = sum_packets(y, nv);
+  for (int i = nv; i < n; ++i)
+    var += (x[i] - mean) * (x[i] - mean);
   var /= static_cast<float>(n);
   const float inv = 1.0f / std::sqrt(var + 1e-5f);
-  for (int i = 0; i < n; ++i)
+  const Packet pinv = ei::pset1<Packet>(inv);
+  for (int i = 0; i < nv; i += PS) {
+    const Packet d = ei::psub(ei::ploadu<Packet>(x + i), pm);
+    ei::pstoreu(y + i, ei::pmadd(ei::pmul(d, pinv), ei::ploadu<Packet>(w + i), ei::ploadu<Packet>(b + i)));
+  }
+  for (int i = nv; i < n; ++i)
     y[i] = (x[i] - mean) * inv * w[i] + b[i];
 }
 
@@ -147,18 +175,28 @@ void score_packets(const float* q, const float* kh, Index ldk, int HS, Index j0,
     ei::pstoreu(scores + j0 + g * PS, ei::pmul(acc[g], ei::pset1<Packet>(scale)));
 }
 
-// out[c .. c + PS) = sum_j p[j] * V[j][c ..]: even and odd positions in two chains, added at
-// the end (a fixed order that depends only on n).
-inline Packet weighted_values(const float* p, const float* v, Index ldv, int n) {
-  Packet even = ei::pset1<Packet>(0.f), odd = even;
+// out[c .. c + G*PS) = sum_j p[j] * V[j][c ..]: positions j mod 4 in four chains per packet (4G
+// independent FMA chains), added at the end in a fixed order that depends only on n.
+template <int G>
+inline void weighted_values(const float* p, const float* v, Index ldv, int n, float* out) {
+  Packet acc[4][G];
+  for (int c = 0; c < 4; ++c)
+    for (int g = 0; g < G; ++g)
+      acc[c][g] = ei::pset1<Packet>(0.f);
   int j = 0;
-  for (; j + 1 < n; j += 2) {
-    even = ei::pmadd(ei::pset1<Packet>(p[j]), ei::ploadu<Packet>(v + j * ldv), even);
-    odd = ei::pmadd(ei::pset1<Packet>(p[j + 1]), ei::ploadu<Packet>(v + (j + 1) * ldv), odd);
+  for (; j + 4 <= n; j += 4)
+    for (int c = 0; c < 4; ++c) {
+      const Packet pj = ei::pset1<Packet>(p[j + c]);
+      for (int g = 0; g < G; ++g)
+        acc[c][g] = ei::pmadd(pj, ei::ploadu<Packet>(v + (j + c) * ldv + g * PS), acc[c][g]);
+    }
+  for (; j < n; ++j) {
+    const Packet pj = ei::pset1<Packet>(p[j]);
+    for (int g = 0; g < G; ++g)
+      acc[0][g] = ei::pmadd(pj, ei::ploadu<Packet>(v + j * ldv + g * PS), acc[0][g]);
   }
-  if (j < n)
-    even = ei::pmadd(ei::pset1<Packet>(p[j]), ei::ploadu<Packet>(v + j * ldv), even);
-  return ei::padd(even, odd);
+  for (int g = 0; g < G; ++g)
+    ei::pstoreu(out + g * PS, ei::padd(ei::padd(acc[0][g], acc[1][g]), ei::padd(acc[2][g], acc[3][g])));
 }
 
 // Attention of one query row (all heads) over the cached positions [0, n): KT is (A, ldk)
@@ -183,8 +221,10 @@ void attend_row(const model::impl& m, const float* q, const float* KT, Index ldk
     float* oh = out + h * HS;
     const float* vh = V + h * HS;
     int c = 0;
+    for (; c + 2 * PS <= HS; c += 2 * PS)
+      weighted_values<2>(scores, vh + c, ldv, n, oh + c);
     for (; c + PS <= HS; c += PS)
-      ei::pstoreu(oh + c, weighted_values(scores, vh + c, ldv, n));
+      weighted_values<1>(scores, vh + c, ldv, n, oh + c);
     for (; c < HS; ++c) {
       float a = 0.f;
       for (int j = 0; j < n; ++j)
@@ -201,30 +241,32 @@ void head_rows(const model::impl& m, const float* x, Index ldx, int rows, float*
   const int C = m.hp.n_embd;
   for (int r = 0; r < rows; ++r)
     layer_norm(x + r * ldx, h + r * ldh, w.lnf_w.data(), w.lnf_b.data(), C);
-  matmul_rows(h, ldh, rows, C, w.lm_head_t.data(), w.lm_head_t.cols(), w.lm_head_t.cols(), w.lm_head_b.data(),
-              logits, ldl);
+  matmul_packed(h, ldh, rows, w.lm_head, w.lm_head_b.data(), logits, ldl);
 }
 
 } // namespace
+
+packed_matrix packed_matrix::zero(Index out_features, Index in_features) {
+  packed_matrix p;
+  p.K = in_features;
+  p.N = padded(out_features);
+  p.data.setZero(p.N * p.K);
+  return p;
+}
+
+void packed_matrix::pack_rows(Index o0, const float* w, Index rows) {
+  for (Index o = o0; o < o0 + rows; ++o, w += K) {
+    float* col = data.data() + (o / PS) * K * PS + o % PS;
+    for (Index k = 0; k < K; ++k)
+      col[k * PS] = w[k];
+  }
+}
 
 void init_kv_cache(const model::impl& m, kv_cache& c) {
   const auto& hp = m.hp;
   const Index B = hp.block_size, A = hp.n_head * hp.head_size;
   c.k.assign(static_cast<std::size_t>(hp.n_layer), RowMatrix::Zero(A, padded(B)));
   c.v.assign(static_cast<std::size_t>(hp.n_layer), RowMatrix::Zero(B, A));
-}
-
-void init_rows_scratch(const model::impl& m, rows_scratch& s) {
-  const auto& hp = m.hp;
-  const Index B = hp.block_size, C = hp.n_embd, A = hp.n_head * hp.head_size, F = hp.n_ffwd;
-  s.x.setZero(B, C);
-  s.h.setZero(B, C);
-  s.qkv.setZero(B, 3 * A);
-  s.att.setZero(B, A);
-  s.ff.setZero(B, F);
-  s.scores.setZero(B, B);
-  s.hl.setZero(1, padded(C));
-  s.logits.setZero(1, padded(hp.vocab_size));
 }
 
 void reserve_step_workspace(const model::impl& m, step_workspace& ws, int rows) {
@@ -243,7 +285,7 @@ void reserve_step_workspace(const model::impl& m, step_workspace& ws, int rows) 
   ws.rows = rows;
 }
 
-void forward_step(const model::impl& m, step_workspace& ws, const step_row* rows, int n) {
+int forward_step(const model::impl& m, step_workspace& ws, const step_row* rows, int n) {
   const auto& hp = m.hp;
   const auto& w = m.w;
   const int C = hp.n_embd, A = hp.n_head * hp.head_size, F = hp.n_ffwd;
@@ -255,14 +297,16 @@ void forward_step(const model::impl& m, step_workspace& ws, const step_row* rows
     for (int i = 0; i < C; ++i)
       x[i] = te[i] + pe[i];
   }
+  int live = n; // rows carried through the rest of the layer
   for (std::size_t l = 0; l < w.layers.size(); ++l) {
     const layer_weights& lw = w.layers[l];
+    const bool last = l + 1 == w.layers.size();
     // attention
-    for (int r = 0; r < n; ++r)
+    for (int r = 0; r < live; ++r)
       layer_norm(ws.x.data() + r * ldx, ws.h.data() + r * ldx, lw.ln1_w.data(), lw.ln1_b.data(), C);
-    matmul_rows(ws.h.data(), ldx, n, C, lw.wqkv_t.data(), lw.wqkv_t.cols(), lw.wqkv_t.cols(), nullptr,
-                ws.qkv.data(), ldq);
-    for (int r = 0; r < n; ++r) {
+    matmul_packed(ws.h.data(), ldx, live, lw.wqkv, nullptr, ws.qkv.data(), ldq);
+    int kept = 0;
+    for (int r = 0; r < live; ++r) {
       const float* qkv = ws.qkv.data() + r * ldq;
       RowMatrix& K = rows[r].cache->k[l];
       RowMatrix& V = rows[r].cache->v[l];
@@ -270,83 +314,30 @@ void forward_step(const model::impl& m, step_workspace& ws, const step_row* rows
       for (int a = 0; a < A; ++a)
         K(a, pos) = qkv[A + a];
       std::copy(qkv + 2 * A, qkv + 3 * A, V.data() + pos * A);
+      if (last && !rows[r].head)
+        continue; // its K/V is all later rows need of it
       attend_row(m, qkv, K.data(), K.cols(), V.data(), V.cols(), pos + 1, ws.scores.data(),
                  ws.att.data() + r * lda);
-    }
-    matmul_rows(ws.att.data(), lda, n, A, lw.proj_t.data(), lw.proj_t.cols(), lw.proj_t.cols(), lw.proj_b.data(),
-                ws.tmp.data(), ldx);
-    ws.x.topRows(n) += ws.tmp.topRows(n);
-    // MLP
-    for (int r = 0; r < n; ++r)
-      layer_norm(ws.x.data() + r * ldx, ws.h.data() + r * ldx, lw.ln2_w.data(), lw.ln2_b.data(), C);
-    matmul_rows(ws.h.data(), ldx, n, C, lw.fc1_t.data(), lw.fc1_t.cols(), lw.fc1_t.cols(), lw.fc1_b.data(),
-                ws.ff.data(), ldf);
-    for (int r = 0; r < n; ++r)
-      gelu(ws.ff.data() + r * ldf, F, m.variant);
-    matmul_rows(ws.ff.data(), ldf, n, F, lw.fc2_t.data(), lw.fc2_t.cols(), lw.fc2_t.cols(), lw.fc2_b.data(),
-                ws.tmp.data(), ldx);
-    ws.x.topRows(n) += ws.tmp.topRows(n);
-  }
-  head_rows(m, ws.x.data(), ldx, n, ws.h.data(), ldx, ws.logits.data(), ws.logits.cols());
-}
-
-void forward_rows(const model::impl& m, kv_cache& c, rows_scratch& rs, const int* tokens, int r0, int r1,
-                  float* logits) {
-  const auto& hp = m.hp;
-  const auto& w = m.w;
-  const int C = hp.n_embd, HS = hp.head_size, A = hp.n_head * HS, F = hp.n_ffwd;
-  const Index T = r1 - r0;
-  auto X = rs.x.topRows(T);
-  for (Index i = 0; i < T; ++i)
-    X.row(i) = w.tok_emb.row(tokens[i]) + w.pos_emb.row(r0 + i);
-  const std::size_t n_layer = w.layers.size();
-  for (std::size_t l = 0; l < n_layer; ++l) {
-    const layer_weights& lw = w.layers[l];
-    RowMatrix& K = c.k[l];
-    RowMatrix& Vc = c.v[l];
-    // Rows carried past the K/V projection: all of them, except in the last layer.
-    const Index i0 = (l + 1 == n_layer) ? T - 1 : 0;
-    const Index Tr = T - i0;
-    for (Index i = 0; i < T; ++i)
-      layer_norm(&rs.x(i, 0), &rs.h(i, 0), lw.ln1_w.data(), lw.ln1_b.data(), C);
-    auto H = rs.h.topRows(T);
-    auto QKV = rs.qkv.topRows(T);
-    if (i0 == 0) {
-      QKV.noalias() = H * lw.wqkv_t.leftCols(3 * A);
-    } else { // last layer: K/V for every row, Q only for the last
-      QKV.rightCols(2 * A).noalias() = H * lw.wqkv_t.middleCols(A, 2 * A);
-      QKV.row(T - 1).head(A).noalias() = H.row(T - 1) * lw.wqkv_t.leftCols(A);
-    }
-    K.middleCols(r0, T) = QKV.middleCols(A, A).transpose();
-    Vc.middleRows(r0, T) = QKV.middleCols(2 * A, A);
-    const Index nk = r1; // keys visible to the last row
-    for (int h = 0; h < hp.n_head; ++h) {
-      auto S = rs.scores.topLeftCorner(Tr, nk);
-      S.noalias() = QKV.block(i0, h * HS, Tr, HS) * K.block(h * HS, 0, HS, nk);
-      S *= m.attn_scale; // (scaling the product expression itself would allocate a temporary)
-      for (Index i = 0; i < Tr; ++i) {
-        const Index visible = r0 + i0 + i + 1; // causal: positions <= own position
-        softmax(&rs.scores(i, 0), visible);
-        if (visible < nk)
-          S.row(i).tail(nk - visible).setZero();
+      if (last && kept != r) { // rows that go on, packed to the front in order
+        std::copy(ws.att.data() + r * lda, ws.att.data() + r * lda + A, ws.att.data() + kept * lda);
+        std::copy(ws.x.data() + r * ldx, ws.x.data() + r * ldx + C, ws.x.data() + kept * ldx);
       }
-      rs.att.block(i0, h * HS, Tr, HS).noalias() = S * Vc.block(0, h * HS, nk, HS);
+      ++kept;
     }
-    auto Xr = rs.x.middleRows(i0, Tr);
-    Xr.noalias() += rs.att.middleRows(i0, Tr) * lw.proj_t.leftCols(C);
-    Xr.rowwise() += lw.proj_b.head(C).transpose();
-    for (Index i = i0; i < T; ++i)
-      layer_norm(&rs.x(i, 0), &rs.h(i, 0), lw.ln2_w.data(), lw.ln2_b.data(), C);
-    auto FF = rs.ff.middleRows(i0, Tr);
-    FF.noalias() = rs.h.middleRows(i0, Tr) * lw.fc1_t.leftCols(F);
-    FF.rowwise() += lw.fc1_b.head(F).transpose();
-    for (Index i = i0; i < T; ++i)
-      gelu(&rs.ff(i, 0), F, m.variant);
-    Xr.noalias() += FF * lw.fc2_t.leftCols(C);
-    Xr.rowwise() += lw.fc2_b.head(C).transpose();
+    live = kept;
+    matmul_packed(ws.att.data(), lda, live, lw.proj, lw.proj_b.data(), ws.tmp.data(), ldx);
+    ws.x.topRows(live) += ws.tmp.topRows(live);
+    // MLP
+    for (int r = 0; r < live; ++r)
+      layer_norm(ws.x.data() + r * ldx, ws.h.data() + r * ldx, lw.ln2_w.data(), lw.ln2_b.data(), C);
+    matmul_packed(ws.h.data(), ldx, live, lw.fc1, lw.fc1_b.data(), ws.ff.data(), ldf);
+    for (int r = 0; r < live; ++r)
+      gelu(ws.ff.data() + r * ldf, F, m.variant);
+    matmul_packed(ws.ff.data(), ldf, live, lw.fc2, lw.fc2_b.data(), ws.tmp.data(), ldx);
+    ws.x.topRows(live) += ws.tmp.topRows(live);
   }
-  head_rows(m, &rs.x(T - 1, 0), rs.x.cols(), 1, rs.hl.data(), rs.hl.cols(), rs.logits.data(), rs.logits.cols());
-  std::copy(rs.logits.data(), rs.logits.data() + hp.vocab_size, logits);
+  head_rows(m, ws.x.data(), ldx, live, ws.h.data(), ldx, ws.logits.data(), ws.logits.cols());
+  return live;
 }
 
 } // namespace sonnet::model

@@ -25,13 +25,6 @@ const std::string& model::vocab_source() const { return impl_->vocab_source; }
 
 namespace {
 
-// (out, in) -> (in, padded(out)), the extra columns zero.
-RowMatrix transpose_padded(const RowMatrix& w) {
-  RowMatrix t = RowMatrix::Zero(w.cols(), padded(w.rows()));
-  t.leftCols(w.rows()) = w.transpose();
-  return t;
-}
-
 void pad_vector(Vector& v) {
   const Eigen::Index n = v.size();
   v.conservativeResize(padded(n));
@@ -88,6 +81,17 @@ struct loader {
       return a.err();
     out = Eigen::Map<const RowMatrix>((*a)->values.data(), static_cast<Eigen::Index>(rows),
                                       static_cast<Eigen::Index>(cols));
+    return {};
+  }
+
+  // A PyTorch (out, in) weight, packed for the kernel.
+  result<void> packed(const std::string& name, std::size_t out_features, std::size_t in_features,
+                      packed_matrix& out) const {
+    auto a = get(name, {out_features, in_features});
+    if (!a)
+      return a.err();
+    out = packed_matrix::zero(static_cast<Eigen::Index>(out_features), static_cast<Eigen::Index>(in_features));
+    out.pack_rows(0, (*a)->values.data(), static_cast<Eigen::Index>(out_features));
     return {};
   }
 
@@ -280,36 +284,26 @@ result<std::unique_ptr<model::impl>> load_model_impl(const std::string& npz_path
           return a.err();
         parts[k * H + h] = *a;
       }
-    RowMatrix wqkv(static_cast<Eigen::Index>(3 * A), static_cast<Eigen::Index>(C));
+    lw.wqkv = packed_matrix::zero(static_cast<Eigen::Index>(3 * A), static_cast<Eigen::Index>(C));
     for (std::size_t h = 0; h < H; ++h)
       for (std::size_t k = 0; k < 3; ++k)
-        wqkv.middleRows(static_cast<Eigen::Index>(k * A + h * HS), static_cast<Eigen::Index>(HS)) =
-            Eigen::Map<const RowMatrix>(parts[k * H + h]->values.data(), static_cast<Eigen::Index>(HS),
-                                        static_cast<Eigen::Index>(C));
-    lw.wqkv_t = transpose_padded(wqkv);
-    RowMatrix tmp;
-    SONNET_TRY(L.matrix(pre + "sa.proj.weight", C, A, tmp));
-    lw.proj_t = transpose_padded(tmp);
+        lw.wqkv.pack_rows(static_cast<Eigen::Index>(k * A + h * HS), parts[k * H + h]->values.data(),
+                          static_cast<Eigen::Index>(HS));
+    SONNET_TRY(L.packed(pre + "sa.proj.weight", C, A, lw.proj));
     SONNET_TRY(L.vector(pre + "sa.proj.bias", C, lw.proj_b));
     pad_vector(lw.proj_b);
     SONNET_TRY(L.vector(pre + "ln2.weight", C, lw.ln2_w));
     SONNET_TRY(L.vector(pre + "ln2.bias", C, lw.ln2_b));
-    SONNET_TRY(L.matrix(pre + "ffwd.net.0.weight", F, C, tmp));
-    lw.fc1_t = transpose_padded(tmp);
+    SONNET_TRY(L.packed(pre + "ffwd.net.0.weight", F, C, lw.fc1));
     SONNET_TRY(L.vector(pre + "ffwd.net.0.bias", F, lw.fc1_b));
     pad_vector(lw.fc1_b);
-    SONNET_TRY(L.matrix(pre + "ffwd.net.2.weight", C, F, tmp));
-    lw.fc2_t = transpose_padded(tmp);
+    SONNET_TRY(L.packed(pre + "ffwd.net.2.weight", C, F, lw.fc2));
     SONNET_TRY(L.vector(pre + "ffwd.net.2.bias", C, lw.fc2_b));
     pad_vector(lw.fc2_b);
   }
   SONNET_TRY(L.vector("ln_f.weight", C, w.lnf_w));
   SONNET_TRY(L.vector("ln_f.bias", C, w.lnf_b));
-  {
-    RowMatrix tmp;
-    SONNET_TRY(L.matrix("lm_head.weight", V, C, tmp));
-    w.lm_head_t = transpose_padded(tmp);
-  }
+  SONNET_TRY(L.packed("lm_head.weight", V, C, w.lm_head));
   SONNET_TRY(L.vector("lm_head.bias", V, w.lm_head_b));
   pad_vector(w.lm_head_b);
 #undef SONNET_TRY
