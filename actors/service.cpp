@@ -361,6 +361,11 @@ service_fn(self_ptr self, service_config cfg, model_pool_actor pool,
 
 } // namespace
 
+void configure_scheduler(caf::actor_system_config& cfg) {
+  cfg.set("scheduler.policy", caf::atom("sharing"));
+  cfg.set("scheduler.max-threads", 2);
+}
+
 caf::expected<service_control_actor> spawn_service(caf::actor_system& sys,
                                                    const service_config& cfg) {
   pool_config pc;

@@ -3,6 +3,7 @@
 //
 //   caf::actor_system_config cfg;
 //   sonnet::register_types(cfg);
+//   sonnet::configure_scheduler(cfg);     // optional, see below
 //   caf::actor_system sys{cfg};
 //   sonnet::service_config sc;             // model, database, budgets
 //   auto service = sonnet::spawn_service(sys, sc);   // caf::expected<service_actor>
@@ -63,5 +64,13 @@ struct service_config {
 /// converts to the public `service_actor`.
 caf::expected<service_control_actor> spawn_service(caf::actor_system& sys,
                                                    const service_config& cfg);
+
+/// The scheduler our programs run the service on (call before constructing the actor_system):
+/// two cooperative threads under work *sharing*. Inference and fsyncs run on detached threads,
+/// so the cooperative actors get short bursts of work; CAF's default work stealing makes an idle
+/// worker poll every 50 us for 25 ms after each job, which on a 2-core machine took ~0.3 s of
+/// CPU from the model thread over 16 sonnets one after another (bench/report). Under sharing,
+/// idle workers sleep on a condition variable. A host program may keep its own settings.
+void configure_scheduler(caf::actor_system_config& cfg);
 
 } // namespace sonnet

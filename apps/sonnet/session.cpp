@@ -29,8 +29,7 @@ struct session::impl {
     bool tls = false;
     explicit config(bool network) {
       register_types(*this);
-      // Two cores here; the model and cloud run on their own threads anyway.
-      set("scheduler.max-threads", 2);
+      configure_scheduler(*this);
       if (network) {
         set("middleman.heartbeat-interval", caf::timespan{std::chrono::milliseconds(250)});
         set("middleman.connection-timeout", caf::timespan{std::chrono::seconds(2)});

@@ -7,6 +7,7 @@
 
 #include "caf/all.hpp"
 
+#include "actors/service.hpp"
 #include "messages/register.hpp"
 
 namespace sonnet::daemon {
@@ -33,7 +34,7 @@ config::config() {
   // declared down after connection-timeout.
   set("middleman.heartbeat-interval", caf::timespan{std::chrono::milliseconds(250)});
   set("middleman.connection-timeout", caf::timespan{std::chrono::seconds(2)});
-  set("scheduler.max-threads", 2);
+  configure_scheduler(*this);
 }
 
 std::vector<std::string> worker_list(const config& cfg) {

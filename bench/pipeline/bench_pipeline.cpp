@@ -31,7 +31,7 @@ namespace {
 struct config : caf::actor_system_config {
   config() {
     register_types(*this);
-    set("scheduler.max-threads", 2);
+    configure_scheduler(*this);
   }
 };
 
