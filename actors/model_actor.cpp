@@ -37,7 +37,6 @@ struct model_state {
   /// Shared with the functor that fails the held requests when the actor dies.
   std::shared_ptr<pending_map> pending;
   bool stepping = false;                  // a `step` message is on its way
-  int64_t tokens = 0;
   int64_t cancelled = 0;
   static inline const char* name = "model";
 };
@@ -140,19 +139,11 @@ model_actor_impl::behavior_type model_fn(self_ptr self, std::shared_ptr<const mo
     },
     [=](atom::status) {
       auto& st = self->state;
-      return model_status{st.batch->size(), st.tokens, st.cancelled};
+      return model_status{st.batch->size(), st.batch->tokens_total(), st.cancelled};
     },
     [=](atom::step) {
       auto& st = self->state;
-      auto generated = [&] {
-        int64_t n = 0;
-        for (const auto& kv : *st.pending)
-          n += st.batch->tokens_generated(kv.first);
-        return n;
-      };
-      const auto before = generated();
       const int left = st.batch->step(st.settings.step_tokens);
-      st.tokens += generated() - before;
       reply_finished(self);
       if (left > 0)
         self->send(self, atom::step_v); // behind whatever arrived meanwhile

@@ -6,6 +6,7 @@
 
 #include "caf/all.hpp"
 
+#include "actors/round_request.hpp"
 #include "messages/errors.hpp"
 
 namespace sonnet {
@@ -109,8 +110,7 @@ void attempt(pool_ptr self, std::shared_ptr<continue_request> req,
     if (use_relay)
       self->send_exit(relay, caf::exit_reason::user_shutdown);
   };
-  auto handle = relay ? self->request(target, st.cfg.round_timeout, atom::generate_v, *req, relay)
-                      : self->request(target, st.cfg.round_timeout, atom::generate_v, *req);
+  auto handle = request_round(self, target, st.cfg.round_timeout, *req, relay);
   handle.then(
       [=](continuation& out) mutable {
         done();

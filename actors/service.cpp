@@ -14,6 +14,7 @@
 #include "actors/dissonance_actor.hpp"
 #include "actors/formatter_actor.hpp"
 #include "actors/model_pool.hpp"
+#include "actors/round_request.hpp"
 #include "actors/worker_gateway.hpp"
 #include "messages/errors.hpp"
 #include "persistence/sqlite_store.hpp"
@@ -150,9 +151,7 @@ void model_round(self_ptr self, job_ptr j) {
     req.part = static_cast<int32_t>(c);
     // The pool applies its own per-attempt timeouts; this one only guarantees an end.
     auto& pool = self->state.pool;
-    auto handle = j->sink
-                    ? self->request(pool, caf::infinite, atom::generate_v, std::move(req), j->sink)
-                    : self->request(pool, caf::infinite, atom::generate_v, std::move(req));
+    auto handle = request_round(self, pool, caf::infinite, std::move(req), j->sink);
     handle.then(
         [=](continuation& out) {
           if (j->failed)

@@ -4,9 +4,11 @@
 #include <map>
 
 #include "caf/all.hpp"
+
 #include "caf/io/all.hpp"
 #include "caf/openssl/all.hpp"
 
+#include "actors/round_request.hpp"
 #include "messages/errors.hpp"
 
 namespace sonnet {
@@ -79,10 +81,7 @@ caf::result<continuation> forward_round(gateway_ptr self, continue_request req,
     i->second.deliver(std::forward<decltype(x)>(x));
     pending.erase(i);
   };
-  auto handle = sink ? self->request(st.remote, st.cfg.round_timeout, atom::generate_v,
-                                     std::move(req), std::move(sink))
-                     : self->request(st.remote, st.cfg.round_timeout, atom::generate_v,
-                                     std::move(req));
+  auto handle = request_round(self, st.remote, st.cfg.round_timeout, std::move(req), std::move(sink));
   handle.then([=](continuation& out) { finish(std::move(out)); },
               [=](caf::error& e) { finish(std::move(e)); });
   return rp;

@@ -167,6 +167,7 @@ struct batch_decoder::state {
   std::vector<int> row_slot;  // the slots of its head rows, in order
   std::vector<int> active;    // unfinished slots, in id order of addition
   int used = 0;
+  int64_t tokens = 0;         // generated since construction
 
   slot& at(int id) {
     if (id < 0 || id >= static_cast<int>(slots.size()) || !slots[static_cast<std::size_t>(id)]->used)
@@ -251,6 +252,7 @@ int batch_decoder::step(int k) {
       else
         s.active[kept++] = id;
     }
+    s.tokens += static_cast<int64_t>(s.active.size());
     s.active.resize(kept);
   }
   return static_cast<int>(s.active.size());
@@ -276,6 +278,7 @@ std::string batch_decoder::release(int id) {
 
 int batch_decoder::size() const { return st_->used; }
 int batch_decoder::unfinished() const { return static_cast<int>(st_->active.size()); }
+int64_t batch_decoder::tokens_total() const { return st_->tokens; }
 window_mode batch_decoder::mode() const { return st_->mode; }
 int batch_decoder::stride() const {
   const int B = st_->m->hp.block_size;

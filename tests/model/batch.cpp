@@ -127,6 +127,7 @@ BOOST_AUTO_TEST_CASE(ids_finish_release_and_reuse) {
   BOOST_CHECK(b.finished(a));
   BOOST_CHECK_EQUAL(b.tokens_generated(a), 5);
   BOOST_CHECK_EQUAL(b.tokens_generated(c), 8);
+  BOOST_CHECK_EQUAL(b.tokens_total(), 5 + 8);
   BOOST_CHECK_EQUAL(b.release(a).size(), 5u);
   BOOST_CHECK_THROW(b.text(a), std::out_of_range);
   BOOST_CHECK_EQUAL(b.add("q", {0.8f, 0, 4}, 3), a); // the freed id is reused
