@@ -13,6 +13,8 @@ for arg in "$@"; do
     # The web page's headless-browser test (tests/http); skipped without it. Opt-in: installing
     # chromium took about 4 minutes here, too long for every CI run.
     --browser) packages+=(chromium) ;;
+    # scripts/build_caf_tsan.sh builds CAF's libcaf_openssl, which sonnet_actors links.
+    --tsan) packages+=(libssl-dev) ;;
   esac
 done
 missing=()

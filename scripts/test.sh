@@ -3,15 +3,17 @@
 #   1. install the Debian packages, release build (build/), every test through ctest;
 #   2. the whole suite again under ASan+UBSan (build-asan/; two cases excluded, see
 #      asan_exclude below);
-#   3. the actor and message suites under TSan (build-tsan/; two compute-heavy cases excluded,
-#      see tsan_exclude; races with a side in code Debian's uninstrumented CAF runs are
-#      suppressed, see tests/sanitizers/tsan.supp, and a canary checks ours still fail);
+#   3. the actor and message suites under TSan (build-tsan/), linked against CAF 0.17.6 built
+#      with -fsanitize=thread (scripts/build_caf_tsan.sh, build-tsan-caf/) so TSan also judges
+#      what runs inside actors; tests/sanitizers/tsan.supp is empty, and a canary checks that
+#      CAF traffic alone is clean and that races of ours are reported;
 #   4. every fuzzer replays its seed corpus and regression inputs, then fuzzes for
 #      SONNET_FUZZ_SECONDS (scripts/fuzz.sh, clang libFuzzer, build-fuzz/).
 # Cold ccache on 2 cores, estimated from measured compile CPU time (user+sys / 2 cores):
-# release build ~5 min, ASan+UBSan build ~12-13 min, TSan build ~2.5 min, fuzz build ~1 min;
-# ASan ctest <= 10 min, TSan ctest ~2-3 min, fuzzers ~3.5 min: about 45-50 min in all,
-# well under CI's 90 min limit.
+# release build ~5 min, ASan+UBSan build ~12-13 min, CAF with TSan ~4 min (16 s with a warm
+# ccache, none when build-tsan-caf/ is up to date), TSan build ~2.5 min, fuzz build ~1 min;
+# ASan ctest <= 10 min, TSan ctest ~2-3 min, fuzzers ~3.5 min: about 50-55 min in all, well
+# under CI's 90 min limit.
 #   scripts/test.sh            all of the above
 #   scripts/test.sh --quick    only stage 1 (release build and suite)
 #   scripts/test.sh --full     all of the above, each fuzzer for 5 min instead of 45 s
@@ -24,7 +26,7 @@ for a in "$@"; do
   case "$a" in
     --quick) mode=quick ;;
     --full) mode=full ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     *) echo "test.sh: unknown argument '$a' (--quick or --full)" >&2; exit 2 ;;
   esac
 done
@@ -78,34 +80,42 @@ asan_exclude='^test_model\.batch/batch_equals_lone_decoder$|^test_http\.page/hea
 ctest --test-dir "$root/build-asan" --output-on-failure -j "$jobs" -E "$asan_exclude"
 stage_end "ASan+UBSan ctest (whole suite)"
 
+stage "CAF 0.17.6 with TSan (build-tsan-caf)"
+caf_tsan="$root/build-tsan-caf"
+"$root/scripts/build_caf_tsan.sh" "$caf_tsan"
+stage_end "CAF 0.17.6 with TSan (build-tsan-caf)"
 stage "TSan build (actor and message suites)"
-cmake -S "$root" -B "$root/build-tsan" "${san_cmake[@]}" -DSONNET_SANITIZERS=thread >/dev/null
+cmake -S "$root" -B "$root/build-tsan" "${san_cmake[@]}" -DSONNET_SANITIZERS=thread \
+  "-DCAF_ROOT=$caf_tsan" >/dev/null
 cmake --build "$root/build-tsan" -j "$jobs" --target test_actors test_messages
+# A test binary that loads Debian's uninstrumented libcaf would turn every CAF hand-off into a
+# report (or, suppressed, hide races in actors): make sure it loads ours.
+if ! ldd "$root/build-tsan/tests/actors/test_actors" | grep -q "=> $caf_tsan/lib/libcaf_core"; then
+  echo "test.sh: build-tsan/tests/actors/test_actors does not load $caf_tsan/lib/libcaf_core" >&2
+  ldd "$root/build-tsan/tests/actors/test_actors" >&2
+  exit 1
+fi
 stage_end "TSan build (actor and message suites)"
 stage "TSan ctest (actor and message suites)"
 tsan_env="suppressions=$supp/tsan.supp:halt_on_error=1:second_deadlock_stack=1:history_size=4"
-# The canary checks the suppressions both ways: CAF traffic alone must be clean, and a race
-# between two of our threads must still be reported (TSan's exit code 66).
+# The canary, built against the same CAF, checks both ways: CAF traffic alone is clean, and a
+# race between two of our threads and one between two actors' handlers are reported (TSan's
+# exit code 66).
 g++ -std=c++17 -O1 -g1 -fsanitize=thread "$supp/tsan_canary.cpp" -o "$root/build-tsan/tsan_canary" \
-  -lcaf_core
+  -isystem "$caf_tsan/include" -L "$caf_tsan/lib" -Wl,-rpath,"$caf_tsan/lib" -lcaf_core
 TSAN_OPTIONS="$tsan_env" "$root/build-tsan/tsan_canary" --clean
-if TSAN_OPTIONS="$tsan_env" "$root/build-tsan/tsan_canary" >"$root/build-tsan/tsan_canary.log" 2>&1 \
-   || ! grep -q "SUMMARY: ThreadSanitizer: data race .*tsan_canary.cpp" "$root/build-tsan/tsan_canary.log"; then
-  echo "test.sh: tsan.supp hides a race between our own threads (tsan_canary)" >&2
-  cat "$root/build-tsan/tsan_canary.log" >&2
-  exit 1
-fi
-# Excluded here, still run by the release and ASan stages: the two model_actor cases that push
-# thousands of tokens through the transformer (pure compute, 5-15x slower under TSan;
-# late_requests_join_and_finish_first runs past its time limit). Their replies are compared on
-# the test thread after receive(), and the model thread's compute overwrites TSan's history of
-# the write ("failed to restore the stack"), so the CAF hand-off of the reply cannot be matched
-# by tsan.supp and reports as a race. The other model_actor cases (batching, cancel, a dying
-# actor) stay.
-tsan_exclude='^test_actors\.model_actor/(concurrent_requests_equal_a_lone_decoder|late_requests_join_and_finish_first)$'
+for race in threads actors; do
+  log="$root/build-tsan/tsan_canary_$race.log"
+  if TSAN_OPTIONS="$tsan_env" "$root/build-tsan/tsan_canary" "--$race" >"$log" 2>&1 \
+     || ! grep -q "SUMMARY: ThreadSanitizer: data race .*tsan_canary.cpp" "$log"; then
+    echo "test.sh: TSan did not report the race between our $race (tsan_canary --$race)" >&2
+    cat "$log" >&2
+    exit 1
+  fi
+done
 # One test at a time: TSan multiplies memory and CPU, and the actor tests time their replies.
 TSAN_OPTIONS="$tsan_env" ctest --test-dir "$root/build-tsan" --output-on-failure -j 1 \
-    -R "${SONNET_TSAN_TESTS:-^test_(actors|messages)\.}" -E "$tsan_exclude"
+    -R "${SONNET_TSAN_TESTS:-^test_(actors|messages)\.}"
 stage_end "TSan ctest (actor and message suites)"
 
 stage "fuzzers (replay committed inputs, then fuzz)"
