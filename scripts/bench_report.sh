@@ -237,19 +237,21 @@ b16=$(awk -F'|' '$2 ~ /^ 16 $/ {gsub(/ /,"",$3); print $3}' "$work/generate.md")
   echo "exactly that sequential run): ${r16_2}× with 2 model actors, ${r16_1}× with 1 model actor."
   echo
   echo "Arithmetic of the ceiling: batching 16 sequences on one thread gives $(ratio "${b16:-0}" "${b1:-0}")× the tokens/s of"
-  echo "one stream here (§1: ${b16:-?} vs ${b1:-?} tokens/s); the sequential run already keeps one core busy"
-  echo "with the model and leaves the other to the formatter, dissonance and SQLite store, so 16 concurrent"
-  echo "sonnets can gain at most that batching factor times what the second core adds (≤ 2×): about"
-  echo "$(awk -v a="${b16:-0}" -v b="${b1:-1}" 'BEGIN{printf "%.1f", 2*a/b}')× at best, less the non-model work and the other processes sharing these 2 cores."
+  echo "one stream here (§1: ${b16:-?} vs ${b1:-?} tokens/s; one stream reads all 3.2 MB of weights per"
+  echo "token, a batch shares that read; see the FMA-peak column of §1); the sequential run already keeps"
+  echo "one core busy with the model and leaves the other to the formatter, dissonance and SQLite store,"
+  echo "so 16 concurrent sonnets can gain at most that batching factor times what the second core adds"
+  echo "(≤ 2×): about $(awk -v a="${b16:-0}" -v b="${b1:-1}" 'BEGIN{printf "%.1f", 2*a/b}')× at best, less the non-model work and the other processes sharing these 2 cores."
   echo "With one model actor all 16 requests share one batch (one read of the weights per token for all"
-  echo "of them); with two, each actor batches ~8 and both compete for the same 2 cores with the rest of"
-  echo "the pipeline."
+  echo "of them) on one core; with two, each actor batches ~8 on its own core."
   echo
   echo "## 2b. The bar through the CLI, and what the window stride trades"
   echo
   echo "\`sonnet generate --count 16 --concurrency 16 --seed 7\` against \`--concurrency 1\` (the same 16"
   echo "seeds), a fresh database each, wall time of the whole command including process start, best of"
-  echo "3 alternating runs; then with each stride forced by \`--stride\`:"
+  echo "3 alternating runs; then with each stride forced by \`--stride\`. Unlike §2, each command"
+  echo "also pays process start (linking, loading the npz, opening the cloud) once, and the concurrent"
+  echo "run ends waiting for the cloud, which stores (and fsyncs) its 16 sonnets one at a time:"
   echo
   cat "$bar_md"
   echo
