@@ -25,13 +25,16 @@ inline Eigen::Index padded(Eigen::Index n) { return (n + pad_floats - 1) / pad_f
 
 /// A weight matrix y = x W (K inputs, N outputs, N padded with zero columns to a multiple of
 /// pad_floats) packed for the weight-product kernel (forward.cpp): packet column j (outputs
-/// [j*pad_floats, (j+1)*pad_floats)) is K rows of pad_floats floats, contiguous. The kernel then
+/// [j*width, (j+1)*width)) is K rows of `width` floats, contiguous. The kernel then
 /// streams each packet column front to back, and a tile of rows reuses it from L1; the usual
 /// row-major layout read it with a stride of N floats, which aliases in the cache.
 struct packed_matrix {
+  /// Floats of one packet column: the SIMD width this build computes with (16 with AVX-512).
+  static constexpr int width = Eigen::internal::packet_traits<float>::size;
+  static_assert(pad_floats % width == 0, "outputs must pad to whole packets");
   Eigen::Index K = 0, N = 0;
-  Vector data; // (N / pad_floats) * K * pad_floats
-  const float* packet(Eigen::Index j) const { return data.data() + j * K * pad_floats; }
+  Vector data; // (N / width) * K * width
+  const float* packet(Eigen::Index j) const { return data.data() + j * K * width; }
 
   /// All zeros, for `out_features` outputs of `in_features` inputs.
   static packed_matrix zero(Eigen::Index out_features, Eigen::Index in_features);

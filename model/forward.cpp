@@ -28,6 +28,7 @@ namespace ei = Eigen::internal;
 using Packet = ei::packet_traits<float>::type;
 constexpr int PS = ei::packet_traits<float>::size;
 static_assert(pad_floats % PS == 0, "padding must be whole packets");
+static_assert(packed_matrix::width == PS, "the kernel loads one packet column per packet");
 
 // --- the weight-product kernel --------------------------------------------------------------------
 
@@ -256,9 +257,9 @@ packed_matrix packed_matrix::zero(Index out_features, Index in_features) {
 
 void packed_matrix::pack_rows(Index o0, const float* w, Index rows) {
   for (Index o = o0; o < o0 + rows; ++o, w += K) {
-    float* col = data.data() + (o / PS) * K * PS + o % PS;
+    float* col = data.data() + (o / width) * K * width + o % width;
     for (Index k = 0; k < K; ++k)
-      col[k * PS] = w[k];
+      col[k * width] = w[k];
   }
 }
 

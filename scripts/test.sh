@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test suite on a fresh machine (what .ci/run calls), in four parts, each stage timed:
-#   1. install the Debian packages, release build (build/), every test through ctest;
+#   1. install the Debian packages, release build (build/), every test through ctest; then the
+#      model suite in a portable build (build-portable/, SONNET_NATIVE=OFF);
 #   2. the whole suite again under ASan+UBSan (build-asan/; two cases excluded, see
 #      asan_exclude below);
 #   3. the actor and message suites under TSan (build-tsan/), linked against CAF 0.17.6 built
@@ -10,12 +11,12 @@
 #   4. every fuzzer replays its seed corpus and regression inputs, then fuzzes for
 #      SONNET_FUZZ_SECONDS (scripts/fuzz.sh, clang libFuzzer, build-fuzz/).
 # Cold ccache on 2 cores, estimated from measured compile CPU time (user+sys / 2 cores):
-# release build ~5 min, ASan+UBSan build ~12-13 min, CAF with TSan ~4 min (16 s with a warm
-# ccache, none when build-tsan-caf/ is up to date), TSan build ~2.5 min, fuzz build ~1 min;
-# ASan ctest <= 10 min, TSan ctest ~2-3 min, fuzzers ~3.5 min: about 50-55 min in all, well
-# under CI's 90 min limit.
+# release build ~5 min, portable model suite ~2 min, ASan+UBSan build ~12-13 min, CAF with
+# TSan ~4 min (16 s with a warm ccache, none when build-tsan-caf/ is up to date), TSan build
+# ~2.5 min, fuzz build ~1 min; ASan ctest <= 10 min, TSan ctest ~2-3 min, fuzzers ~3.5 min:
+# about 55 min in all, well under CI's 90 min limit.
 #   scripts/test.sh            all of the above
-#   scripts/test.sh --quick    only stage 1 (release build and suite)
+#   scripts/test.sh --quick    only the release build and suite
 #   scripts/test.sh --full     all of the above, each fuzzer for 5 min instead of 45 s
 # Environment: SONNET_FUZZ_SECONDS (default 45, 300 with --full) per fuzzer; SONNET_TSAN_TESTS,
 # a ctest -R regex (default: every case of test_actors and test_messages).
@@ -26,7 +27,7 @@ for a in "$@"; do
   case "$a" in
     --quick) mode=quick ;;
     --full) mode=full ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
     *) echo "test.sh: unknown argument '$a' (--quick or --full)" >&2; exit 2 ;;
   esac
 done
@@ -48,8 +49,17 @@ if [[ $mode == quick ]]; then
   exit 0
 fi
 
-supp="$root/tests/sanitizers"
 jobs=2
+stage "portable build (SONNET_NATIVE=OFF): model suite"
+# The default build targets this CPU (-march=native: AVX-512 here); the model's kernels also
+# have to hold at the portable build's SIMD width (packets of 4 floats instead of 16).
+cmake -S "$root" -B "$root/build-portable" -DCMAKE_BUILD_TYPE=Release -DSONNET_NATIVE=OFF \
+  -DSONNET_BUILD_BENCH=OFF >/dev/null
+cmake --build "$root/build-portable" -j "$jobs" --target test_model
+ctest --test-dir "$root/build-portable" --output-on-failure -j "$jobs" -R '^test_model\.'
+stage_end "portable build (SONNET_NATIVE=OFF): model suite"
+
+supp="$root/tests/sanitizers"
 # Sanitizer builds: -O1 and line tables only (-g1) instead of RelWithDebInfo's -O2 -g keep a
 # cold build of the whole tree within CI's budget and still give file:line in every report; no
 # benchmarks.
