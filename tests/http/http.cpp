@@ -9,6 +9,7 @@
 #include <memory>
 #include <random>
 #include <regex>
+#include <thread>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -472,10 +473,14 @@ BOOST_FIXTURE_TEST_CASE(headless_chromium_shows_14_lines, daemon_fixture,
   start();
   auto url = "http://127.0.0.1:" + std::to_string(port) + "/?prompt=the%20sea&seed=3";
   // --dump-dom writes the page when chromium's virtual-time budget is spent; on a loaded
-  // machine that can come while the sonnet is still streaming (the page still "writing").
-  // Then the page is loaded again; an error or a wrong page fails at once.
+  // machine that can come while the sonnet is still streaming (the page still "writing": a
+  // streaming response does not hold virtual time back once its first bytes are in). Then the
+  // page is loaded again after a pause, so a burst of load passes (3 attempts failed together
+  // under two busy loops); an error or a wrong page fails at once.
   std::string dom;
-  for (int attempt = 0; attempt < 3; ++attempt) {
+  for (int attempt = 0; attempt < 6; ++attempt) {
+    if (attempt > 0)
+      std::this_thread::sleep_for(1s);
     auto profile = (dir / ("chromium-profile-" + std::to_string(attempt))).string();
     process browser({chromium_path(), "--headless", "--no-sandbox", "--disable-gpu",
                      "--disable-background-networking", "--disable-component-update",
