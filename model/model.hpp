@@ -161,8 +161,9 @@ private:
 /// between steps. A sequence's text is bit-identical to what a lone `decoder` with the same
 /// model, window mode, stride, prompt and sampling generates (decoder runs the same code with a
 /// batch of one). A window slide recomputes that sequence's window in the same step, its rows in
-/// the same matrix products as the other sequences' tokens. Steady state allocates nothing: buffers grow only when a sequence is added beyond the
-/// number ever held at once. Not thread-safe.
+/// the same matrix products as the other sequences' tokens. Steady state allocates nothing:
+/// buffers grow only when a sequence is added beyond the number ever held at once. Not
+/// thread-safe.
 class batch_decoder {
 public:
   /// `stride` 0 = default_stride(block_size); clamped as in decoder.

@@ -475,8 +475,8 @@ BOOST_FIXTURE_TEST_CASE(headless_chromium_shows_14_lines, daemon_fixture,
   // --dump-dom writes the page when chromium's virtual-time budget is spent; on a loaded
   // machine that can come while the sonnet is still streaming (the page still "writing": a
   // streaming response does not hold virtual time back once its first bytes are in). Then the
-  // page is loaded again after a pause, so a burst of load passes (3 attempts failed together
-  // under two busy loops); an error or a wrong page fails at once.
+  // page is loaded again after a pause, so a burst of load passes (3 loads a moment apart once
+  // failed together under ctest's load); an error or a wrong page fails at once.
   std::string dom;
   for (int attempt = 0; attempt < 6; ++attempt) {
     if (attempt > 0)
