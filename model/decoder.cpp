@@ -15,14 +15,14 @@ int default_stride(int block_size) {
 
 // --- sequence: the state both decoders run the same code on ----------------------------------------
 
-void init_sequence(const model::impl& m, sequence& s, window_mode mode, int stride) {
+void init_sequence(const model::impl& m, sequence& s, window_mode mode, int stride, float* kv) {
   s.mode = mode;
   const int B = m.hp.block_size;
   s.stride = stride > 0 ? stride : default_stride(B);
   s.stride = std::max(1, std::min(s.stride, B - 1));
   if (B == 1)
     s.stride = 1;
-  init_kv_cache(m, s.cache);
+  init_kv_cache(m, s.cache, kv);
   s.win.reserve(static_cast<std::size_t>(B) + 1);
   s.logits.assign(static_cast<std::size_t>(m.hp.vocab_size), 0.f);
   s.probs.reserve(static_cast<std::size_t>(m.hp.vocab_size));
@@ -88,6 +88,7 @@ int sample_and_push(const model::impl& m, sequence& s, const float* logits) {
 struct decoder::state {
   std::shared_ptr<const model> owner;
   const model::impl* m = nullptr;
+  page_buffer kv;
   sequence seq;
   step_workspace ws;
   std::vector<step_row> rows;
@@ -98,7 +99,8 @@ decoder::decoder(std::shared_ptr<const model> m, window_mode mode, int stride)
   auto& s = *st_;
   s.owner = std::move(m);
   s.m = &s.owner->internals();
-  init_sequence(*s.m, s.seq, mode, stride);
+  s.kv = page_buffer(static_cast<std::size_t>(kv_cache_floats(*s.m)) * sizeof(float));
+  init_sequence(*s.m, s.seq, mode, stride, static_cast<float*>(s.kv.data()));
   reserve_step_workspace(*s.m, s.ws, s.m->hp.block_size); // a whole window
   s.rows.reserve(static_cast<std::size_t>(s.m->hp.block_size));
 }
@@ -162,6 +164,7 @@ struct batch_decoder::state {
   window_mode mode = window_mode::strided;
   int stride = 0;
   std::vector<std::unique_ptr<slot>> slots; // index = id; released slots are reused
+  std::vector<page_buffer> kv_slabs;        // slot i's K/V cache: kv_slabs[i / kv_slab_caches]
   step_workspace ws;
   std::vector<step_row> rows; // one forward_step call's rows
   std::vector<int> row_slot;  // the slots of its head rows, in order
@@ -198,8 +201,12 @@ int batch_decoder::add(std::string_view prompt, const sampling& smp, int n_token
   while (id < s.slots.size() && s.slots[id]->used)
     ++id;
   if (id == s.slots.size()) {
+    const Eigen::Index floats = kv_cache_floats(*s.m);
+    if (id % kv_slab_caches == 0)
+      s.kv_slabs.emplace_back(static_cast<std::size_t>(floats * kv_slab_caches) * sizeof(float));
+    float* kv = static_cast<float*>(s.kv_slabs.back().data()) + floats * static_cast<Eigen::Index>(id % kv_slab_caches);
     s.slots.push_back(std::make_unique<state::slot>());
-    init_sequence(*s.m, s.slots.back()->seq, s.mode, s.stride);
+    init_sequence(*s.m, s.slots.back()->seq, s.mode, s.stride, kv);
   }
   auto& sl = *s.slots[id];
   sl.used = true;
@@ -296,8 +303,9 @@ std::vector<float> last_logits(const model& mdl, std::string_view prompt) {
   if (prompt.size() > B)
     prompt = prompt.substr(prompt.size() - B);
   std::vector<int> toks = m.vocab.encode(prompt);
+  page_buffer kv(static_cast<std::size_t>(kv_cache_floats(m)) * sizeof(float));
   kv_cache c;
-  init_kv_cache(m, c);
+  init_kv_cache(m, c, static_cast<float*>(kv.data()));
   step_workspace ws;
   reserve_step_workspace(m, ws, static_cast<int>(toks.size()));
   std::vector<step_row> rows;

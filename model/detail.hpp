@@ -3,6 +3,7 @@
 // Not included by model.hpp, so code outside model/ never compiles Eigen through it.
 
 #include "model/model.hpp"
+#include "model/page_buffer.hpp"
 
 #include <Eigen/Core>
 
@@ -33,11 +34,13 @@ struct packed_matrix {
   static constexpr int width = Eigen::internal::packet_traits<float>::size;
   static_assert(pad_floats % width == 0, "outputs must pad to whole packets");
   Eigen::Index K = 0, N = 0;
-  Vector data; // (N / width) * K * width
-  const float* packet(Eigen::Index j) const { return data.data() + j * K * width; }
+  float* data = nullptr; // (N / width) * K * width floats in weights::arena
+  const float* packet(Eigen::Index j) const { return data + j * K * width; }
 
-  /// All zeros, for `out_features` outputs of `in_features` inputs.
-  static packed_matrix zero(Eigen::Index out_features, Eigen::Index in_features);
+  /// Floats that `out_features` outputs of `in_features` inputs take (a multiple of `width`).
+  static Eigen::Index floats(Eigen::Index out_features, Eigen::Index in_features);
+  /// The matrix over `storage` (floats(out_features, in_features) zeroed floats, 64-byte aligned).
+  static packed_matrix over(float* storage, Eigen::Index out_features, Eigen::Index in_features);
   /// Stores rows [o0, o0 + rows) of a PyTorch (out_features, in_features) weight, row-major.
   void pack_rows(Eigen::Index o0, const float* w, Eigen::Index rows);
 };
@@ -57,6 +60,7 @@ struct layer_weights {
 
 /// All weights of a checkpoint.
 struct weights {
+  page_buffer arena;     // every packed_matrix's floats, in one mapping (see page_buffer.hpp)
   RowMatrix tok_emb;     // (V, C)
   RowMatrix pos_emb;     // (B, C)
   std::vector<layer_weights> layers;
@@ -75,11 +79,12 @@ struct model::impl {
   float attn_scale = 1.0f;
 };
 
-/// The K/V cache of one sequence, per layer: keys TRANSPOSED, (A, B padded), so a query's
+/// The K/V cache of one sequence, per layer: keys TRANSPOSED, (A, ldk = B padded), so a query's
 /// scores against all cached positions are packets of positions (no horizontal sums); values
-/// (B, A).
+/// (B, A). The floats belong to the decoder (see kv_slab_caches).
 struct kv_cache {
-  std::vector<RowMatrix> k, v;
+  std::vector<float*> k, v;
+  Eigen::Index ldk = 0;
 };
 
 /// Scratch of forward_step for up to `rows` rows. Every row is padded to a multiple of
@@ -98,7 +103,14 @@ struct step_row {
   bool head;       ///< wants logits; a row without only writes its K/V (earlier window positions)
 };
 
-void init_kv_cache(const model::impl& m, kv_cache& c);
+/// Floats of one sequence's K/V cache.
+Eigen::Index kv_cache_floats(const model::impl& m);
+/// A batch's caches are allocated this many at a time, in one page_buffer: for the reference
+/// model that is one 2 MB huge page instead of ~500 first-touch page faults on the decoding
+/// thread, which dominated the start of a batch.
+constexpr int kv_slab_caches = 8;
+/// Points `c` at `storage`: kv_cache_floats(m) zeroed floats, 64-byte aligned.
+void init_kv_cache(const model::impl& m, kv_cache& c, float* storage);
 /// Most rows one forward_step call takes: a whole window, or a few windows and many tokens.
 inline int max_step_rows(const hparams& hp) { return hp.block_size > 128 ? hp.block_size : 128; }
 /// Grows `ws` to at least `rows` rows (allocates only when it grows).
@@ -144,8 +156,8 @@ struct sequence {
   std::vector<int> idx;
 };
 
-/// Sizes everything once; `stride` 0 = default. Starts the sequence at "\n".
-void init_sequence(const model::impl& m, sequence& s, window_mode mode, int stride);
+/// Sizes everything once; `stride` 0 = default; `kv` as init_kv_cache. Starts the sequence at "\n".
+void init_sequence(const model::impl& m, sequence& s, window_mode mode, int stride, float* kv);
 void start_sequence(const model::impl& m, sequence& s, std::string_view prompt, const sampling& smp);
 /// Appends `id` (sliding the window when full); invalidates the logits.
 void push_token(const model::impl& m, sequence& s, int id);

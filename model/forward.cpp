@@ -247,27 +247,44 @@ void head_rows(const model::impl& m, const float* x, Index ldx, int rows, float*
 
 } // namespace
 
-packed_matrix packed_matrix::zero(Index out_features, Index in_features) {
+Index packed_matrix::floats(Index out_features, Index in_features) {
+  return padded(out_features) * in_features;
+}
+
+packed_matrix packed_matrix::over(float* storage, Index out_features, Index in_features) {
   packed_matrix p;
   p.K = in_features;
   p.N = padded(out_features);
-  p.data.setZero(p.N * p.K);
+  p.data = storage;
   return p;
 }
 
 void packed_matrix::pack_rows(Index o0, const float* w, Index rows) {
   for (Index o = o0; o < o0 + rows; ++o, w += K) {
-    float* col = data.data() + (o / width) * K * width + o % width;
+    float* col = data + (o / width) * K * width + o % width;
     for (Index k = 0; k < K; ++k)
       col[k * width] = w[k];
   }
 }
 
-void init_kv_cache(const model::impl& m, kv_cache& c) {
+Index kv_cache_floats(const model::impl& m) {
   const auto& hp = m.hp;
   const Index B = hp.block_size, A = hp.n_head * hp.head_size;
-  c.k.assign(static_cast<std::size_t>(hp.n_layer), RowMatrix::Zero(A, padded(B)));
-  c.v.assign(static_cast<std::size_t>(hp.n_layer), RowMatrix::Zero(B, A));
+  return hp.n_layer * (A * padded(B) + padded(B * A));
+}
+
+void init_kv_cache(const model::impl& m, kv_cache& c, float* storage) {
+  const auto& hp = m.hp;
+  const Index B = hp.block_size, A = hp.n_head * hp.head_size;
+  c.ldk = padded(B);
+  c.k.resize(static_cast<std::size_t>(hp.n_layer));
+  c.v.resize(static_cast<std::size_t>(hp.n_layer));
+  for (std::size_t l = 0; l < c.k.size(); ++l) {
+    c.k[l] = storage;
+    storage += A * c.ldk;
+    c.v[l] = storage;
+    storage += padded(B * A);
+  }
 }
 
 void reserve_step_workspace(const model::impl& m, step_workspace& ws, int rows) {
@@ -309,16 +326,16 @@ int forward_step(const model::impl& m, step_workspace& ws, const step_row* rows,
     int kept = 0;
     for (int r = 0; r < live; ++r) {
       const float* qkv = ws.qkv.data() + r * ldq;
-      RowMatrix& K = rows[r].cache->k[l];
-      RowMatrix& V = rows[r].cache->v[l];
+      const kv_cache& c = *rows[r].cache;
+      float* K = c.k[l];
+      float* V = c.v[l];
       const int pos = rows[r].pos;
       for (int a = 0; a < A; ++a)
-        K(a, pos) = qkv[A + a];
-      std::copy(qkv + 2 * A, qkv + 3 * A, V.data() + pos * A);
+        K[a * c.ldk + pos] = qkv[A + a];
+      std::copy(qkv + 2 * A, qkv + 3 * A, V + pos * A);
       if (last && !rows[r].head)
         continue; // its K/V is all later rows need of it
-      attend_row(m, qkv, K.data(), K.cols(), V.data(), V.cols(), pos + 1, ws.scores.data(),
-                 ws.att.data() + r * lda);
+      attend_row(m, qkv, K, c.ldk, V, A, pos + 1, ws.scores.data(), ws.att.data() + r * lda);
       if (last && kept != r) { // rows that go on, packed to the front in order
         std::copy(ws.att.data() + r * lda, ws.att.data() + r * lda + A, ws.att.data() + kept * lda);
         std::copy(ws.x.data() + r * ldx, ws.x.data() + r * ldx + C, ws.x.data() + kept * ldx);

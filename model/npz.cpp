@@ -2,13 +2,14 @@
 // end of central directory) and numpy/lib/format.py (npy v1/v2/v3 headers).
 #include "model/npz.hpp"
 
-#include <zlib.h>
+#include <libdeflate.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <limits>
+#include <memory>
 #include <new>
 #include <stdexcept>
 #include <fcntl.h>
@@ -304,6 +305,10 @@ result<npz_archive> parse_npz_impl(const std::uint8_t* data, std::size_t size, c
 
   npz_archive out;
   std::vector<std::uint8_t> buf; // inflated member
+  std::unique_ptr<libdeflate_decompressor, void (*)(libdeflate_decompressor*)> inflater(
+    libdeflate_alloc_decompressor(), libdeflate_free_decompressor);
+  if (!inflater)
+    throw std::bad_alloc();
   std::size_t p = cd_off, cd_end = cd_off + cd_size;
   for (unsigned e = 0; e < n_total; ++e) {
     if (cd_end - p < 46 || rd32(data + p) != 0x02014b50u)
@@ -348,26 +353,17 @@ result<npz_archive> parse_npz_impl(const std::uint8_t* data, std::size_t size, c
         return bad(label, "corrupt zip member (implausible uncompressed size)");
       if (buf.size() < usize) // one buffer for every member: faulted in once
         buf.resize(usize);
-      z_stream zs{};
-      if (inflateInit2(&zs, -MAX_WBITS) != Z_OK)
-        return bad(label, "zlib initialisation failed");
-      zs.next_in = const_cast<Bytef*>(src);
-      zs.avail_in = csize;
-      zs.next_out = buf.data();
-      zs.avail_out = usize;
-      int rc = inflate(&zs, Z_FINISH);
-      std::size_t produced = zs.total_out;
-      inflateEnd(&zs);
-      if (rc == Z_DATA_ERROR)
+      std::size_t produced = 0;
+      const auto rc = libdeflate_deflate_decompress(inflater.get(), src, csize, buf.data(), usize,
+                                                    &produced);
+      if (rc == LIBDEFLATE_BAD_DATA)
         return bad(label, "corrupt deflate data");
-      if (rc != Z_STREAM_END || produced != usize)
+      if (rc != LIBDEFLATE_SUCCESS || produced != usize)
         return bad(label, "truncated or corrupt deflate data (" + std::to_string(produced) + " of "
                             + std::to_string(usize) + " bytes)");
       src = buf.data();
     }
-    uLong actual = crc32(0L, Z_NULL, 0);
-    actual = crc32(actual, src, usize);
-    if (actual != crc)
+    if (libdeflate_crc32(0, src, usize) != crc)
       return bad(label, "CRC mismatch (corrupt data)");
     auto arr = parse_npy(src, usize, label);
     if (!arr)

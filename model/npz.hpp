@@ -1,6 +1,6 @@
 #pragma once
 // Reader for NumPy's .npz checkpoints: a zip archive (stored or deflated members) of .npy arrays.
-// Plain C++ + zlib. Every failure is a result with errc::bad_checkpoint and a message naming the
+// Plain C++ + libdeflate. Every failure is a result with errc::bad_checkpoint and a message naming the
 // file, the array (when relevant) and the problem; no input bytes can make it crash or throw.
 
 #include "core/result.hpp"

@@ -51,6 +51,43 @@ int index_at(const std::string& s, std::size_t pos, std::size_t& after) {
   return v;
 }
 
+// The packed weights are placed once every array has been checked: then their one arena
+// (page_buffer) is sized exactly, and a bad checkpoint never allocates it.
+struct packing_plan {
+  struct matrix {
+    packed_matrix* dst;
+    Eigen::Index out, in;
+  };
+  struct rows {
+    packed_matrix* dst;
+    Eigen::Index first, count;
+    const float* src; // a PyTorch (out, in) weight's rows, row-major
+  };
+  std::vector<matrix> matrices;
+  std::vector<rows> parts;
+
+  void add(packed_matrix& dst, std::size_t out, std::size_t in) {
+    matrices.push_back({&dst, static_cast<Eigen::Index>(out), static_cast<Eigen::Index>(in)});
+  }
+  void add_rows(packed_matrix& dst, std::size_t first, const npy_array& a) {
+    parts.push_back({&dst, static_cast<Eigen::Index>(first), static_cast<Eigen::Index>(a.shape[0]),
+                     a.values.data()});
+  }
+  void place(weights& w) const {
+    Eigen::Index total = 0;
+    for (const auto& m : matrices)
+      total += packed_matrix::floats(m.out, m.in);
+    w.arena = page_buffer(static_cast<std::size_t>(total) * sizeof(float));
+    auto* at = static_cast<float*>(w.arena.data());
+    for (const auto& m : matrices) {
+      *m.dst = packed_matrix::over(at, m.out, m.in);
+      at += packed_matrix::floats(m.out, m.in);
+    }
+    for (const auto& p : parts)
+      p.dst->pack_rows(p.first, p.src, p.count);
+  }
+};
+
 struct loader {
   const npz_archive& ar;
   const std::string& path;
@@ -84,14 +121,15 @@ struct loader {
     return {};
   }
 
-  // A PyTorch (out, in) weight, packed for the kernel.
+
+  // A PyTorch (out, in) weight, to be packed for the kernel.
   result<void> packed(const std::string& name, std::size_t out_features, std::size_t in_features,
-                      packed_matrix& out) const {
+                      packed_matrix& out, packing_plan& plan) const {
     auto a = get(name, {out_features, in_features});
     if (!a)
       return a.err();
-    out = packed_matrix::zero(static_cast<Eigen::Index>(out_features), static_cast<Eigen::Index>(in_features));
-    out.pack_rows(0, (*a)->values.data(), static_cast<Eigen::Index>(out_features));
+    plan.add(out, out_features, in_features);
+    plan.add_rows(out, 0, **a);
     return {};
   }
 
@@ -261,6 +299,7 @@ result<std::unique_ptr<model::impl>> load_model_impl(const std::string& npz_path
   const std::size_t V = hp.vocab_size, C = hp.n_embd, B = hp.block_size, H = hp.n_head,
                     HS = hp.head_size, A = H * HS, F = hp.n_ffwd;
   weights& w = p->w;
+  packing_plan plan;
   result<void> r;
 #define SONNET_TRY(expr) \
   if (!(r = (expr)))     \
@@ -273,8 +312,7 @@ result<std::unique_ptr<model::impl>> load_model_impl(const std::string& npz_path
     layer_weights& lw = w.layers[static_cast<std::size_t>(l)];
     SONNET_TRY(L.vector(pre + "ln1.weight", C, lw.ln1_w));
     SONNET_TRY(L.vector(pre + "ln1.bias", C, lw.ln1_b));
-    // Validate every head's q/k/v first (so the fused matrix is only allocated for arrays that
-    // exist), then fuse: rows [k*A + h*HS, k*A + (h+1)*HS) hold kind k of head h.
+    // The fused QKV matrix: rows [k*A + h*HS, k*A + (h+1)*HS) hold kind k of head h.
     static const char* const kinds[3] = {"query", "key", "value"};
     std::vector<const npy_array*> parts(3 * H);
     for (std::size_t h = 0; h < H; ++h)
@@ -284,29 +322,29 @@ result<std::unique_ptr<model::impl>> load_model_impl(const std::string& npz_path
           return a.err();
         parts[k * H + h] = *a;
       }
-    lw.wqkv = packed_matrix::zero(static_cast<Eigen::Index>(3 * A), static_cast<Eigen::Index>(C));
+    plan.add(lw.wqkv, 3 * A, C);
     for (std::size_t h = 0; h < H; ++h)
       for (std::size_t k = 0; k < 3; ++k)
-        lw.wqkv.pack_rows(static_cast<Eigen::Index>(k * A + h * HS), parts[k * H + h]->values.data(),
-                          static_cast<Eigen::Index>(HS));
-    SONNET_TRY(L.packed(pre + "sa.proj.weight", C, A, lw.proj));
+        plan.add_rows(lw.wqkv, k * A + h * HS, *parts[k * H + h]);
+    SONNET_TRY(L.packed(pre + "sa.proj.weight", C, A, lw.proj, plan));
     SONNET_TRY(L.vector(pre + "sa.proj.bias", C, lw.proj_b));
     pad_vector(lw.proj_b);
     SONNET_TRY(L.vector(pre + "ln2.weight", C, lw.ln2_w));
     SONNET_TRY(L.vector(pre + "ln2.bias", C, lw.ln2_b));
-    SONNET_TRY(L.packed(pre + "ffwd.net.0.weight", F, C, lw.fc1));
+    SONNET_TRY(L.packed(pre + "ffwd.net.0.weight", F, C, lw.fc1, plan));
     SONNET_TRY(L.vector(pre + "ffwd.net.0.bias", F, lw.fc1_b));
     pad_vector(lw.fc1_b);
-    SONNET_TRY(L.packed(pre + "ffwd.net.2.weight", C, F, lw.fc2));
+    SONNET_TRY(L.packed(pre + "ffwd.net.2.weight", C, F, lw.fc2, plan));
     SONNET_TRY(L.vector(pre + "ffwd.net.2.bias", C, lw.fc2_b));
     pad_vector(lw.fc2_b);
   }
   SONNET_TRY(L.vector("ln_f.weight", C, w.lnf_w));
   SONNET_TRY(L.vector("ln_f.bias", C, w.lnf_b));
-  SONNET_TRY(L.packed("lm_head.weight", V, C, w.lm_head));
+  SONNET_TRY(L.packed("lm_head.weight", V, C, w.lm_head, plan));
   SONNET_TRY(L.vector("lm_head.bias", V, w.lm_head_b));
   pad_vector(w.lm_head_b);
 #undef SONNET_TRY
+  plan.place(w);
 
   p->attn_scale = opts.variant == numerics::as_trained ? 1.0f / std::sqrt(static_cast<float>(C))
                                                        : 1.0f / std::sqrt(static_cast<float>(HS));

@@ -3,7 +3,7 @@
 # everything is already there, so repeated runs cost nothing.
 set -euo pipefail
 packages=(cmake g++ make ccache libcaf-dev libeigen3-dev libsqlite3-dev sqlite3 zlib1g-dev
-          nlohmann-json3-dev libboost-test-dev festlex-cmu pocketsphinx-en-us)
+          libdeflate-dev nlohmann-json3-dev libboost-test-dev festlex-cmu pocketsphinx-en-us)
 # Header-only Boost.Beast/Asio for sonnetd's HTTP API (already pulled in by libboost-test-dev).
 packages+=(libboost1.74-dev)
 for arg in "$@"; do
