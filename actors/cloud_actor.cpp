@@ -41,6 +41,18 @@ to_messages(result<std::vector<persistence::stored_sonnet>> xs) {
   return out;
 }
 
+persistence::sonnet_input to_input(const store_request& r) {
+  persistence::sonnet_input in;
+  in.text = r.text;
+  in.quality = r.quality;
+  in.dissonance = r.dissonance;
+  in.temperature = r.temperature;
+  in.added_by = r.added_by;
+  in.user_input = r.user_input;
+  in.seed = r.seed;
+  return in;
+}
+
 // The store arrives through a shared_ptr because spawn arguments must be copyable.
 cloud_actor::behavior_type cloud_fn(cloud_actor::stateful_pointer<cloud_state> self,
                                     std::shared_ptr<std::unique_ptr<persistence::store>> box) {
@@ -48,18 +60,20 @@ cloud_actor::behavior_type cloud_fn(cloud_actor::stateful_pointer<cloud_state> s
   auto& db = *self->state.store;
   return {
     [&db](atom::store, const store_request& r) -> caf::result<int64_t> {
-      persistence::sonnet_input in;
-      in.text = r.text;
-      in.quality = r.quality;
-      in.dissonance = r.dissonance;
-      in.temperature = r.temperature;
-      in.added_by = r.added_by;
-      in.user_input = r.user_input;
-      in.seed = r.seed;
-      auto id = db.add(in);
+      auto id = db.add(to_input(r));
       if (!id)
         return to_caf(id.err());
       return *id;
+    },
+    [&db](atom::store, const std::vector<store_request>& rs) -> caf::result<std::vector<int64_t>> {
+      std::vector<persistence::sonnet_input> in;
+      in.reserve(rs.size());
+      for (const auto& r : rs)
+        in.push_back(to_input(r));
+      auto ids = db.add_batch(in);
+      if (!ids)
+        return to_caf(ids.err());
+      return std::move(*ids);
     },
     [&db](atom::stats) -> caf::result<cloud_stats> {
       auto s = db.stats();

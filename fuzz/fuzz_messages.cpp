@@ -28,7 +28,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     return 0;
   auto p = reinterpret_cast<const char*>(data) + 1;
   auto n = size - 1;
-  switch (data[0] % 12) {
+  switch (data[0] % 13) {
     case 0: one<sonnet::generate_request>(p, n); break;
     case 1: one<sonnet::sonnet_reply>(p, n); break;
     case 2: one<sonnet::continue_request>(p, n); break;
@@ -40,6 +40,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     case 8: one<sonnet::stored_sonnet>(p, n); break;
     case 9: one<sonnet::cloud_stats>(p, n); break;
     case 10: one<std::vector<sonnet::stored_sonnet>>(p, n); break;
+    case 12: one<std::vector<sonnet::store_request>>(p, n); break;
     default: one<std::vector<std::string>>(p, n); break;
   }
   return 0;

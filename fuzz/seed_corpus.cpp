@@ -157,5 +157,6 @@ int main(int argc, char** argv) {
   put(msg, "cloud_stats", serialized(9, sonnet::cloud_stats{3, 0.5, 0.4, 100}));
   put(msg, "stored_sonnets", serialized(10, std::vector<sonnet::stored_sonnet>{s, s}));
   put(msg, "strings", serialized(11, std::vector<std::string>{"a", "bc"}));
+  put(msg, "store_requests", serialized(12, std::vector<sonnet::store_request>{st, st}));
   return 0;
 }

@@ -51,6 +51,8 @@ using formatter_actor = caf::typed_actor<
 using cloud_actor = caf::typed_actor<
   // Writes a sonnet, its lines and trigrams in one transaction; replies its id.
   caf::replies_to<atom::store, store_request>::with<int64_t>,
+  // Writes several in ONE transaction, all or none, in order (a group commit); replies the ids.
+  caf::replies_to<atom::store, std::vector<store_request>>::with<std::vector<int64_t>>,
   // Count, average quality and dissonance, vocabulary size.
   caf::replies_to<atom::stats>::with<cloud_stats>,
   // The n newest sonnets (ties broken by id).
@@ -65,9 +67,10 @@ using cloud_actor = caf::typed_actor<
 /// The DISSONANCE actor: holds the cloud vocabulary in memory and orders the stores, so every
 /// sonnet is judged against exactly the cloud stored before it.
 using dissonance_actor = caf::typed_actor<
-  // Judges a sonnet against the cloud, stores it, replies its id and dissonance.
+  // Judges a sonnet against the cloud, stores it, replies its id and dissonance once committed.
   caf::replies_to<atom::judge, judge_request>::with<judged>,
-  // Dissonance of (user input, sonnet) against the cloud, without storing anything.
+  // Dissonance of (user input, sonnet) against the cloud (counting sonnets being committed),
+  // without storing anything.
   caf::replies_to<atom::dissonance, std::string, std::string>::with<judgement>>;
 
 /// The SERVICE: the one public entry point (embedded, daemon, or remote).

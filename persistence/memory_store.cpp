@@ -45,6 +45,15 @@ public:
     return id;
   }
 
+  // add() cannot fail here, so a batch is all-or-none trivially.
+  result<std::vector<int64_t>> add_batch(const std::vector<sonnet_input>& batch) override {
+    std::vector<int64_t> ids;
+    ids.reserve(batch.size());
+    for (const auto& s : batch)
+      ids.push_back(*add(s));
+    return ids;
+  }
+
   result<cloud_stats> stats() const override {
     cloud_stats out;
     out.sonnet_count = static_cast<int64_t>(sonnets_.size());

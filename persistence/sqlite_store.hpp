@@ -1,6 +1,6 @@
 #pragma once
 // The SQLite sonnet cloud (after Broker's detail/sqlite_backend.cc): the prototype's schema plus
-// our additive tables, every statement prepared once at open, one transaction per sonnet.
+// our additive tables, every statement prepared once at open, one transaction per add or add_batch.
 //
 // Opening validates the file BEFORE anything is written:
 //  - not a SQLite file (text, random bytes), or a SQLite file that has tables but not the sonnet
@@ -64,12 +64,7 @@ public:
   result<stored_sonnet> get(int64_t id) const override;
   const text::vocabulary& vocabulary() const override;
 
-  /// Bulk import: stores every sonnet of `batch` in ONE transaction (all or none), in order,
-  /// exactly as add() would one by one. For loading many sonnets at once (the benchmark builds
-  /// its largest cloud with it); the service stores one sonnet per transaction with add().
-  /// Every `dissonance` must already be computed by the caller.
-  /// @returns the new ids, in order.
-  result<std::vector<int64_t>> add_batch(const std::vector<sonnet_input>& batch);
+  result<std::vector<int64_t>> add_batch(const std::vector<sonnet_input>& batch) override;
 
   /// @returns the path given to open().
   const std::string& path() const;

@@ -68,6 +68,14 @@ public:
   ///          (with SQLite's message) when a statement fails.
   virtual result<int64_t> add(const sonnet_input& s) = 0;
 
+  /// Stores every sonnet of `batch` in ONE transaction (one commit, one fsync), in order, with
+  /// the rows add() would write one by one: all or none. On failure nothing is stored and
+  /// `vocabulary()` is unchanged. Each `dissonance` was computed against the vocabulary as it
+  /// stood just before that sonnet, i.e. including the sonnets before it in the batch (the
+  /// dissonance actor's group commit, and bulk imports).
+  /// @returns the new ids, in order; errors as add().
+  virtual result<std::vector<int64_t>> add_batch(const std::vector<sonnet_input>& batch) = 0;
+
   /// @returns the prototype's statistics (AVG or 0.0; vocab_size = distinct word1).
   virtual result<cloud_stats> stats() const = 0;
 

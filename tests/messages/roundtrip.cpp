@@ -100,6 +100,10 @@ BOOST_AUTO_TEST_CASE(internal_messages_roundtrip) {
   auto s2 = roundtrip(s);
   BOOST_TEST(s2.added_by == "user");
   BOOST_TEST(s2.user_input == "u");
+  auto batch = roundtrip(std::vector<store_request>{s, s2}); // a group commit
+  BOOST_REQUIRE_EQUAL(batch.size(), 2u);
+  BOOST_TEST(batch[1].seed == 3u);
+  BOOST_TEST((roundtrip(std::vector<int64_t>{7, -1}) == std::vector<int64_t>{7, -1}));
   stored_sonnet st{5, "x", caf::none, 0.5, 0.8, 2460000.5, "dissonance_test"};
   auto st2 = roundtrip(st);
   BOOST_TEST(!st2.quality); // NULL columns survive the wire as empty optionals
