@@ -297,20 +297,14 @@ const model& batch_decoder::get_model() const { return *st_->owner; }
 
 std::vector<float> last_logits(const model& mdl, std::string_view prompt) {
   const auto& m = mdl.internals();
-  if (prompt.empty())
-    prompt = "\n";
-  const std::size_t B = static_cast<std::size_t>(m.hp.block_size);
-  if (prompt.size() > B)
-    prompt = prompt.substr(prompt.size() - B);
-  std::vector<int> toks = m.vocab.encode(prompt);
   page_buffer kv(static_cast<std::size_t>(kv_cache_floats(m)) * sizeof(float));
-  kv_cache c;
-  init_kv_cache(m, c, static_cast<float*>(kv.data()));
+  sequence s; // a fresh one: start_sequence keeps the prompt's last block_size chars
+  init_sequence(m, s, window_mode::exact, 0, static_cast<float*>(kv.data()));
+  start_sequence(m, s, prompt, sampling{});
   step_workspace ws;
-  reserve_step_workspace(m, ws, static_cast<int>(toks.size()));
+  reserve_step_workspace(m, ws, pending_rows(s));
   std::vector<step_row> rows;
-  for (std::size_t p = 0; p < toks.size(); ++p)
-    rows.push_back(step_row{toks[p], static_cast<int>(p), &c, p + 1 == toks.size()});
+  append_rows(s, rows);
   forward_step(m, ws, rows.data(), static_cast<int>(rows.size()));
   return std::vector<float>(ws.logits.data(), ws.logits.data() + m.hp.vocab_size);
 }

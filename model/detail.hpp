@@ -120,9 +120,9 @@ void reserve_step_workspace(const model::impl& m, step_workspace& ws, int rows);
 /// matrix: new tokens of many sequences, and whole windows after a slide (a sequence's rows in
 /// position order, so each attends causally to the rows before it). Writes every row's K/V at
 /// its `pos`; the logits of the rows with `head` set go to ws.logits rows 0, 1, ... in order
-/// (first V entries); returns how many. In the last layer rows without `head` stop after their
+/// (first V entries). In the last layer rows without `head` stop after their
 /// K/V. A row's result is bit-identical whatever the other rows are.
-int forward_step(const model::impl& m, step_workspace& ws, const step_row* rows, int n);
+void forward_step(const model::impl& m, step_workspace& ws, const step_row* rows, int n);
 
 /// Deterministic RNG (xoshiro256**, seeded through splitmix64).
 struct rng {

@@ -70,16 +70,15 @@ void mm_tile_p(int P, const float* X, Index ldx, Index K, const float* W, Index 
   }
 }
 
-/// Y[r][j0*PS .. j1*PS) = bias + X[r] W over packet columns [j0, j1) of W, rows [0, R). Groups of
-/// 4 packet columns outside (32 KB of W for K = 128, kept in L1), blocks of 6 rows inside: 24
-/// accumulators of AVX-512's 32 registers. Every output is the same FMA chain over k whatever R
-/// is (see the file comment). Y and bias are indexed by absolute output column.
-void matmul_packed(const float* X, Index ldx, Index R, const packed_matrix& W, Index j0, Index j1,
-                   const float* bias, float* Y, Index ldy) {
+/// Y[r] = bias + X[r] W for rows [0, R), every output of W. Groups of 4 packet columns outside
+/// (32 KB of W for K = 128, kept in L1), blocks of 6 rows inside: 24 accumulators of AVX-512's
+/// 32 registers. Every output is the same FMA chain over k whatever R is (see the file comment).
+void matmul_packed(const float* X, Index ldx, Index R, const packed_matrix& W, const float* bias,
+                   float* Y, Index ldy) {
   constexpr int RB = 6, PMAX = 4;
-  const Index K = W.K, wstride = K * PS;
-  for (Index j = j0; j < j1; j += PMAX) {
-    const int P = static_cast<int>(std::min<Index>(PMAX, j1 - j));
+  const Index K = W.K, wstride = K * PS, packets = W.N / PS;
+  for (Index j = 0; j < packets; j += PMAX) {
+    const int P = static_cast<int>(std::min<Index>(PMAX, packets - j));
     const float* w = W.packet(j);
     const float* b = bias ? bias + j * PS : nullptr;
     Index r = 0;
@@ -96,12 +95,6 @@ void matmul_packed(const float* X, Index ldx, Index R, const packed_matrix& W, I
     default: mm_tile_p<5>(P, x, ldx, K, w, wstride, b, y, ldy); break;
     }
   }
-}
-
-/// All of W's outputs.
-inline void matmul_packed(const float* X, Index ldx, Index R, const packed_matrix& W, const float* bias, float* Y,
-                          Index ldy) {
-  matmul_packed(X, ldx, R, W, 0, W.N / PS, bias, Y, ldy);
 }
 
 // --- per-row pieces -------------------------------------------------------------------------------
@@ -303,7 +296,7 @@ void reserve_step_workspace(const model::impl& m, step_workspace& ws, int rows) 
   ws.rows = rows;
 }
 
-int forward_step(const model::impl& m, step_workspace& ws, const step_row* rows, int n) {
+void forward_step(const model::impl& m, step_workspace& ws, const step_row* rows, int n) {
   const auto& hp = m.hp;
   const auto& w = m.w;
   const int C = hp.n_embd, A = hp.n_head * hp.head_size, F = hp.n_ffwd;
@@ -355,7 +348,6 @@ int forward_step(const model::impl& m, step_workspace& ws, const step_row* rows,
     ws.x.topRows(live) += ws.tmp.topRows(live);
   }
   head_rows(m, ws.x.data(), ldx, live, ws.h.data(), ldx, ws.logits.data(), ws.logits.cols());
-  return live;
 }
 
 } // namespace sonnet::model
