@@ -1,6 +1,7 @@
 // .npz / .npy reader. Layout references: PKWARE APPNOTE 6.3 §4.3 (local header, central directory,
 // end of central directory) and numpy/lib/format.py (npy v1/v2/v3 headers).
 #include "model/npz.hpp"
+#include "model/page_buffer.hpp"
 
 #include <libdeflate.h>
 
@@ -26,6 +27,35 @@ namespace sonnet::model {
 namespace {
 
 constexpr std::size_t max_member_size = std::size_t{1} << 30; // 1 GiB per array
+
+/// Memory for the values of an archive's arrays, carved from one page_buffer sized from the
+/// central directory. Only a hint: an array it cannot hold gets memory of its own.
+class float_arena {
+public:
+  explicit float_arena(std::size_t max_floats) {
+    if (max_floats > 0 && max_floats <= (std::size_t{1} << 26)) // 256 MB; beyond, no arena
+      block_ = std::make_shared<page_buffer>(max_floats * sizeof(float));
+  }
+  float_array take(std::size_t n) {
+    const std::size_t capacity = block_ ? block_->size() / sizeof(float) : 0;
+    if (n > 0 && n <= capacity - used_) {
+      float* p = static_cast<float*>(block_->data()) + used_;
+      used_ += std::min(capacity - used_, (n + 15) / 16 * 16); // each array 64-byte aligned
+      return float_array(std::shared_ptr<float>(block_, p), n);
+    }
+    return own(n);
+  }
+  static float_array own(std::size_t n) {
+    return float_array(std::shared_ptr<float>(new float[n ? n : 1], std::default_delete<float[]>()), n);
+  }
+
+private:
+  std::shared_ptr<page_buffer> block_;
+  std::size_t used_ = 0;
+};
+
+result<npy_array> parse_npy_into(const std::uint8_t* data, std::size_t size, const std::string& label,
+                                 float_arena* arena);
 
 error bad(const std::string& where, const std::string& what) {
   return fail(errc::bad_checkpoint, where + ": " + what);
@@ -145,6 +175,13 @@ std::string shape_string(const std::vector<std::size_t>& shape) {
 }
 
 result<npy_array> parse_npy(const std::uint8_t* data, std::size_t size, const std::string& label) {
+  return parse_npy_into(data, size, label, nullptr);
+}
+
+namespace {
+
+result<npy_array> parse_npy_into(const std::uint8_t* data, std::size_t size, const std::string& label,
+                                 float_arena* arena) {
   static const std::uint8_t magic[6] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
   if (size < 10)
     return bad(label, "truncated npy header (" + std::to_string(size) + " bytes)");
@@ -238,12 +275,12 @@ result<npy_array> parse_npy(const std::uint8_t* data, std::size_t size, const st
   if (body > need)
     return bad(label, std::to_string(body - need) + " unexpected bytes after the array data");
   const std::uint8_t* src = data + header_off + header_len;
+  if (a.dtype != npy_dtype::u1)
+    a.values = arena ? arena->take(count) : float_arena::own(count);
   if (a.dtype == npy_dtype::f4) {
-    a.values.resize(count);
     if (count)
       std::memcpy(a.values.data(), src, need);
   } else if (a.dtype == npy_dtype::f8) {
-    a.values.resize(count);
     for (std::size_t i = 0; i < count; ++i) {
       double d;
       std::memcpy(&d, src + 8 * i, 8);
@@ -254,6 +291,8 @@ result<npy_array> parse_npy(const std::uint8_t* data, std::size_t size, const st
   }
   return a;
 }
+
+} // namespace
 
 namespace {
 result<npz_archive> parse_npz_impl(const std::uint8_t* data, std::size_t size, const std::string& path);
@@ -310,6 +349,16 @@ result<npz_archive> parse_npz_impl(const std::uint8_t* data, std::size_t size, c
   if (!inflater)
     throw std::bad_alloc();
   std::size_t p = cd_off, cd_end = cd_off + cd_size;
+  // Room for every member's values, from the sizes the central directory declares (a bound:
+  // headers and byte arrays count too); what it gets wrong only costs the arena.
+  std::size_t declared = 0;
+  for (std::size_t q = cd_off, e = 0; e < n_total && cd_end - q >= 46 && rd32(data + q) == 0x02014b50u; ++e) {
+    declared += std::min<std::size_t>(rd32(data + q + 24), max_member_size) / sizeof(float) + 16;
+    q += 46 + std::size_t{rd16(data + q + 28)} + rd16(data + q + 30) + rd16(data + q + 32);
+    if (q > cd_end)
+      break;
+  }
+  float_arena arena(declared);
   for (unsigned e = 0; e < n_total; ++e) {
     if (cd_end - p < 46 || rd32(data + p) != 0x02014b50u)
       return bad(path, "corrupt zip central directory (entry " + std::to_string(e) + ")");
@@ -365,7 +414,7 @@ result<npz_archive> parse_npz_impl(const std::uint8_t* data, std::size_t size, c
     }
     if (libdeflate_crc32(0, src, usize) != crc)
       return bad(label, "CRC mismatch (corrupt data)");
-    auto arr = parse_npy(src, usize, label);
+    auto arr = parse_npy_into(src, usize, label, &arena);
     if (!arr)
       return arr.err();
     arr->name = name;

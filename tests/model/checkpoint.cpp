@@ -55,6 +55,16 @@ BOOST_AUTO_TEST_CASE(parses_stored_deflated_f4_f8_and_v2_headers) {
   BOOST_CHECK_EQUAL(r->at("c").values[0], 7.f);
   BOOST_CHECK_EQUAL(sm::shape_string(r->at("s").shape), "()");
   BOOST_CHECK_EQUAL(r->at("s").size(), 1u);
+  // The arrays share one block: each 64-byte aligned, none overlapping, and an array outlives
+  // the archive it came from.
+  for (const char* n : {"a", "b", "c", "s"})
+    BOOST_CHECK_EQUAL(reinterpret_cast<std::uintptr_t>(r->at(n).values.data()) % 64, 0u);
+  BOOST_CHECK(r->at("a").values.end() <= r->at("b").values.begin()
+              || r->at("b").values.end() <= r->at("a").values.begin());
+  sm::npy_array kept = r->at("a");
+  r = sonnet::fail(sonnet::errc::bad_checkpoint, "archive dropped");
+  BOOST_CHECK_EQUAL(kept.values[0], 1.f);
+  BOOST_CHECK_EQUAL(kept.values[5], 6.f);
 }
 
 BOOST_AUTO_TEST_CASE(refuses_bad_npy_headers) {
