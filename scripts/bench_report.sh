@@ -251,7 +251,7 @@ b16=$(awk -F'|' '$2 ~ /^ 16 $/ {gsub(/ /,"",$3); print $3}' "$work/generate.md")
   echo "seeds), a fresh database each, wall time of the whole command including process start, best of"
   echo "3 alternating runs; then with each stride forced by \`--stride\`. Unlike §2, each command"
   echo "also pays process start (linking, loading the npz, opening the cloud) once, and the concurrent"
-  echo "run ends waiting for the cloud, which stores (and fsyncs) its 16 sonnets one at a time:"
+  echo "run ends with the one sonnet in 16 that needs a second 400-token round, decoded alone:"
   echo
   cat "$bar_md"
   echo
