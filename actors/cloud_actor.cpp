@@ -59,12 +59,6 @@ cloud_actor::behavior_type cloud_fn(cloud_actor::stateful_pointer<cloud_state> s
   self->state.store = std::move(*box);
   auto& db = *self->state.store;
   return {
-    [&db](atom::store, const store_request& r) -> caf::result<int64_t> {
-      auto id = db.add(to_input(r));
-      if (!id)
-        return to_caf(id.err());
-      return *id;
-    },
     [&db](atom::store, const std::vector<store_request>& rs) -> caf::result<std::vector<int64_t>> {
       std::vector<persistence::sonnet_input> in;
       in.reserve(rs.size());

@@ -49,9 +49,8 @@ using formatter_actor = caf::typed_actor<
 
 /// The CLOUD actor: the only owner of the SQLite connection.
 using cloud_actor = caf::typed_actor<
-  // Writes a sonnet, its lines and trigrams in one transaction; replies its id.
-  caf::replies_to<atom::store, store_request>::with<int64_t>,
-  // Writes several in ONE transaction, all or none, in order (a group commit); replies the ids.
+  // Writes sonnets (each with its lines and trigrams) in ONE transaction, all or none, in
+  // order (the dissonance actor's group commit); replies their ids.
   caf::replies_to<atom::store, std::vector<store_request>>::with<std::vector<int64_t>>,
   // Count, average quality and dissonance, vocabulary size.
   caf::replies_to<atom::stats>::with<cloud_stats>,

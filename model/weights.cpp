@@ -121,7 +121,6 @@ struct loader {
     return {};
   }
 
-
   // A PyTorch (out, in) weight, to be packed for the kernel.
   result<void> packed(const std::string& name, std::size_t out_features, std::size_t in_features,
                       packed_matrix& out, packing_plan& plan) const {

@@ -28,9 +28,6 @@ cloud_actor spawn_slow_cloud(caf::actor_system& sys, std::shared_ptr<cloud_log> 
                              std::chrono::milliseconds delay, std::set<size_t> fail) {
   return sys.spawn<caf::detached>([=](cloud_actor::pointer) -> cloud_actor::behavior_type {
     return {
-      [=](atom::store, const store_request&) -> caf::result<int64_t> {
-        return make_caf_error(errc::db_error, "single stores are not expected");
-      },
       [=](atom::store, const std::vector<store_request>& rs) -> caf::result<std::vector<int64_t>> {
         std::this_thread::sleep_for(delay);
         std::lock_guard<std::mutex> g{log->mu};
