@@ -14,6 +14,8 @@ const char* to_string(errc x) {
     case errc::bad_weights: return "bad_weights";
     case errc::bad_vocabulary: return "bad_vocabulary";
     case errc::model_unavailable: return "model_unavailable";
+    case errc::bad_corpus: return "bad_corpus";
+    case errc::training_diverged: return "training_diverged";
     case errc::not_enough_lines: return "not_enough_lines";
     case errc::db_open_failed: return "db_open_failed";
     case errc::not_a_sonnet_cloud: return "not_a_sonnet_cloud";

@@ -26,6 +26,10 @@ enum class errc : uint8_t {
   bad_vocabulary = 12,
   /// The model actor died or is being restarted.
   model_unavailable = 13,
+  /// A training corpus is unreadable, empty, or too small for one training and one held-out window.
+  bad_corpus = 14,
+  /// Training produced a non-finite loss (the last good checkpoint is kept).
+  training_diverged = 15,
   // --- formatting (20..29) ----------------------------------------------
   /// The token budget ran out before 14 clean lines were produced.
   not_enough_lines = 20,
