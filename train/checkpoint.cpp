@@ -21,55 +21,57 @@ std::size_t find_offset(const std::vector<tensor_info>& t, const std::string& na
 
 } // namespace
 
+std::vector<array_slice> nanogpt_arrays(const shape& s) {
+  const auto t = layout(s);
+  const std::size_t C = static_cast<std::size_t>(s.n_embd), HS = static_cast<std::size_t>(s.head_size());
+  std::vector<array_slice> out;
+  auto tensor = [&](const std::string& name) {
+    const auto o = find_offset(t, name);
+    for (const auto& ti : t)
+      if (ti.offset == o)
+        out.push_back({name, ti.cols == 1 ? std::vector<std::size_t>{static_cast<std::size_t>(ti.rows)}
+                                          : std::vector<std::size_t>{static_cast<std::size_t>(ti.rows),
+                                                                     static_cast<std::size_t>(ti.cols)},
+                       o});
+  };
+  // The reference checkpoint's member order (EMERGENT-SPEC §11.3), tril buffers left out.
+  tensor("embedding_table.weight");
+  tensor("position_embedding_table.weight");
+  for (int l = 0; l < s.n_layer; ++l) {
+    const std::string b = "blocks." + std::to_string(l) + ".";
+    for (int h = 0; h < s.n_head; ++h)
+      for (const char* kind : {"key", "query", "value"}) // head h: rows [h*HS, (h+1)*HS) of the fused tensor
+        out.push_back({b + "sa.heads." + std::to_string(h) + "." + kind + ".weight", {HS, C},
+                       find_offset(t, b + "sa." + kind) + static_cast<std::size_t>(h) * HS * C});
+    for (const char* n : {"sa.proj.weight", "sa.proj.bias", "ffwd.net.0.weight", "ffwd.net.0.bias",
+                          "ffwd.net.2.weight", "ffwd.net.2.bias", "ln1.weight", "ln1.bias", "ln2.weight",
+                          "ln2.bias"})
+      tensor(b + n);
+  }
+  for (const char* n : {"ln_f.weight", "ln_f.bias", "lm_head.weight", "lm_head.bias"})
+    tensor(n);
+  return out;
+}
+
 result<void> write_checkpoint(const checkpoint& c, const std::string& path) {
   const auto& s = c.size;
-  const auto t = layout(s);
   if (c.params.size() != parameter_count(s))
     return fail(errc::invalid_argument, "parameter vector has the wrong size");
-  const std::size_t T = static_cast<std::size_t>(s.block_size), C = static_cast<std::size_t>(s.n_embd),
-                    HS = static_cast<std::size_t>(s.head_size());
+  const std::size_t T = static_cast<std::size_t>(s.block_size);
+  // NanoGPT's causal-mask buffers, so torch's load_state_dict(strict=True) takes the file too.
   std::vector<float> tril(T * T, 0.f);
   for (std::size_t i = 0; i < T; ++i)
     for (std::size_t j = 0; j <= i; ++j)
       tril[i * T + j] = 1.f;
   std::vector<npy_member> ms;
-  auto add = [&](const std::string& name, std::vector<std::size_t> shape, const float* data) {
-    std::size_t n = 1;
-    for (auto d : shape)
-      n *= d;
-    ms.push_back({name, "<f4", std::move(shape), data, n * sizeof(float)});
-  };
-  auto tensor = [&](const std::string& name, const std::string& as) {
-    for (const auto& ti : t)
-      if (ti.name == name) {
-        if (ti.cols == 1)
-          add(as, {static_cast<std::size_t>(ti.rows)}, c.params.data() + ti.offset);
-        else
-          add(as, {static_cast<std::size_t>(ti.rows), static_cast<std::size_t>(ti.cols)}, c.params.data() + ti.offset);
-      }
-  };
-  // The reference checkpoint's member order (EMERGENT-SPEC §11.3).
-  tensor("embedding_table.weight", "embedding_table.weight");
-  tensor("position_embedding_table.weight", "position_embedding_table.weight");
-  for (int l = 0; l < s.n_layer; ++l) {
-    const std::string b = "blocks." + std::to_string(l) + ".";
-    for (int h = 0; h < s.n_head; ++h) {
-      const std::string hp = b + "sa.heads." + std::to_string(h) + ".";
-      add(hp + "tril", {T, T}, tril.data());
-      for (const char* kind : {"key", "query", "value"})
-        add(hp + kind + ".weight", {HS, C},
-            c.params.data() + find_offset(t, b + "sa." + kind) + static_cast<std::size_t>(h) * HS * C);
-    }
-    for (const char* n : {"sa.proj.weight", "sa.proj.bias", "ffwd.net.0.weight", "ffwd.net.0.bias",
-                          "ffwd.net.2.weight", "ffwd.net.2.bias", "ln1.weight", "ln1.bias", "ln2.weight",
-                          "ln2.bias"})
-      tensor(b + n, b + n);
+  for (const auto& a : nanogpt_arrays(s)) {
+    if (a.name.size() > 11 && a.name.compare(a.name.size() - 11, 11, ".key.weight") == 0)
+      ms.push_back({a.name.substr(0, a.name.size() - 10) + "tril", "<f4", {T, T}, tril.data(), T * T * sizeof(float)});
+    ms.push_back({a.name, "<f4", a.shape, c.params.data() + a.offset, a.size() * sizeof(float)});
   }
-  for (const char* n : {"ln_f.weight", "ln_f.bias", "lm_head.weight", "lm_head.bias"})
-    tensor(n, n);
   ms.push_back({"vocab", "|u1", {c.vocab.size()}, c.vocab.data(), c.vocab.size()});
   const float scale = c.attn_scale;
-  add("attn_scale", {1}, &scale);
+  ms.push_back({"attn_scale", "<f4", {1}, &scale, sizeof(float)});
   return write_npz(path, ms, 6);
 }
 
@@ -91,28 +93,11 @@ result<checkpoint> read_checkpoint(const std::string& path) {
   c.size = {hp.vocab_size, hp.n_layer, hp.n_head, hp.n_embd, hp.block_size};
   c.vocab = (*m)->vocab().chars();
   c.params.assign(parameter_count(c.size), 0.f);
-  auto copy = [&](const std::string& name, float* dst, std::size_t n) -> result<void> {
-    auto it = ar->find(name);
-    if (it == ar->end() || it->second.values.size() != n)
-      return fail(errc::bad_checkpoint, path + ": array '" + name + "' missing or of the wrong size");
-    std::copy(it->second.values.begin(), it->second.values.end(), dst);
-    return {};
-  };
-  const std::size_t HS = static_cast<std::size_t>(hp.head_size), C = static_cast<std::size_t>(hp.n_embd);
-  for (const auto& ti : layout(c.size)) {
-    float* dst = c.params.data() + ti.offset;
-    const auto dot = ti.name.rfind(".sa.");
-    const std::string kind = dot == std::string::npos ? "" : ti.name.substr(dot + 4);
-    if (kind == "query" || kind == "key" || kind == "value") {
-      for (int h = 0; h < hp.n_head; ++h) {
-        auto r = copy(ti.name.substr(0, dot) + ".sa.heads." + std::to_string(h) + "." + kind + ".weight",
-                      dst + static_cast<std::size_t>(h) * HS * C, HS * C);
-        if (!r)
-          return r.err();
-      }
-    } else if (auto r = copy(ti.name, dst, ti.size()); !r) {
-      return r.err();
-    }
+  for (const auto& a : nanogpt_arrays(c.size)) {
+    auto it = ar->find(a.name);
+    if (it == ar->end() || it->second.values.size() != a.size())
+      return fail(errc::bad_checkpoint, path + ": array '" + a.name + "' missing or of the wrong size");
+    std::copy(it->second.values.begin(), it->second.values.end(), c.params.data() + a.offset);
   }
   auto sc = ar->find("attn_scale");
   if (sc != ar->end()) {

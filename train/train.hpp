@@ -108,6 +108,21 @@ struct checkpoint {
 /// drawn from `seed`.
 checkpoint init_checkpoint(const shape& s, const std::string& vocab, float attn_scale, uint64_t seed);
 
+/// Where each array of a NanoGPT checkpoint (head-split q/k/v, tril buffers left out) lies in
+/// the flat parameter vector, in the reference checkpoint's member order.
+struct array_slice {
+  std::string name;
+  std::vector<std::size_t> shape;
+  std::size_t offset;
+  std::size_t size() const {
+    std::size_t n = 1;
+    for (auto d : shape)
+      n *= d;
+    return n;
+  }
+};
+std::vector<array_slice> nanogpt_arrays(const shape& s);
+
 /// Writes a NanoGPT .npz (the reference's 110-array naming, tril buffers included, float32,
 /// deflated) plus `vocab` (uint8) and `attn_scale` (float32 [1]). Written to `path.tmp`, fsynced
 /// and renamed: a crash or a full disk leaves the old file or the new one, never half of one.

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <algorithm>
 #include <cstring>
 #include <thread>
 
@@ -223,8 +224,6 @@ result<summary> run_training(const options& o, const std::function<void(const pr
     nets.emplace_back(ck.size, ck.attn_scale);
   std::vector<aligned_vector<float>> grads(static_cast<std::size_t>(nt), aligned_vector<float>(P));
   std::vector<double> losses(static_cast<std::size_t>(nt));
-  aligned_vector<float> last_good;
-  std::vector<float> last_m, last_v; // the state before the latest update
   std::vector<uint8_t> xs(static_cast<std::size_t>(B) * T), ys(xs.size());
   const uint64_t range = data.train.size() - static_cast<std::size_t>(T);
   const uint64_t batch_key = mix(cfg.seed ^ 0xba7c4), dropout_key = mix(cfg.seed ^ 0xd209);
@@ -269,37 +268,49 @@ result<summary> run_training(const options& o, const std::function<void(const pr
     for (double l : losses)
       loss += l;
     loss *= scale;
-    auto& g = grads[0];
-    for (int k = 1; k < nt; ++k) {
-      const float* gk = grads[static_cast<std::size_t>(k)].data();
-      for (std::size_t i = 0; i < P; ++i)
-        g[i] += gk[i];
-    }
-    bool finite = std::isfinite(loss);
-    for (std::size_t i = 0; finite && i < P; ++i)
-      finite = std::isfinite(g[i]);
-    if (finite) {
-      last_good = ck.params;
-      last_m = opt.m;
-      last_v = opt.v;
-      adamw_step(ck.params.data(), g.data(), opt.m.data(), opt.v.data(), P, step, cfg.lr, cfg.beta1,
-                 cfg.beta2, cfg.eps, cfg.weight_decay);
-      for (std::size_t i = 0; finite && i < P; ++i)
-        finite = std::isfinite(ck.params[i]) && std::isfinite(opt.v[i]);
-      if (!finite) { // an update that overflowed: back to the weights before it
-        ck.params.swap(last_good);
-        opt.m.swap(last_m);
-        opt.v.swap(last_v);
+    // Gradient sum (in thread order: the same bits for the same thread count), then AdamW, each
+    // thread on its own slice of the parameters.
+    std::vector<char> ok(static_cast<std::size_t>(nt), 1);
+    auto slice = [&](int k) {
+      return std::pair<std::size_t, std::size_t>{P * static_cast<std::size_t>(k) / static_cast<std::size_t>(nt),
+                                                 P * static_cast<std::size_t>(k + 1) / static_cast<std::size_t>(nt)};
+    };
+    parallel(nt, [&](int k) {
+      const auto [lo, hi] = slice(k);
+      float* g = grads[0].data();
+      for (int t = 1; t < nt; ++t) {
+        const float* gt = grads[static_cast<std::size_t>(t)].data();
+        for (std::size_t i = lo; i < hi; ++i)
+          g[i] += gt[i];
       }
-    }
-    if (!finite) {
+      bool fine = true;
+      for (std::size_t i = lo; i < hi; ++i)
+        fine &= std::isfinite(g[i]);
+      ok[static_cast<std::size_t>(k)] = fine;
+    });
+    if (!std::isfinite(loss) || std::count(ok.begin(), ok.end(), 0) > 0) {
+      // No update yet: the weights are the last good ones.
       auto r = save();
       return fail(errc::training_diverged,
                   "non-finite loss or gradient at step " + std::to_string(step) + "; "
                     + (r ? "the last good checkpoint (step " + std::to_string(opt.step) + ") is at " + o.out
-                         : "writing the last good checkpoint failed too: " + r.err().message)
+                         : "writing the last good checkpoint failed: " + r.err().message)
                     + "; try a lower --lr");
     }
+    parallel(nt, [&](int k) {
+      const auto [lo, hi] = slice(k);
+      adamw_step(ck.params.data() + lo, grads[0].data() + lo, opt.m.data() + lo, opt.v.data() + lo, hi - lo,
+                 step, cfg.lr, cfg.beta1, cfg.beta2, cfg.eps, cfg.weight_decay);
+      bool fine = true;
+      for (std::size_t i = lo; i < hi; ++i)
+        fine &= std::isfinite(ck.params[i]);
+      ok[static_cast<std::size_t>(k)] = fine;
+    });
+    if (std::count(ok.begin(), ok.end(), 0) > 0)
+      // An update that overflowed: these weights are lost, the last periodic checkpoint is not.
+      return fail(errc::training_diverged,
+                  "non-finite weights after the update of step " + std::to_string(step)
+                    + "; the last periodic checkpoint at " + o.out + " (if one was written) is kept; try a lower --lr");
     opt.step = step;
     step_seconds += std::chrono::duration<double>(clock_type::now() - t0).count();
     window_loss += loss;

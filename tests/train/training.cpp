@@ -121,12 +121,14 @@ BOOST_AUTO_TEST_CASE(bad_corpora_are_refused) {
 
 BOOST_AUTO_TEST_CASE(a_diverging_run_stops_and_keeps_the_last_good_checkpoint) {
   auto o = tiny_run("diverge.npz", 50);
-  o.cfg.lr = 1e30; // the first update sends the weights to infinity
+  o.cfg.lr = 1e30; // the weights grow ~1e28-fold per update: infinite within a few steps
+  o.cfg.eval_interval = 1; // a checkpoint after every step
   auto e = run_training(o, {}, nullptr);
   BOOST_TEST_REQUIRE(!e.ok());
   BOOST_TEST((e.err().code == errc::training_diverged));
+  BOOST_TEST(e.err().message.find("lower --lr") != std::string::npos);
   auto c = read_checkpoint(o.out);
-  BOOST_TEST_REQUIRE(c.ok(), test::why(c)); // finite, loadable
+  BOOST_TEST_REQUIRE(c.ok(), test::why(c)); // finite, loadable: the last good step's
 }
 
 BOOST_AUTO_TEST_SUITE_END()
