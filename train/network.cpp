@@ -3,6 +3,8 @@
 // Row-major matrices; a Linear(in, out) is y = x W^T + bias with W (out, in), as in PyTorch.
 #include "train/train.hpp"
 
+#include "train/gemm.hpp"
+
 #include <Eigen/Dense>
 #include <unsupported/Eigen/SpecialFunctions>
 
@@ -143,6 +145,21 @@ struct network<T>::impl {
   std::vector<saved> L;
   Mat<T> x, xhatf, hf, logits, dx, dh, dqkv, datt, dff, scratch, pd, dp;
   Col<T> rstdf;
+  std::vector<T> pack; // gemm's panels
+
+  // Y (N x out) = X W^T: the forward product of a Linear, W (out, in) row-major.
+  void linear(const Mat<T>& X, const T* W, long out, Mat<T>& Y) {
+    gemm<T>(X.rows(), out, X.cols(), {X.data(), X.cols(), 1}, {W, 1, X.cols()}, Y.data(), out, false, pack);
+  }
+  // dX (N x in) = dY W.
+  void linear_dx(const Mat<T>& dY, const T* W, long in, Mat<T>& dX) {
+    gemm<T>(dY.rows(), in, dY.cols(), {dY.data(), dY.cols(), 1}, {W, in, 1}, dX.data(), in, false, pack);
+  }
+  // dW (out x in) += dY^T X.
+  void linear_dw(const Mat<T>& dY, const Mat<T>& X, T* dW) {
+    gemm<T>(dY.cols(), X.cols(), dY.rows(), {dY.data(), 1, dY.cols()}, {X.data(), X.cols(), 1}, dW, X.cols(),
+            true, pack);
+  }
 
   impl(const shape& sh, double attn_scale) : s(sh), scale(static_cast<T>(attn_scale)) {
     const auto t = layout(s);
@@ -226,7 +243,7 @@ struct network<T>::impl {
       auto& S = L[static_cast<std::size_t>(l)];
       const auto& o = off[static_cast<std::size_t>(l)];
       layer_norm<T>(x, P + o.ln1_w, P + o.ln1_b, S.xhat1, S.rstd1, S.h1);
-      S.qkv.noalias() = S.h1 * CMap<T>(P + o.wqkv, 3 * C, C).transpose();
+      linear(S.h1, P + o.wqkv, 3 * C, S.qkv);
       for (int w = 0; w < nb; ++w)
         for (int h = 0; h < H; ++h) {
           const auto r0 = static_cast<Eigen::Index>(w) * T_;
@@ -252,23 +269,23 @@ struct network<T>::impl {
           }
         }
       // x += dropout(att W_proj^T + b)
-      scratch.noalias() = S.att * CMap<T>(P + o.proj_w, C, C).transpose();
+      linear(S.att, P + o.proj_w, C, scratch);
       scratch.rowwise() += CRow<T>(P + o.proj_b, C);
       if (drop)
         scratch.array() *= S.mask_proj.array();
       x += scratch;
       layer_norm<T>(x, P + o.ln2_w, P + o.ln2_b, S.xhat2, S.rstd2, S.h2);
-      S.u.noalias() = S.h2 * CMap<T>(P + o.fc1_w, F, C).transpose();
+      linear(S.h2, P + o.fc1_w, F, S.u);
       S.u.rowwise() += CRow<T>(P + o.fc1_b, F);
       gelu_forward<T>(S.u, S.g);
-      scratch.noalias() = S.g * CMap<T>(P + o.fc2_w, C, F).transpose();
+      linear(S.g, P + o.fc2_w, C, scratch);
       scratch.rowwise() += CRow<T>(P + o.fc2_b, C);
       if (drop)
         scratch.array() *= S.mask_ffwd.array();
       x += scratch;
     }
     layer_norm<T>(x, P + lnf_w, P + lnf_b, xhatf, rstdf, hf);
-    logits.noalias() = hf * CMap<T>(P + lm_w, V, C).transpose();
+    linear(hf, P + lm_w, V, logits);
     logits.rowwise() += CRow<T>(P + lm_b, V);
 
     // --- cross-entropy; logits become d(loss)/d(logits) * grad_scale ---
@@ -289,9 +306,9 @@ struct network<T>::impl {
       return loss;
 
     // --- backward ---
-    MMap<T>(G + lm_w, V, C).noalias() += logits.transpose() * hf;
+    linear_dw(logits, hf, G + lm_w);
     add_column_sums(logits, G + lm_b);
-    dh.noalias() = logits * CMap<T>(P + lm_w, V, C);
+    linear_dx(logits, P + lm_w, C, dh);
     dx.setZero();
     layer_norm_backward<T>(dh, xhatf, rstdf, P + lnf_w, G + lnf_w, G + lnf_b, scratch, dx);
     for (int l = s.n_layer - 1; l >= 0; --l) {
@@ -302,22 +319,22 @@ struct network<T>::impl {
         dh.array() = dx.array() * S.mask_ffwd.array();
       else
         dh = dx;
-      MMap<T>(G + o.fc2_w, C, F).noalias() += dh.transpose() * S.g;
+      linear_dw(dh, S.g, G + o.fc2_w);
       add_column_sums(dh, G + o.fc2_b);
-      dff.noalias() = dh * CMap<T>(P + o.fc2_w, C, F);
+      linear_dx(dh, P + o.fc2_w, F, dff);
       gelu_backward<T>(S.u, dff);
-      MMap<T>(G + o.fc1_w, F, C).noalias() += dff.transpose() * S.h2;
+      linear_dw(dff, S.h2, G + o.fc1_w);
       add_column_sums(dff, G + o.fc1_b);
-      dh.noalias() = dff * CMap<T>(P + o.fc1_w, F, C);
+      linear_dx(dff, P + o.fc1_w, C, dh);
       layer_norm_backward<T>(dh, S.xhat2, S.rstd2, P + o.ln2_w, G + o.ln2_w, G + o.ln2_b, scratch, dx);
       // attention: xmid = x_in + drop(att W_proj^T + b)
       if (drop)
         dh.array() = dx.array() * S.mask_proj.array();
       else
         dh = dx;
-      MMap<T>(G + o.proj_w, C, C).noalias() += dh.transpose() * S.att;
+      linear_dw(dh, S.att, G + o.proj_w);
       add_column_sums(dh, G + o.proj_b);
-      datt.noalias() = dh * CMap<T>(P + o.proj_w, C, C);
+      linear_dx(dh, P + o.proj_w, C, datt);
       for (int w = 0; w < nb; ++w)
         for (int h = 0; h < H; ++h) {
           const auto r0 = static_cast<Eigen::Index>(w) * T_;
@@ -344,8 +361,8 @@ struct network<T>::impl {
           dqkv.block(r0, h * HS, T_, HS).noalias() = dp * k;
           dqkv.block(r0, C + h * HS, T_, HS).noalias() = dp.transpose() * q;
         }
-      MMap<T>(G + o.wqkv, 3 * C, C).noalias() += dqkv.transpose() * S.h1;
-      dh.noalias() = dqkv * CMap<T>(P + o.wqkv, 3 * C, C);
+      linear_dw(dqkv, S.h1, G + o.wqkv);
+      linear_dx(dqkv, P + o.wqkv, C, dh);
       layer_norm_backward<T>(dh, S.xhat1, S.rstd1, P + o.ln1_w, G + o.ln1_w, G + o.ln1_b, scratch, dx);
     }
     for (Eigen::Index n = 0; n < N; ++n) {

@@ -6,7 +6,9 @@
 // Prints a markdown table.
 //
 //   quality_report [MODEL.npz] [--sonnets 50] [--candidates 8] [--tokens 800] [--threads 2]
-//                  [--seed 1]
+//                  [--seed 1] [--corpus FILE ...]
+// --corpus (repeatable): the training texts; adds the share of chosen lines found verbatim in
+// them (the whole line, trimmed, as a substring): a model that recites is not writing.
 
 #include "model/model.hpp"
 #include "text/best_of.hpp"
@@ -19,6 +21,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -47,12 +51,19 @@ struct row {
   double quality = 0;       // sum over attempts; a missing sonnet counts 0
   double model_ms = 0;      // generation time, summed over candidates
   double select_ms = 0;     // formatting, analysis, selection
+  long recited = 0;         // chosen lines found verbatim in the training texts
 
-  void add(const std::optional<std::vector<std::string>>& lines_opt, const st::dictionary& d) {
+  void add(const std::optional<std::vector<std::string>>& lines_opt, const st::dictionary& d,
+           const std::string& corpus) {
     sonnets += 1;
     if (!lines_opt)
       return;
     const auto& ls = *lines_opt;
+    if (!corpus.empty())
+      for (const auto& l : ls) {
+        const auto b = l.find_first_not_of(" \t"), e = l.find_last_not_of(" \t");
+        recited += b != std::string::npos && corpus.find(l.substr(b, e - b + 1)) != std::string::npos;
+      }
     fourteen += 1;
     valid += st::validate(st::join_lines(ls)).first;
     auto a = st::assess(d, ls);
@@ -65,11 +76,13 @@ struct row {
     quality += a.quality.score;
   }
 
-  void print() const {
+  void print(bool with_recited) const {
     auto pct = [](double x, double n) { return n > 0 ? 100.0 * x / n : 0.0; };
-    std::printf("| %s | %.0f%% | %.0f%% | %.0f%% | %.2f | %.2f | %.3f | %.0f | %.1f |\n",
-                name.c_str(), pct(fourteen, sonnets), pct(valid, sonnets),
-                pct(static_cast<double>(verse_lines), static_cast<double>(lines)),
+    std::printf("| %s | %.0f%% | %.0f%% | %.0f%% | ", name.c_str(), pct(fourteen, sonnets), pct(valid, sonnets),
+                pct(static_cast<double>(verse_lines), static_cast<double>(lines)));
+    if (with_recited)
+      std::printf("%.1f%% | ", pct(static_cast<double>(recited), static_cast<double>(lines)));
+    std::printf("%.2f | %.2f | %.3f | %.0f | %.1f |\n",
                 fourteen ? rhyme_pairs / fourteen : 0.0, fourteen ? meter / fourteen : 0.0,
                 sonnets ? quality / sonnets : 0.0, sonnets ? model_ms / sonnets : 0.0,
                 sonnets ? select_ms / sonnets : 0.0);
@@ -82,6 +95,7 @@ int main(int argc, char** argv) {
   std::string model_path = SONNET_DEFAULT_SHARED_DIR "/data/shakespeare_gpt.npz";
   int sonnets = 50, candidates = 8, tokens = 800, threads = 2;
   uint64_t base_seed = 1;
+  std::string corpus; // the training texts, for the verbatim-line check
   for (int i = 1; i < argc; ++i) {
     auto arg = [&](const char* name) { return std::strcmp(argv[i], name) == 0 && i + 1 < argc; };
     if (arg("--sonnets"))
@@ -94,11 +108,19 @@ int main(int argc, char** argv) {
       threads = std::atoi(argv[++i]);
     else if (arg("--seed"))
       base_seed = std::strtoull(argv[++i], nullptr, 10);
-    else if (argv[i][0] != '-')
+    else if (arg("--corpus")) {
+      std::ifstream in(argv[++i], std::ios::binary);
+      if (!in) {
+        std::fprintf(stderr, "quality_report: cannot read %s\n", argv[i]);
+        return 1;
+      }
+      corpus.append(std::istreambuf_iterator<char>(in), {});
+      corpus += '\n';
+    } else if (argv[i][0] != '-')
       model_path = argv[i];
     else {
       std::fprintf(stderr, "usage: quality_report [MODEL.npz] [--sonnets 50] [--candidates 8] "
-                           "[--tokens 800] [--threads 2] [--seed 1]\n");
+                           "[--tokens 800] [--threads 2] [--seed 1] [--corpus FILE ...]\n");
       return 2;
     }
   }
@@ -156,20 +178,20 @@ int main(int argc, char** argv) {
       (void)st::assess(*dict, *f);
     one.select_ms += ms_since(t0);
     one.model_ms += gen_ms[first];
-    one.add(f, *dict);
+    one.add(f, *dict, corpus);
 
     t0 = clock_type::now();
     auto b = st::best_of(*dict, cands);
     best.select_ms += ms_since(t0);
     best.model_ms += all_ms;
-    best.add(b ? std::optional<std::vector<std::string>>(b->lines) : std::nullopt, *dict);
+    best.add(b ? std::optional<std::vector<std::string>>(b->lines) : std::nullopt, *dict, corpus);
 
     t0 = clock_type::now();
     auto l = st::select_sonnet(*dict, cands);
     lines.select_ms += ms_since(t0);
     lines.model_ms += all_ms;
     assembled += l && l->chosen < 0;
-    lines.add(l ? std::optional<std::vector<std::string>>(l->lines) : std::nullopt, *dict);
+    lines.add(l ? std::optional<std::vector<std::string>>(l->lines) : std::nullopt, *dict, corpus);
   }
 
   std::printf("Quality report: %d sonnets, prompt \"\\n\", T=0.8, top_k 0, %d tokens per "
@@ -178,13 +200,14 @@ int main(int argc, char** argv) {
               sonnets, tokens, static_cast<unsigned long long>(base_seed), model_path.c_str(),
               dict->size() ? dict->source().c_str() : "none (spelling fallback)", dict->size(),
               dict_ms, threads, wall_s);
-  std::printf("| selection | 14 lines | valid (prototype) | lines 9-13 syll. | rhyme pairs /7 "
-              "| meter | quality | model ms/sonnet | select ms/sonnet |\n");
-  std::printf("|---|---|---|---|---|---|---|---|---|\n");
-  one.print();
+  const bool rec = !corpus.empty();
+  std::printf("| selection | 14 lines | valid (prototype) | lines 9-13 syll. | %srhyme pairs /7 "
+              "| meter | quality | model ms/sonnet | select ms/sonnet |\n", rec ? "verbatim in corpus | " : "");
+  std::printf("|---|---|---|---|%s---|---|---|---|---|\n", rec ? "---|" : "");
+  one.print(rec);
   if (candidates > 1) {
-    best.print();
-    lines.print();
+    best.print(rec);
+    lines.print(rec);
   }
   if (candidates > 1)
     std::printf("\nService selection: %d of %d sonnets assembled from the pool, the others a "
