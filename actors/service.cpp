@@ -386,6 +386,8 @@ caf::expected<service_control_actor> spawn_service(caf::actor_system& sys,
     }
     pc.max_attempts = cfg.remote_attempts;
     pc.round_timeout = cfg.remote_round_timeout;
+  } else if (cfg.loaded_model) {
+    pc.weights = cfg.loaded_model;
   } else if (!cfg.model_path.empty()) {
     // The pronouncing dictionary loads meanwhile on a second thread: else the formatter loads
     // it at its start, in front of the first request (~5 ms of a command's start-up).

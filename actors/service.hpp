@@ -15,6 +15,7 @@
 // reply comes once every request in flight has ended.
 
 #include <chrono>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,9 @@ namespace sonnet {
 struct service_config {
   /// The .npz checkpoint; empty runs the service without a model (queries only).
   std::string model_path;
+  /// A model already loaded (sonnetd loads it first to print its details); when set it is used
+  /// instead of loading model_path.
+  std::shared_ptr<const model::model> loaded_model;
   model::load_options model_options;
   model::window_mode window = model::window_mode::strided;
   int stride = 0;

@@ -77,6 +77,8 @@ struct model::impl {
   std::string vocab_source;
   weights w;
   float attn_scale = 1.0f;
+  std::string attn_scale_source;
+  bool attn_scale_from_checkpoint = false;
 };
 
 /// The K/V cache of one sequence, per layer: keys TRANSPOSED, (A, ldk = B padded), so a query's

@@ -15,7 +15,8 @@
 
 namespace sonnet::model {
 
-/// Which numerics the forward pass uses (DESIGN §3).
+/// Which numerics the forward pass uses (DESIGN §3). A checkpoint's own `attn_scale` array
+/// overrides the attention scale of either variant (the trainer records what it computed).
 enum class numerics {
   as_trained, ///< attention scale 1/sqrt(n_embd), exact erf GELU: what training computed (default)
   numpy_port, ///< attention scale 1/sqrt(head_size), tanh GELU: what the Python prototype ran
@@ -78,6 +79,14 @@ public:
   const std::string& path() const;
   /// Where the vocabulary came from ("array 'vocab' in ...", a file path).
   const std::string& vocab_source() const;
+  /// The factor attention scores are multiplied by: the checkpoint's array `attn_scale` when it
+  /// has one, else the variant's rule (see numerics).
+  float attn_scale() const;
+  /// Where attn_scale came from: "array 'attn_scale' in PATH", or the variant's rule
+  /// ("as_trained: 1/sqrt(n_embd)", "numpy_port: 1/sqrt(head_size)").
+  const std::string& attn_scale_source() const;
+  /// True when attn_scale came from the checkpoint's array.
+  bool attn_scale_from_checkpoint() const;
 
   /// Internal state (Eigen weights); defined in model/detail.hpp.
   struct impl;
@@ -90,7 +99,8 @@ private:
 };
 
 /// Loads a NanoGPT char checkpoint (.npz). Errors: errc::bad_checkpoint (unreadable file, not a
-/// zip/npy, missing array, wrong shape), errc::bad_weights (non-finite values),
+/// zip/npy, missing array, wrong shape, an `attn_scale` that is not one finite number > 0),
+/// errc::bad_weights (non-finite values),
 /// errc::bad_vocabulary (no vocabulary found, or its size differs from the embedding's rows).
 result<std::shared_ptr<const model>> load_model(const std::string& npz_path,
                                                 const load_options& opts = {});

@@ -3,6 +3,7 @@
 #include "model/npz.hpp"
 
 #include <cmath>
+#include <cstdio>
 #include <map>
 #include <new>
 #include <stdexcept>
@@ -22,6 +23,9 @@ const vocabulary& model::vocab() const { return impl_->vocab; }
 numerics model::variant() const { return impl_->variant; }
 const std::string& model::path() const { return impl_->path; }
 const std::string& model::vocab_source() const { return impl_->vocab_source; }
+float model::attn_scale() const { return impl_->attn_scale; }
+const std::string& model::attn_scale_source() const { return impl_->attn_scale_source; }
+bool model::attn_scale_from_checkpoint() const { return impl_->attn_scale_from_checkpoint; }
 
 namespace {
 
@@ -345,8 +349,30 @@ result<std::unique_ptr<model::impl>> load_model_impl(const std::string& npz_path
 #undef SONNET_TRY
   plan.place(w);
 
-  p->attn_scale = opts.variant == numerics::as_trained ? 1.0f / std::sqrt(static_cast<float>(C))
-                                                       : 1.0f / std::sqrt(static_cast<float>(HS));
+  // A checkpoint that records its attention scale is run with it whatever the variant: the
+  // variants' rules describe the reference checkpoint's two histories, not other models.
+  if (auto it = ar.find("attn_scale"); it != ar.end()) {
+    const npy_array& a = it->second;
+    const std::string what = npz_path + ": array 'attn_scale' ";
+    if (a.dtype == npy_dtype::u1)
+      return fail(errc::bad_checkpoint, what + "has dtype uint8, expected float32 or float64");
+    if (a.shape != std::vector<std::size_t>{1})
+      return fail(errc::bad_checkpoint, what + "has shape " + shape_string(a.shape) + ", expected (1,)");
+    if (!std::isfinite(a.values[0]) || !(a.values[0] > 0.0f)) {
+      char v[32];
+      std::snprintf(v, sizeof v, "%g", static_cast<double>(a.values[0]));
+      return fail(errc::bad_checkpoint, what + "holds " + v + ", expected a finite number > 0");
+    }
+    p->attn_scale = a.values[0];
+    p->attn_scale_source = "array 'attn_scale' in " + npz_path;
+    p->attn_scale_from_checkpoint = true;
+  } else if (opts.variant == numerics::as_trained) {
+    p->attn_scale = 1.0f / std::sqrt(static_cast<float>(C));
+    p->attn_scale_source = "as_trained: 1/sqrt(n_embd)";
+  } else {
+    p->attn_scale = 1.0f / std::sqrt(static_cast<float>(HS));
+    p->attn_scale_source = "numpy_port: 1/sqrt(head_size)";
+  }
 
   // --- vocabulary ---
   auto voc = resolve_vocab(ar, npz_path, opts);

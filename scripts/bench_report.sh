@@ -5,7 +5,9 @@
 #
 #   scripts/bench_report.sh [--build-dir DIR] [--no-install] [--cloud-sizes LIST]
 #
-# Env: SONNET_SHARED_DIR (default: ../shared beside the source tree) for the model and prototype.
+# Models: bench_generate and window_loss run the prototype's reference checkpoint from ../shared
+# (the build's SONNET_SHARED_DIR) when it is there, else models/default.npz; everything else runs
+# models/default.npz (SONNET_MODEL overrides it for the sonnet and sonnetd runs).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="$root/build"
@@ -124,7 +126,7 @@ echo "bench_report: window_loss (paired, strides $strides_bar) ..." >&2
 "$build/bench/model/window_loss" --strides "$strides_bar" --no-exact --no-chunked --threads 2 \
   >"$work/loss.md" 2>&1 || true
 
-# --- 3. peak RSS of the reference model through the pipeline ---------------------------------------
+# --- 3. peak RSS of the default model through the pipeline -----------------------------------------
 mb() { awk -v k="${1:-0}" 'BEGIN{printf "%.1f", k/1024}'; }
 echo "bench_report: peak RSS of sonnet generate --count 4 ..." >&2
 /usr/bin/time -v "$build/apps/sonnet" generate --count 4 --db "$work/x.db" >"$work/gen.out" 2>"$work/time.txt" || true
@@ -135,7 +137,7 @@ rss_mb=$(awk -v k="${rss_kb:-0}" 'BEGIN{printf "%.1f", k/1024}')
 base_kb=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$work/time0.txt")
 /usr/bin/time -v "$build/bench/model/profile_decode" 1 800 >/dev/null 2>"$work/time1.txt" || true
 model_kb=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$work/time1.txt")
-# sonnetd (standalone, the reference model) through 32 sonnets at concurrency 16, then SIGTERM.
+# sonnetd (standalone, the default model) through 32 sonnets at concurrency 16, then SIGTERM.
 echo "bench_report: peak RSS of sonnetd under load ..." >&2
 /usr/bin/time -v -o "$work/timed.txt" "$build/apps/sonnetd" --port=0 --db="$work/d.db" >"$work/d.out" 2>&1 &
 dpid=$!
@@ -269,9 +271,9 @@ b16=$(awk -F'|' '$2 ~ /^ 16 $/ {gsub(/ /,"",$3); print $3}' "$work/generate.md")
   echo
   echo "## 3. Peak RSS"
   echo
-  echo "\`/usr/bin/time -v build/apps/sonnet generate --count 4 --db /tmp/x.db\` (reference model, the"
+  echo "\`/usr/bin/time -v build/apps/sonnet generate --count 4 --db /tmp/x.db\` (default model, the"
   echo "whole pipeline in one process): **Maximum resident set size ${rss_kb:-?} kB = ${rss_mb} MB**;"
-  echo "\`sonnetd\` (standalone, reference model) through 32 sonnets at concurrency 16 from"
+  echo "\`sonnetd\` (standalone, default model) through 32 sonnets at concurrency 16 from"
   echo "\`sonnet --connect\`, then SIGTERM: **${daemon_kb:-?} kB = ${daemon_mb} MB**."
   echo
   echo "| process | peak RSS |"

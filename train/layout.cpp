@@ -45,7 +45,8 @@ std::size_t parameter_count(const shape& s) {
   return t.back().offset + t.back().size();
 }
 
-checkpoint init_checkpoint(const shape& s, const std::string& vocab, float attn_scale, uint64_t seed) {
+checkpoint init_checkpoint(const shape& s, const std::string& vocab, float attn_scale, uint64_t seed,
+                           init_scheme scheme) {
   checkpoint c;
   c.size = s;
   c.vocab = vocab;
@@ -59,17 +60,32 @@ checkpoint init_checkpoint(const shape& s, const std::string& vocab, float attn_
     double u2 = static_cast<double>(gen() >> 11) * 0x1.0p-53;
     return std::sqrt(-2.0 * std::log(u1)) * std::cos(two_pi * u2);
   };
-  for (const auto& t : layout(s)) {
-    float* p = c.params.data() + t.offset;
-    const bool is_vector = t.cols == 1;
-    const bool layer_norm_gain = is_vector && t.name.size() > 7
-                                 && t.name.compare(t.name.size() - 7, 7, ".weight") == 0;
-    if (layer_norm_gain) {
-      std::fill(p, p + t.size(), 1.f);
-    } else if (!is_vector) {
-      for (std::size_t i = 0; i < t.size(); ++i)
-        p[i] = static_cast<float>(0.02 * normal());
-    } // biases stay 0
+  auto uniform = [&gen](double bound) { return bound * (2.0 * static_cast<double>(gen() >> 11) * 0x1.0p-53 - 1.0); };
+  const auto t = layout(s);
+  for (std::size_t n = 0; n < t.size(); ++n) {
+    const auto& ti = t[n];
+    float* p = c.params.data() + ti.offset;
+    const bool is_vector = ti.cols == 1;
+    const bool ends_weight = ti.name.size() > 7 && ti.name.compare(ti.name.size() - 7, 7, ".weight") == 0;
+    const bool embedding = ti.name.find("embedding_table") != std::string::npos;
+    if (is_vector && ends_weight && ti.name.find("ln") != std::string::npos) {
+      std::fill(p, p + ti.size(), 1.f); // LayerNorm gain
+    } else if (is_vector && ti.name.find("ln") != std::string::npos) {
+      // LayerNorm bias: 0
+    } else if (scheme == init_scheme::gpt2) {
+      if (!is_vector)
+        for (std::size_t i = 0; i < ti.size(); ++i)
+          p[i] = static_cast<float>(0.02 * normal());
+    } else if (embedding) {
+      for (std::size_t i = 0; i < ti.size(); ++i)
+        p[i] = static_cast<float>(normal());
+    } else {
+      // A Linear's weight (out, in) and its bias, the tensor after it: both U(+-1/sqrt(in)).
+      const int in = is_vector ? t[n - 1].cols : ti.cols;
+      const double bound = 1.0 / std::sqrt(static_cast<double>(in));
+      for (std::size_t i = 0; i < ti.size(); ++i)
+        p[i] = static_cast<float>(uniform(bound));
+    }
   }
   return c;
 }

@@ -65,6 +65,12 @@ std::vector<tensor_info> layout(const shape& s);
 /// Total number of parameters.
 std::size_t parameter_count(const shape& s);
 
+/// How fresh weights are drawn.
+enum class init_scheme {
+  gpt2,  ///< Linear and Embedding ~ N(0, 0.02), biases 0 (nanoGPT's _init_weights)
+  torch, ///< PyTorch's defaults: Linear weight and bias ~ U(+-1/sqrt(in)), Embedding ~ N(0, 1)
+};
+
 /// Training hyper-parameters. Defaults: the prototype's recipe (EMERGENT-SPEC §11.1).
 struct config {
   shape size;
@@ -78,6 +84,7 @@ struct config {
   int eval_windows = 200;     ///< held-out windows per progress evaluation (the final one uses all)
   /// Attention scale; 0 = 1/sqrt(head_size), what the prototype's numpy inference uses.
   double attn_scale = 0;
+  init_scheme init = init_scheme::gpt2;
 };
 
 /// Text turned into ids with a vocabulary; train/val split per file (the last val_fraction of
@@ -104,9 +111,9 @@ struct checkpoint {
   aligned_vector<float> params;
 };
 
-/// Fresh weights: Linear and Embedding ~ N(0, 0.02), biases 0, LayerNorm 1/0 (nanoGPT's init),
-/// drawn from `seed`.
-checkpoint init_checkpoint(const shape& s, const std::string& vocab, float attn_scale, uint64_t seed);
+/// Fresh weights (LayerNorm 1/0), drawn from `seed`.
+checkpoint init_checkpoint(const shape& s, const std::string& vocab, float attn_scale, uint64_t seed,
+                           init_scheme scheme = init_scheme::gpt2);
 
 /// Where each array of a NanoGPT checkpoint (head-split q/k/v, tril buffers left out) lies in
 /// the flat parameter vector, in the reference checkpoint's member order.

@@ -188,7 +188,7 @@ result<summary> run_training(const options& o, const std::function<void(const pr
     s.vocab_size = static_cast<int>(data.vocab.size());
     const float scale = cfg.attn_scale > 0 ? static_cast<float>(cfg.attn_scale)
                                            : 1.0f / std::sqrt(static_cast<float>(s.head_size()));
-    ck = init_checkpoint(s, data.vocab, scale, mix(cfg.seed ^ 0x1417));
+    ck = init_checkpoint(s, data.vocab, scale, mix(cfg.seed ^ 0x1417), cfg.init);
   }
   cfg.size = ck.size;
   const std::string identity = run_identity(cfg, ck.size, ck.attn_scale, digest(data));

@@ -39,7 +39,13 @@ args::args(int argc, char** argv, int first, const std::vector<option_spec>& spe
         throw usage_error{"option '--" + name + "' needs a value (" + spec->value_name + ")"};
       values_[name] = argv[++i];
     }
+    all_values_[name].push_back(values_[name]);
   }
+}
+
+std::vector<std::string> args::all(const std::string& name) const {
+  auto i = all_values_.find(name);
+  return i == all_values_.end() ? std::vector<std::string>{} : i->second;
 }
 
 std::optional<std::string> args::str(const std::string& name) const {

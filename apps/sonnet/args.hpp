@@ -1,6 +1,7 @@
 #pragma once
 // A small, strict command-line parser: `--name value`, `--name=value`, boolean `--flag`.
-// Unknown flags and malformed numbers are usage errors (exit code 2).
+// Unknown flags and malformed numbers are usage errors (exit code 2). A flag given twice keeps
+// its last value for str()/real()/integer(); all() returns every value, in order.
 
 #include <cstdint>
 #include <map>
@@ -30,6 +31,8 @@ public:
   bool flag(const std::string& name) const { return flags_.count(name) > 0; }
   bool has(const std::string& name) const { return values_.count(name) > 0; }
   std::optional<std::string> str(const std::string& name) const;
+  /// Every value of a repeatable option (`--corpus a --corpus b`), in command-line order.
+  std::vector<std::string> all(const std::string& name) const;
   std::optional<double> real(const std::string& name) const;        // accepts nan/inf: checked later
   std::optional<int64_t> integer(const std::string& name) const;
   std::optional<uint64_t> unsigned_integer(const std::string& name) const;
@@ -37,6 +40,7 @@ public:
 
 private:
   std::map<std::string, std::string> values_;
+  std::map<std::string, std::vector<std::string>> all_values_;
   std::set<std::string> flags_;
   std::vector<std::string> positional_;
 };

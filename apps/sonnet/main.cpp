@@ -30,13 +30,16 @@ commands:
   chat         an interactive session, like the prototype's REPL
   replay       recompute every stored dissonance in id order and report mismatches
   vocab        write a model's vocabulary sidecar from its training corpus
+  info         the model's file, SHA-256, hyper-parameters and numerics
+  train        train a char-level model on text files (resumable: SIGINT/SIGTERM, --resume)
+  eval         a model's held-out loss on text files, in nats per char
 
 Run `sonnet <command> --help` for the options of a command.
-With --connect=HOST:PORT every command except format, replay, logits, generate --raw and vocab
-talks to a running sonnetd instead of running the pipeline in-process.
+With --connect=HOST:PORT every command except format, replay, logits, generate --raw, vocab,
+info, train and eval talks to a running sonnetd instead of running the pipeline in-process.
 Model: --model, else $SONNET_MODEL, else `model` in --config/$SONNET_CONFIG, else
-../shared/data/shakespeare_gpt.npz beside the source tree. Database: --db, else `db` in the
-config file, else ./sonnets.db.
+models/default.npz in the source tree (`sonnet info` shows which). Database: --db, else `db` in
+the config file, else ./sonnets.db.
 )";
 
 } // namespace
@@ -88,6 +91,12 @@ int main(int argc, char** argv) {
       return cmd_replay(argc, argv);
     if (cmd == "vocab")
       return cmd_vocab(argc, argv);
+    if (cmd == "info")
+      return cmd_info(argc, argv);
+    if (cmd == "train")
+      return cmd_train(argc, argv);
+    if (cmd == "eval")
+      return cmd_eval(argc, argv);
   } catch (const usage_error& e) {
     std::cerr << "sonnet " << cmd << ": " << e.message << "\n"
               << "Run `sonnet " << cmd << " --help` for its options.\n";

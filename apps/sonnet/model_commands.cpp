@@ -1,12 +1,15 @@
-// Subcommands that use the model directly, without actors: logits, generate --raw, vocab.
+// Subcommands that use the model directly, without actors: logits, generate --raw, vocab, info.
 
 #include <cmath>
+#include <cstdio>
+#include <filesystem>
 #include <iostream>
 
 #include <nlohmann/json.hpp>
 
 #include "apps/sonnet/commands.hpp"
 #include "apps/sonnet/common.hpp"
+#include "core/sha256.hpp"
 
 namespace sonnet::cli {
 
@@ -117,6 +120,86 @@ int cmd_vocab(int argc, char** argv) {
   if (!r)
     return report("vocab", r.err());
   std::cout << "wrote " << *out << "\n";
+  return exit_ok;
+}
+
+namespace {
+
+// Weights and biases the forward pass uses (the heads' q/k/v have no bias; `tril` buffers and
+// `attn_scale` are not parameters).
+int64_t parameter_count(const model::hparams& hp) {
+  const int64_t V = hp.vocab_size, C = hp.n_embd, B = hp.block_size,
+                A = int64_t{hp.n_head} * hp.head_size, F = hp.n_ffwd;
+  const int64_t layer = 2 * C + 3 * A * C + (A * C + C) + 2 * C + (C * F + F) + (F * C + C);
+  return V * C + B * C + hp.n_layer * layer + 2 * C + (C * V + V);
+}
+
+} // namespace
+
+int cmd_info(int argc, char** argv) {
+  auto specs = std::vector<option_spec>{{"json", "", "print one JSON object"}} + model_options();
+  auto parsed = parse_command(argc, argv, "sonnet info [--json] [model options]",
+                              "Loads the model and prints its file (absolute path, where the "
+                              "path came from, size,\nSHA-256), hyper-parameters, attention "
+                              "scale, vocabulary source and numerics.",
+                              specs);
+  if (!parsed)
+    return exit_ok;
+  auto& a = *parsed;
+  auto s = resolve(a);
+  if (!s)
+    return report("info", s.err());
+  auto choice = parse_model_choice(a);
+  auto m = load(*s, choice);
+  if (!m)
+    return report("info", m.err());
+  std::error_code ec;
+  const auto path = std::filesystem::absolute(s->model_path, ec).lexically_normal().string();
+  const auto bytes = std::filesystem::file_size(s->model_path, ec);
+  auto sha = sha256_file_hex(s->model_path, errc::bad_checkpoint);
+  if (!sha)
+    return report("info", sha.err());
+  const auto& hp = (*m)->hp();
+  const bool trained = (*m)->variant() == model::numerics::as_trained;
+  const bool strided = choice.window == model::window_mode::strided;
+  const int stride = strided ? model::decoder(*m, choice.window, choice.stride).stride() : 0;
+  nlohmann::json j;
+  j["path"] = path;
+  j["origin"] = s->model_origin;
+  j["file_bytes"] = ec ? 0 : bytes;
+  j["sha256"] = *sha;
+  j["vocab_size"] = hp.vocab_size;
+  j["n_layer"] = hp.n_layer;
+  j["n_head"] = hp.n_head;
+  j["n_embd"] = hp.n_embd;
+  j["head_size"] = hp.head_size;
+  j["block_size"] = hp.block_size;
+  j["n_ffwd"] = hp.n_ffwd;
+  j["parameters"] = parameter_count(hp);
+  j["attn_scale"] = (*m)->attn_scale();
+  j["attn_scale_source"] = (*m)->attn_scale_source();
+  j["attn_scale_from_checkpoint"] = (*m)->attn_scale_from_checkpoint();
+  j["vocab_source"] = (*m)->vocab_source();
+  j["variant"] = trained ? "as_trained" : "numpy_port";
+  j["window"] = strided ? "strided" : "exact";
+  j["stride"] = stride;
+  if (a.flag("json")) {
+    std::cout << j.dump() << "\n";
+    return exit_ok;
+  }
+  char scale[32];
+  std::snprintf(scale, sizeof scale, "%.9g", static_cast<double>((*m)->attn_scale()));
+  std::cout << "model        " << path << "\n"
+            << "from         " << s->model_origin << "\n"
+            << "file         " << j["file_bytes"].get<uint64_t>() << " bytes, sha256 " << *sha << "\n"
+            << "sizes        vocab_size " << hp.vocab_size << ", n_layer " << hp.n_layer
+            << ", n_head " << hp.n_head << ", n_embd " << hp.n_embd << ", head_size "
+            << hp.head_size << ", block_size " << hp.block_size << ", n_ffwd " << hp.n_ffwd << "\n"
+            << "parameters   " << parameter_count(hp) << "\n"
+            << "attn_scale   " << scale << " (" << (*m)->attn_scale_source() << ")\n"
+            << "vocabulary   " << hp.vocab_size << " chars from " << (*m)->vocab_source() << "\n"
+            << "numerics     " << (trained ? "as_trained" : "numpy_port") << ", window "
+            << (strided ? "strided S=" + std::to_string(stride) : std::string("exact")) << "\n";
   return exit_ok;
 }
 

@@ -77,8 +77,8 @@ result<settings> resolve(const args& a) {
     s.model_path = conf["model"];
     s.model_origin = conf_path;
   } else {
-    s.model_path = SONNET_DEFAULT_SHARED_DIR "/data/shakespeare_gpt.npz";
-    s.model_origin = "the development default";
+    s.model_path = SONNET_DEFAULT_MODEL;
+    s.model_origin = "the default model";
   }
   if (auto d = a.str("db"))
     s.db_path = *d;

@@ -1,6 +1,6 @@
 #pragma once
 // Where the CLI finds its model and database: flag, then environment, then config file, then
-// the development default (../shared beside the source tree).
+// the default (the model this repository ships, models/default.npz; ./sonnets.db).
 
 #include <map>
 #include <string>
@@ -19,7 +19,8 @@ result<config_map> read_config(const std::string& path);
 struct settings {
   std::string model_path;
   std::string db_path;
-  /// Where model_path came from, for error messages ("--model", "SONNET_MODEL", ...).
+  /// Where model_path came from, for error messages and `sonnet info` ("--model",
+  /// "SONNET_MODEL", the config file's path, "the default model").
   std::string model_origin;
 };
 

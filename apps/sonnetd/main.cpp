@@ -18,6 +18,7 @@
 #include "actors/service.hpp"
 #include "apps/sonnetd/config.hpp"
 #include "apps/sonnetd/guardian.hpp"
+#include "core/sha256.hpp"
 #include "http/server.hpp"
 #include "messages/errors.hpp"
 
@@ -35,7 +36,7 @@ std::string default_model(const daemon::config& cfg) {
     return cfg.model;
   if (const char* env = std::getenv("SONNET_MODEL"); env && *env)
     return env;
-  return SONNET_DEFAULT_SHARED_DIR "/data/shakespeare_gpt.npz";
+  return SONNET_DEFAULT_MODEL;
 }
 
 /// Blocks until SIGTERM or SIGINT; returns its name.
@@ -94,12 +95,23 @@ int main(int argc, char** argv) {
   service_control_actor service; // standalone and front
   model_pool_actor pool;         // worker
   std::string model_path = default_model(cfg);
-  if (cfg.role == "worker") {
+  // Nodes with a model load it here, so that the start line can say which model answers: its
+  // file, content hash and attention scale.
+  std::shared_ptr<const model::model> weights;
+  std::string model_sha;
+  if (cfg.role != "front") {
     auto m = model::load_model(model_path);
     if (!m)
       return fail(std::string{to_string(m.err().code)} + ": " + m.err().message);
+    auto sha = sha256_file_hex(model_path, errc::bad_checkpoint);
+    if (!sha)
+      return fail(std::string{to_string(sha.err().code)} + ": " + sha.err().message);
+    weights = std::move(*m);
+    model_sha = sha->substr(0, 12);
+  }
+  if (cfg.role == "worker") {
     pool_config pc;
-    pc.weights = std::move(*m);
+    pc.weights = weights;
     pc.local_actors = cfg.model_actors;
     pool = spawn_model_pool(sys, std::move(pc));
     model_face = spawn_model_facade(sys, pool);
@@ -110,9 +122,10 @@ int main(int argc, char** argv) {
     if (cfg.role == "front") {
       sc.workers = daemon::worker_list(cfg);
       sc.gateway.tls = tls;
-    }
-    else
+    } else {
       sc.model_path = model_path;
+      sc.loaded_model = weights;
+    }
     auto s = spawn_service(sys, sc);
     if (!s) {
       auto e = from_caf(s.error());
@@ -159,7 +172,8 @@ int main(int argc, char** argv) {
   if (cfg.role == "front")
     std::cout << " workers=" << cfg.workers;
   else
-    std::cout << " model=" << model_path << " model-actors=" << cfg.model_actors;
+    std::cout << " model=" << model_path << " model-sha256=" << model_sha
+              << " attn-scale=" << weights->attn_scale() << " model-actors=" << cfg.model_actors;
   std::cout << std::endl;
 
   // The HTTP API talks to the service itself (not the published facade).

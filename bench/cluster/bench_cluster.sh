@@ -7,7 +7,7 @@ root="$(cd "$(dirname "$0")/../.." && pwd)"
 build="${1:-$root/build}"
 n="${2:-32}"
 bin="$build/apps"
-model="${SONNET_MODEL:-$root/../shared/data/shakespeare_gpt.npz}"
+model="${SONNET_MODEL:-$root/models/default.npz}"
 work="$(mktemp -d)"
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done; rm -rf "$work"; }

@@ -7,12 +7,15 @@
 // --batch: also the aggregate tokens/s of model::batch_decoder advancing B sequences together
 // (default stride, each sequence its own seed, best of 3), and per-sequence tokens/s.
 // Also measures this core's FMA peak, the ceiling the GFLOP/s columns are read against.
+// Model: --model, else the prototype's reference checkpoint (the weights its loop runs), else
+// models/default.npz (the same sizes, so the same work per token).
 
 #include "bench/fma_peak.hpp"
 #include "model/model.hpp"
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -97,6 +100,8 @@ int main(int argc, char** argv) {
   std::vector<int> extra_strides = {8, 32};
   std::vector<int> batches;
   std::string path = std::string(SONNET_SHARED_DIR) + "/data/shakespeare_gpt.npz";
+  if (!std::filesystem::exists(path))
+    path = SONNET_DEFAULT_MODEL;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto val = [&] { return i + 1 < argc ? std::string(argv[++i]) : std::string(); };
@@ -151,6 +156,7 @@ int main(int argc, char** argv) {
   std::string raw;
   if (proto)
     proto_tps = prototype_tokens_per_s(proto_n, raw);
+  std::printf("model %s\n", path.c_str());
   std::printf("one stream, %d tokens from \"\\n\", as_trained, temperature 0.8, best of 3\n", n);
   if (proto) {
     if (proto_tps > 0)

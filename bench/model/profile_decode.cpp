@@ -1,5 +1,6 @@
 // profile_decode: a fixed decoding workload to run under perf / callgrind.
-//   profile_decode BATCH TOKENS [MODEL]   (BATCH 1 uses model::decoder, else model::batch_decoder)
+//   profile_decode BATCH TOKENS [MODEL]   (BATCH 1 uses model::decoder, else model::batch_decoder;
+//                                          MODEL defaults to models/default.npz)
 #include "model/model.hpp"
 
 #include <chrono>
@@ -11,7 +12,7 @@ namespace sm = sonnet::model;
 int main(int argc, char** argv) {
   const int b = argc > 1 ? std::stoi(argv[1]) : 1;
   const int n = argc > 2 ? std::stoi(argv[2]) : 4000;
-  std::string path = argc > 3 ? argv[3] : std::string(SONNET_SHARED_DIR) + "/data/shakespeare_gpt.npz";
+  std::string path = argc > 3 ? argv[3] : std::string(SONNET_DEFAULT_MODEL);
   auto m = sm::load_model(path);
   if (!m) {
     std::fprintf(stderr, "%s\n", m.err().message.c_str());

@@ -10,6 +10,8 @@
 // each (contexts 1..64, 1742 x 64 = 111,488 predictions: the protocol of DESIGN §3's 1.5888).
 // The predictions are split into --threads contiguous pieces; each piece after the first starts
 // with the preceding block_size chars as its prompt.
+// Model: --model, else the prototype's reference checkpoint (the one DESIGN's figures are for)
+// when ../shared has it, else models/default.npz. Text: --text, else data/tinyshakespeare.txt.
 // After the table, each strided row is compared with the first one, prediction by prediction:
 // the mean paired difference and its standard error over blocks of 1024 consecutive predictions
 // (neighbouring predictions are correlated, so the per-char spread would understate it).
@@ -20,6 +22,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -109,7 +112,9 @@ outcome parallel(int threads, long n, F f) {
 
 int main(int argc, char** argv) {
   std::string variant = "as_trained", model_path = std::string(SONNET_SHARED_DIR) + "/data/shakespeare_gpt.npz";
-  std::string text_path = std::string(SONNET_SHARED_DIR) + "/data/tinyshakespeare.txt";
+  if (!std::filesystem::exists(model_path))
+    model_path = SONNET_DEFAULT_MODEL;
+  std::string text_path = std::string(SONNET_SOURCE_DIR) + "/data/tinyshakespeare.txt";
   std::vector<int> strides = {8, 16, 24, 32, 48};
   int threads = 2;
   long limit = -1;
@@ -164,6 +169,7 @@ int main(int argc, char** argv) {
   if (limit > 0)
     n = std::min(n, limit);
   const long B = (*m)->hp().block_size;
+  std::printf("model %s; text %s\n", model_path.c_str(), text_path.c_str());
   std::printf("held-out: %zu chars after cut %zu; %ld predictions; variant %s; %d threads\n\n", vtext.size(), cut, n,
               variant.c_str(), threads);
   std::printf("| decoding | predictions | mean context | loss (nats/char) | seconds | predictions/s |\n");

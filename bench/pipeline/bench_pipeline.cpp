@@ -110,7 +110,7 @@ run_result run(caf::actor_system& sys, service_actor svc, size_t n, size_t k, ui
 } // namespace
 
 int main(int argc, char** argv) {
-  std::string model = SONNET_DEFAULT_SHARED_DIR "/data/shakespeare_gpt.npz";
+  std::string model = SONNET_DEFAULT_MODEL;
   size_t sonnets = 32;
   std::vector<size_t> levels = {1, 4, 16};
   int model_actors = 0; // 0: the service default

@@ -92,7 +92,7 @@ struct row {
 } // namespace
 
 int main(int argc, char** argv) {
-  std::string model_path = SONNET_DEFAULT_SHARED_DIR "/data/shakespeare_gpt.npz";
+  std::string model_path = SONNET_DEFAULT_MODEL;
   int sonnets = 50, candidates = 8, tokens = 800, threads = 2;
   uint64_t base_seed = 1;
   std::string corpus; // the training texts, for the verbatim-line check

@@ -1,6 +1,6 @@
 #pragma once
 // Fixtures for actor tests: a threaded actor system with the sonnet types, a scratch
-// directory, and the reference checkpoint (tests that need it are skipped without it).
+// directory, and the model the repository ships.
 
 #include <boost/test/unit_test.hpp>
 
@@ -18,8 +18,8 @@
 
 namespace sonnet::test {
 
-inline std::string reference_model() {
-  return reference_checkpoint;
+inline std::string test_model() {
+  return default_model;
 }
 
 /// A fresh directory, removed afterwards.
@@ -54,7 +54,7 @@ struct threaded_system {
 
   service_config make_config(const std::string& db = "cloud.db") const {
     service_config sc;
-    sc.model_path = reference_model();
+    sc.model_path = test_model();
     sc.db_path = dir.file(db);
     return sc;
   }

@@ -12,14 +12,13 @@ namespace utf = boost::unit_test;
 namespace sm = sonnet::model;
 using sonnet::continuation;
 using sonnet::continue_request;
-using sonnet::test::have_reference_model;
 using sonnet::test::threaded_system;
 
 namespace {
 
-std::shared_ptr<const sm::model> reference() {
+std::shared_ptr<const sm::model> shipped() {
   static std::shared_ptr<const sm::model> m = [] {
-    auto r = sm::load_model(sonnet::test::reference_model());
+    auto r = sm::load_model(sonnet::test::test_model());
     BOOST_REQUIRE_MESSAGE(r, (r ? "" : r.err().message));
     return *r;
   }();
@@ -28,7 +27,7 @@ std::shared_ptr<const sm::model> reference() {
 
 /// What a lone decoder makes of the request (with the echoed context when asked).
 std::string lone(const continue_request& req, sm::window_mode mode = sm::window_mode::strided) {
-  auto m = reference();
+  auto m = shipped();
   sm::decoder d(m, mode);
   d.start(req.context, {static_cast<float>(req.temperature), req.top_k, req.seed});
   std::string out;
@@ -58,9 +57,9 @@ std::vector<continue_request> mixed_requests(int count) {
 
 BOOST_AUTO_TEST_SUITE(model_actor)
 
-BOOST_AUTO_TEST_CASE(concurrent_requests_equal_a_lone_decoder, *utf::precondition(have_reference_model{})) {
+BOOST_AUTO_TEST_CASE(concurrent_requests_equal_a_lone_decoder) {
   threaded_system ts;
-  auto actor = sonnet::spawn_model(ts.sys, reference(), sonnet::model_settings{}, true);
+  auto actor = sonnet::spawn_model(ts.sys, shipped(), sonnet::model_settings{}, true);
   auto reqs = mixed_requests(10);
   using handle_t = decltype(ts.self->request(actor, std::chrono::seconds(120), sonnet::atom::generate_v, reqs[0]));
   std::vector<handle_t> handles;
@@ -78,11 +77,11 @@ BOOST_AUTO_TEST_CASE(concurrent_requests_equal_a_lone_decoder, *utf::preconditio
   caf::anon_send_exit(actor, caf::exit_reason::user_shutdown);
 }
 
-BOOST_AUTO_TEST_CASE(late_requests_join_and_finish_first, *utf::precondition(have_reference_model{})) {
+BOOST_AUTO_TEST_CASE(late_requests_join_and_finish_first) {
   threaded_system ts;
   sonnet::model_settings settings;
   settings.step_tokens = 4;
-  auto actor = sonnet::spawn_model(ts.sys, reference(), settings, true);
+  auto actor = sonnet::spawn_model(ts.sys, shipped(), settings, true);
   continue_request big;
   big.context = "\n";
   big.n_tokens = 6000;
@@ -104,11 +103,11 @@ BOOST_AUTO_TEST_CASE(late_requests_join_and_finish_first, *utf::precondition(hav
   caf::anon_send_exit(actor, caf::exit_reason::user_shutdown);
 }
 
-BOOST_AUTO_TEST_CASE(exact_window_batches_alike, *utf::precondition(have_reference_model{})) {
+BOOST_AUTO_TEST_CASE(exact_window_batches_alike) {
   threaded_system ts;
   sonnet::model_settings settings;
   settings.window = sm::window_mode::exact;
-  auto actor = sonnet::spawn_model(ts.sys, reference(), settings, true);
+  auto actor = sonnet::spawn_model(ts.sys, shipped(), settings, true);
   auto reqs = mixed_requests(3);
   for (auto& r : reqs)
     r.n_tokens = 90;
@@ -122,9 +121,9 @@ BOOST_AUTO_TEST_CASE(exact_window_batches_alike, *utf::precondition(have_referen
   caf::anon_send_exit(actor, caf::exit_reason::user_shutdown);
 }
 
-BOOST_AUTO_TEST_CASE(bad_token_count_is_refused, *utf::precondition(have_reference_model{})) {
+BOOST_AUTO_TEST_CASE(bad_token_count_is_refused) {
   threaded_system ts;
-  auto actor = sonnet::spawn_model(ts.sys, reference(), sonnet::model_settings{}, true);
+  auto actor = sonnet::spawn_model(ts.sys, shipped(), sonnet::model_settings{}, true);
   continue_request r;
   r.n_tokens = 0;
   sonnet::error err;
@@ -134,9 +133,9 @@ BOOST_AUTO_TEST_CASE(bad_token_count_is_refused, *utf::precondition(have_referen
   caf::anon_send_exit(actor, caf::exit_reason::user_shutdown);
 }
 
-BOOST_AUTO_TEST_CASE(held_requests_fail_when_the_actor_dies, *utf::precondition(have_reference_model{})) {
+BOOST_AUTO_TEST_CASE(held_requests_fail_when_the_actor_dies) {
   threaded_system ts;
-  auto actor = sonnet::spawn_model(ts.sys, reference(), sonnet::model_settings{}, true);
+  auto actor = sonnet::spawn_model(ts.sys, shipped(), sonnet::model_settings{}, true);
   auto reqs = mixed_requests(3);
   for (auto& r : reqs)
     r.n_tokens = 50000; // seconds of work: still held when the kill arrives
@@ -155,9 +154,9 @@ BOOST_AUTO_TEST_CASE(held_requests_fail_when_the_actor_dies, *utf::precondition(
   BOOST_CHECK_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 10.0);
 }
 
-BOOST_AUTO_TEST_CASE(streamed_chunks_are_the_reply_in_order, *utf::precondition(have_reference_model{})) {
+BOOST_AUTO_TEST_CASE(streamed_chunks_are_the_reply_in_order) {
   threaded_system ts;
-  auto actor = sonnet::spawn_model(ts.sys, reference(), sonnet::model_settings{}, true);
+  auto actor = sonnet::spawn_model(ts.sys, shipped(), sonnet::model_settings{}, true);
   auto reqs = mixed_requests(3); // batched together: streaming must not change the text
   std::vector<sonnet::test::chunk_collector_actor> sinks;
   using handle_t = decltype(ts.self->request(actor, std::chrono::seconds(120), sonnet::atom::generate_v, reqs[0]));
@@ -183,9 +182,9 @@ BOOST_AUTO_TEST_CASE(streamed_chunks_are_the_reply_in_order, *utf::precondition(
   caf::anon_send_exit(actor, caf::exit_reason::user_shutdown);
 }
 
-BOOST_AUTO_TEST_CASE(cancel_releases_the_jobs_sequences, *utf::precondition(have_reference_model{})) {
+BOOST_AUTO_TEST_CASE(cancel_releases_the_jobs_sequences) {
   threaded_system ts;
-  auto actor = sonnet::spawn_model(ts.sys, reference(), sonnet::model_settings{}, true);
+  auto actor = sonnet::spawn_model(ts.sys, shipped(), sonnet::model_settings{}, true);
   auto reqs = mixed_requests(3);
   reqs[0].job = reqs[1].job = 7;
   reqs[0].n_tokens = reqs[1].n_tokens = 50000; // seconds of work each

@@ -16,7 +16,7 @@ namespace utf = boost::unit_test;
 
 BOOST_FIXTURE_TEST_SUITE(service, threaded_system)
 
-BOOST_AUTO_TEST_CASE(one_sonnet_end_to_end, *utf::precondition(have_reference_model{})) {
+BOOST_AUTO_TEST_CASE(one_sonnet_end_to_end) {
   auto svc = start(make_config());
   auto r = generate(svc, seeded(1, "tell me about love"));
   BOOST_TEST(r.id == 1);
@@ -37,8 +37,7 @@ BOOST_AUTO_TEST_CASE(one_sonnet_end_to_end, *utf::precondition(have_reference_mo
 // DESIGN §2 invariant 1: every stored dissonance equals a recomputation against exactly the
 // sonnets with smaller ids, however many requests ran at once. Invariant 2: every id replied
 // to a client is in the file with all its lines.
-BOOST_AUTO_TEST_CASE(field_coherence_under_16_concurrent_requests,
-                     *utf::precondition(have_reference_model{})) {
+BOOST_AUTO_TEST_CASE(field_coherence_under_16_concurrent_requests) {
   auto sc = make_config();
   auto svc = start(sc);
   constexpr int n = 16;
@@ -70,8 +69,7 @@ BOOST_AUTO_TEST_CASE(field_coherence_under_16_concurrent_requests,
 }
 
 // Invariant 3: while the model computes, the other actors keep answering.
-BOOST_AUTO_TEST_CASE(stats_answered_while_the_model_is_busy,
-                     *utf::precondition(have_reference_model{})) {
+BOOST_AUTO_TEST_CASE(stats_answered_while_the_model_is_busy) {
   auto svc = start(make_config());
   model_actor model;
   self->request(svc, std::chrono::seconds(10), atom::model_v)
@@ -104,8 +102,7 @@ BOOST_AUTO_TEST_CASE(stats_answered_while_the_model_is_busy,
 }
 
 // Invariant 5: a request ends even when the model actor dies under it; the model comes back.
-BOOST_AUTO_TEST_CASE(dead_model_fails_pending_requests_and_is_respawned,
-                     *utf::precondition(have_reference_model{})) {
+BOOST_AUTO_TEST_CASE(dead_model_fails_pending_requests_and_is_respawned) {
   // One model actor, and a first round long enough (seconds) that the kill below lands while
   // the sonnet's round is inside the model, whatever the machine's load.
   auto sc = make_config();
@@ -136,7 +133,7 @@ BOOST_AUTO_TEST_CASE(dead_model_fails_pending_requests_and_is_respawned,
   BOOST_TEST((replacement != model));
 }
 
-BOOST_AUTO_TEST_CASE(same_seed_same_sonnet, *utf::precondition(have_reference_model{})) {
+BOOST_AUTO_TEST_CASE(same_seed_same_sonnet) {
   auto a = start(make_config("a.db"));
   auto b = start(make_config("b.db"));
   auto ra = generate(a, seeded(42, "winter"));
@@ -147,8 +144,7 @@ BOOST_AUTO_TEST_CASE(same_seed_same_sonnet, *utf::precondition(have_reference_mo
   BOOST_TEST(rb.text != rc.text);
 }
 
-BOOST_AUTO_TEST_CASE(temperature_adapts_to_the_last_dissonance,
-                     *utf::precondition(have_reference_model{})) {
+BOOST_AUTO_TEST_CASE(temperature_adapts_to_the_last_dissonance) {
   auto svc = start(make_config());
   auto first = generate(svc, seeded(1));
   BOOST_TEST(first.temperature == 0.8); // nothing judged yet
@@ -162,8 +158,7 @@ BOOST_AUTO_TEST_CASE(temperature_adapts_to_the_last_dissonance,
   BOOST_TEST(generate(svc, fixed).temperature == 0.5);
 }
 
-BOOST_AUTO_TEST_CASE(too_small_a_budget_fails_cleanly_and_stores_nothing,
-                     *utf::precondition(have_reference_model{})) {
+BOOST_AUTO_TEST_CASE(too_small_a_budget_fails_cleanly_and_stores_nothing) {
   auto svc = start(make_config());
   auto req = seeded(1);
   req.tokens = 40; // far too few characters for 14 lines
@@ -173,8 +168,7 @@ BOOST_AUTO_TEST_CASE(too_small_a_budget_fails_cleanly_and_stores_nothing,
   BOOST_TEST(stats(svc).sonnet_count == 0);
 }
 
-BOOST_AUTO_TEST_CASE(bad_requests_are_refused_and_store_nothing,
-                     *utf::precondition(have_reference_model{})) {
+BOOST_AUTO_TEST_CASE(bad_requests_are_refused_and_store_nothing) {
   auto svc = start(make_config());
   auto with_temperature = [](double t) {
     auto r = seeded(1);
@@ -196,9 +190,9 @@ BOOST_AUTO_TEST_CASE(bad_requests_are_refused_and_store_nothing,
 }
 
 BOOST_AUTO_TEST_CASE(continues_a_copy_of_the_prototype_cloud,
-                     *utf::precondition(have_reference_model{})) {
+                     *utf::precondition(have_prototype_cloud{})) {
   auto copy = dir.file("python_cloud.db");
-  std::filesystem::copy_file(SONNET_SHARED_DIR "/data/python_cloud_sonnets.db", copy);
+  std::filesystem::copy_file(prototype_cloud, copy);
   std::filesystem::permissions(copy, std::filesystem::perms::owner_write,
                                std::filesystem::perm_options::add); // the original is read-only
   auto sc = make_config();
@@ -248,8 +242,7 @@ BOOST_AUTO_TEST_CASE(query_only_service_refuses_generate) {
   BOOST_TEST(stats(svc).sonnet_count == 0);
 }
 
-BOOST_AUTO_TEST_CASE(streamed_chunks_are_the_raw_text_in_order,
-                     *utf::precondition(have_reference_model{})) {
+BOOST_AUTO_TEST_CASE(streamed_chunks_are_the_raw_text_in_order) {
   auto svc = start(make_config());
   auto sink = spawn_chunk_collector(sys);
   auto req = seeded(21, "the sea at night");
@@ -261,7 +254,7 @@ BOOST_AUTO_TEST_CASE(streamed_chunks_are_the_raw_text_in_order,
   BOOST_TEST(c.one_part);
   BOOST_TEST(c.chunks.size() > 10u); // step by step, not at the end
   // The raw text as the service's rounds make it, each round by a lone decoder.
-  auto m = model::load_model(reference_model());
+  auto m = model::load_model(test_model());
   BOOST_REQUIRE(m);
   budget_rules rules;
   std::string raw = (*m)->vocab().decode((*m)->vocab().encode(generation_context(req.prompt)));
@@ -283,8 +276,7 @@ BOOST_AUTO_TEST_CASE(streamed_chunks_are_the_raw_text_in_order,
   BOOST_TEST(stats(svc).sonnet_count == 1);
 }
 
-BOOST_AUTO_TEST_CASE(a_requester_that_goes_away_cancels_its_request,
-                     *utf::precondition(have_reference_model{})) {
+BOOST_AUTO_TEST_CASE(a_requester_that_goes_away_cancels_its_request) {
   auto sc = make_config();
   sc.model_actors = 1; // so the one model actor's counters are the whole story
   auto svc = start(sc);

@@ -12,6 +12,7 @@
 #include "caf/all.hpp"
 #include "caf/io/all.hpp"
 
+#include "core/sha256.hpp"
 #include "messages/register.hpp"
 #include "messages/type_ids.hpp"
 #include "persistence/replay.hpp"
@@ -27,9 +28,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-const std::string& model_path = reference_checkpoint;
-
-using have_model = have_reference_model;
+const std::string& model_path = default_model;
 
 /// A scratch directory and the nodes and clients a test starts.
 struct cluster {
@@ -176,8 +175,15 @@ void survive(cluster& c, int sig) {
 
 BOOST_FIXTURE_TEST_SUITE(sonnetd, cluster)
 
-BOOST_AUTO_TEST_CASE(standalone_serves_remote_clients, *utf::precondition(have_model{})) {
+BOOST_AUTO_TEST_CASE(standalone_serves_remote_clients) {
   auto [d, addr] = node({"--port=0", "--db=" + file("s.db"), "--model=" + model_path});
+  // The start line names the model that answers: file, content hash, attention scale.
+  auto sha = sha256_file_hex(model_path);
+  BOOST_REQUIRE(sha.ok());
+  BOOST_TEST(d->output().find(" model=" + model_path + " model-sha256=" + sha->substr(0, 12)
+                              + " attn-scale=")
+               != std::string::npos,
+             d->output());
   auto& g = client(addr, {"generate", "--count", "3", "--concurrency", "3", "--seed", "7",
                           "--json"});
   BOOST_TEST(code(g.wait(60s)) == 0, g.output());
@@ -231,7 +237,7 @@ BOOST_AUTO_TEST_CASE(bad_configuration_is_refused) {
   BOOST_TEST(h.output().find("--role") != std::string::npos);
 }
 
-BOOST_AUTO_TEST_CASE(clients_cannot_stop_the_daemon, *utf::precondition(have_model{})) {
+BOOST_AUTO_TEST_CASE(clients_cannot_stop_the_daemon) {
   auto [d, addr] = node({"--port=0", "--db=" + file("s.db"), "--model=" + model_path});
   {
     struct config : caf::actor_system_config {
@@ -257,13 +263,12 @@ BOOST_AUTO_TEST_CASE(clients_cannot_stop_the_daemon, *utf::precondition(have_mod
   BOOST_TEST(st.output().find("\"sonnet_count\":0") != std::string::npos);
 }
 
-BOOST_AUTO_TEST_CASE(sigterm_under_load_keeps_every_acknowledged_sonnet,
-                     *utf::precondition(have_model{})) {
+BOOST_AUTO_TEST_CASE(sigterm_under_load_keeps_every_acknowledged_sonnet) {
   auto [d, addr] = node({"--port=0", "--db=" + file("s.db"), "--model=" + model_path});
   sigterm_under_load(*this, *d, addr, "s.db");
 }
 
-BOOST_AUTO_TEST_CASE(the_config_file_is_read_and_flags_win, *utf::precondition(have_model{})) {
+BOOST_AUTO_TEST_CASE(the_config_file_is_read_and_flags_win) {
   auto conf = file("node.conf");
   std::ofstream(conf) << "; test config\nrole = \"worker\"\nport = 1\nmodel = \"" << model_path
                       << "\"\nmodel-actors = 1\n";
@@ -279,15 +284,15 @@ BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_FIXTURE_TEST_SUITE(front_and_workers, cluster)
 
-BOOST_AUTO_TEST_CASE(a_killed_worker_loses_no_request, *utf::precondition(have_model{})) {
+BOOST_AUTO_TEST_CASE(a_killed_worker_loses_no_request) {
   survive(*this, SIGKILL);
 }
 
-BOOST_AUTO_TEST_CASE(a_stopped_worker_loses_no_request, *utf::precondition(have_model{})) {
+BOOST_AUTO_TEST_CASE(a_stopped_worker_loses_no_request) {
   survive(*this, SIGSTOP);
 }
 
-BOOST_AUTO_TEST_CASE(a_restarted_worker_is_used_again, *utf::precondition(have_model{})) {
+BOOST_AUTO_TEST_CASE(a_restarted_worker_is_used_again) {
   auto [w1, a1] = worker();
   auto [w2, a2] = worker();
   auto [f, af] = front(a1 + "," + a2, "front.db");
@@ -308,7 +313,7 @@ BOOST_AUTO_TEST_CASE(a_restarted_worker_is_used_again, *utf::precondition(have_m
   BOOST_TEST(sonnets(g).size() == 1u);
 }
 
-BOOST_AUTO_TEST_CASE(sigterm_on_the_front_under_load, *utf::precondition(have_model{})) {
+BOOST_AUTO_TEST_CASE(sigterm_on_the_front_under_load) {
   auto [w1, a1] = worker();
   auto [w2, a2] = worker();
   auto [f, af] = front(a1 + "," + a2, "front.db");
@@ -317,7 +322,7 @@ BOOST_AUTO_TEST_CASE(sigterm_on_the_front_under_load, *utf::precondition(have_mo
   sigterm_under_load(*this, *f, af, "front.db");
 }
 
-BOOST_AUTO_TEST_CASE(no_reachable_worker_fails_fast, *utf::precondition(have_model{})) {
+BOOST_AUTO_TEST_CASE(no_reachable_worker_fails_fast) {
   auto [w1, a1] = worker();
   auto [w2, a2] = worker();
   auto [f, af] = front(a1 + "," + a2, "front.db");
@@ -338,8 +343,7 @@ BOOST_AUTO_TEST_CASE(no_reachable_worker_fails_fast, *utf::precondition(have_mod
   BOOST_TEST((*s)->stats()->sonnet_count == 0);
 }
 
-BOOST_AUTO_TEST_CASE(nodes_with_another_cluster_key_are_refused,
-                     *utf::precondition(have_model{})) {
+BOOST_AUTO_TEST_CASE(nodes_with_another_cluster_key_are_refused) {
   auto [w, aw] = node({"--role=worker", "--port=0", "--model=" + model_path,
                        "--cluster-key=alpha"});
   auto [f, af] = node({"--role=front", "--port=0", "--workers=" + aw, "--db=" + file("f.db"),
@@ -351,8 +355,7 @@ BOOST_AUTO_TEST_CASE(nodes_with_another_cluster_key_are_refused,
   BOOST_TEST(g.output().find("no_worker") != std::string::npos, g.output());
 }
 
-BOOST_AUTO_TEST_CASE(tls_between_nodes_with_throwaway_certificates,
-                     *utf::precondition(have_model{})) {
+BOOST_AUTO_TEST_CASE(tls_between_nodes_with_throwaway_certificates) {
   // A CA and one node certificate, made here; every node and client presents it.
   auto sh = [&](const std::string& cmd) {
     auto& p = start({"/bin/sh", "-c", "cd " + dir.string() + " && " + cmd});

@@ -32,9 +32,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-const std::string& model_path = reference_checkpoint;
-
-using have_model = have_reference_model;
+const std::string& model_path = default_model;
 
 std::string chromium_path() {
   for (const char* p : {"/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"})
@@ -210,7 +208,7 @@ void leave_mid_request(uint16_t port, bool stream, const std::function<void()>& 
 
 } // namespace
 
-BOOST_AUTO_TEST_SUITE(api, *utf::precondition(have_model{}))
+BOOST_AUTO_TEST_SUITE(api)
 
 BOOST_FIXTURE_TEST_CASE(post_gives_a_sonnet_that_stats_and_queries_see, daemon_fixture) {
   start();
@@ -458,7 +456,7 @@ BOOST_FIXTURE_TEST_CASE(bad_http_options_are_refused, daemon_fixture) {
 
 BOOST_AUTO_TEST_SUITE_END()
 
-BOOST_AUTO_TEST_SUITE(page, *utf::precondition(have_model{}))
+BOOST_AUTO_TEST_SUITE(page)
 
 BOOST_FIXTURE_TEST_CASE(index_is_served, daemon_fixture) {
   start();

@@ -8,6 +8,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <cmath>
 #include <fstream>
 #include <limits>
 #include <random>
@@ -301,6 +302,114 @@ BOOST_AUTO_TEST_CASE(another_nanogpt_size_loads_stored_deflated_f4_f8) {
   BOOST_CHECK_EQUAL((*m)->hp().block_size, 24);
 }
 
+namespace {
+
+// Multiplies every query weight by `f`: with f a power of two every query, hence every
+// attention score, is exactly f times the original, so it stands for an attention scale f times
+// larger, bit for bit.
+array_map with_queries_scaled(array_map a, float f) {
+  for (auto& [name, arr] : a)
+    if (name.find(".query.weight") != std::string::npos)
+      for (auto& v : arr.values)
+        v *= f;
+  return a;
+}
+
+std::vector<float> logits_of(const std::string& path, sm::numerics v, float* scale = nullptr) {
+  sm::load_options o;
+  o.variant = v;
+  auto m = sm::load_model(path, o);
+  BOOST_REQUIRE_MESSAGE(m, (m ? "" : m.err().message));
+  if (scale)
+    *scale = (*m)->attn_scale();
+  return sm::last_logits(**m, "abcab");
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(attn_scale_without_the_array_follows_the_variant) {
+  auto p = temp_file("scale_none.npz", tiny_npz(tiny_arrays()));
+  for (auto v : {sm::numerics::as_trained, sm::numerics::numpy_port}) {
+    sm::load_options o;
+    o.variant = v;
+    auto m = sm::load_model(p, o);
+    BOOST_REQUIRE(m);
+    const bool trained = v == sm::numerics::as_trained;
+    BOOST_CHECK_EQUAL((*m)->attn_scale(), 1.0f / std::sqrt(trained ? 8.0f : 4.0f)); // n_embd 8, head 4
+    BOOST_CHECK(!(*m)->attn_scale_from_checkpoint());
+    BOOST_CHECK_EQUAL((*m)->attn_scale_source(),
+                      trained ? "as_trained: 1/sqrt(n_embd)" : "numpy_port: 1/sqrt(head_size)");
+  }
+}
+
+// The checkpoint's `attn_scale` is the scale under either variant. Sizes where the two rules
+// differ by a power of two (n_embd 16, head_size 4: 1/4 vs 1/2), so a model without the array
+// whose queries are scaled to match must give the very same logits.
+BOOST_AUTO_TEST_CASE(attn_scale_array_overrides_the_variant) {
+  tiny_spec t;
+  t.n_embd = 16;
+  t.n_head = 4;
+  const auto base = tiny_arrays(t);
+  auto with_scale = [&](float s) {
+    auto a = base;
+    a["attn_scale"] = array_spec{{1}, {s}};
+    return a;
+  };
+  // numpy_port with 1/sqrt(n_embd) = numpy_port without the array, queries halved.
+  std::string p = temp_file("scale_quarter.npz", tiny_npz(with_scale(0.25f)));
+  float got = 0;
+  auto lg = logits_of(p, sm::numerics::numpy_port, &got);
+  BOOST_CHECK_EQUAL(got, 0.25f);
+  auto want = logits_of(temp_file("scale_q_half.npz", tiny_npz(with_queries_scaled(base, 0.5f))),
+                        sm::numerics::numpy_port);
+  BOOST_CHECK_EQUAL(max_abs_diff(lg, want), 0.f);
+  // ... and under as_trained it is the as_trained rule's own scale: the same as without it.
+  BOOST_CHECK_EQUAL(max_abs_diff(logits_of(p, sm::numerics::as_trained),
+                                 logits_of(temp_file("scale_plain.npz", tiny_npz(base)),
+                                           sm::numerics::as_trained)),
+                    0.f);
+  // as_trained with 1/sqrt(head_size) = as_trained without the array, queries doubled.
+  p = temp_file("scale_half.npz", tiny_npz(with_scale(0.5f)));
+  lg = logits_of(p, sm::numerics::as_trained, &got);
+  BOOST_CHECK_EQUAL(got, 0.5f);
+  want = logits_of(temp_file("scale_q_double.npz", tiny_npz(with_queries_scaled(base, 2.f))),
+                   sm::numerics::as_trained);
+  BOOST_CHECK_EQUAL(max_abs_diff(lg, want), 0.f);
+  // A float64 array is the same number.
+  auto p8 = temp_file("scale_half_f8.npz", tiny_npz(with_scale(0.5f), {true, true}));
+  BOOST_CHECK_EQUAL(max_abs_diff(logits_of(p8, sm::numerics::as_trained, &got), lg), 0.f);
+  BOOST_CHECK_EQUAL(got, 0.5f);
+  auto m = sm::load_model(p);
+  BOOST_REQUIRE(m);
+  BOOST_CHECK((*m)->attn_scale_from_checkpoint());
+  BOOST_CHECK_EQUAL((*m)->attn_scale_source(), "array 'attn_scale' in " + p);
+}
+
+BOOST_AUTO_TEST_CASE(bad_attn_scale_is_a_bad_checkpoint) {
+  const auto base = tiny_arrays();
+  auto bad = [&](const std::string& name, array_spec a, const std::string& what) {
+    auto arrays = base;
+    arrays["attn_scale"] = std::move(a);
+    expect_failure(temp_file(name, tiny_npz(arrays)), errc::bad_checkpoint, "array 'attn_scale' " + what);
+  };
+  const float nan = std::numeric_limits<float>::quiet_NaN(), inf = std::numeric_limits<float>::infinity();
+  bad("scale_two.npz", {{2}, {0.5f, 0.5f}}, "has shape (2,), expected (1,)");
+  bad("scale_scalar.npz", {{}, {0.5f}}, "has shape (), expected (1,)");
+  bad("scale_matrix.npz", {{1, 1}, {0.5f}}, "has shape (1,1), expected (1,)");
+  bad("scale_nan.npz", {{1}, {nan}}, "holds nan, expected a finite number > 0");
+  bad("scale_inf.npz", {{1}, {inf}}, "holds inf, expected a finite number > 0");
+  bad("scale_zero.npz", {{1}, {0.f}}, "holds 0, expected a finite number > 0");
+  bad("scale_negative.npz", {{1}, {-0.5f}}, "holds -0.5, expected a finite number > 0");
+  // uint8 bytes are not a scale
+  zip_writer z;
+  for (const auto& [name, a] : base)
+    z.add(name + ".npy", npy_f4(a.shape, a.values), true);
+  z.add("vocab.npy", npy_u1(tiny_vocab), true);
+  z.add("attn_scale.npy", npy_u1("x"), true);
+  expect_failure(temp_file("scale_u1.npz", z.finish()), errc::bad_checkpoint,
+                 "array 'attn_scale' has dtype uint8");
+}
+
 BOOST_AUTO_TEST_CASE(shakespeare_hparams_and_vocab, *boost::unit_test::precondition(have_checkpoint{})) {
   auto m = sm::load_model(checkpoint_path);
   BOOST_REQUIRE_MESSAGE(m, (m ? "" : m.err().message));
@@ -331,8 +440,9 @@ BOOST_AUTO_TEST_CASE(write_vocab_from_corpus_sorted_distinct_bytes) {
   auto bad = sm::write_vocab_from_corpus(temp_dir() + "/missing.txt", temp_dir() + "/x.vocab");
   BOOST_REQUIRE(!bad);
   BOOST_CHECK(bad.err().code == errc::bad_vocabulary);
-  std::string corpus_path = shared_dir + "/data/tinyshakespeare.txt";
-  if (std::filesystem::exists(corpus_path)) {
+  // The shipped reference vocabulary is Tiny Shakespeare's (data/, in the repository).
+  std::string corpus_path = std::string(SONNET_SOURCE_DIR) + "/data/tinyshakespeare.txt";
+  {
     BOOST_REQUIRE(sm::write_vocab_from_corpus(corpus_path, temp_dir() + "/ts.vocab"));
     std::ifstream g(temp_dir() + "/ts.vocab", std::ios::binary);
     std::string ts((std::istreambuf_iterator<char>(g)), std::istreambuf_iterator<char>());

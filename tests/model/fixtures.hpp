@@ -1,6 +1,7 @@
 #pragma once
 // Shared helpers of the model tests: a temp directory, a tiny random NanoGPT checkpoint written
-// with npz_writer.hpp, and the precondition that skips tests when the real checkpoint is absent.
+// with npz_writer.hpp, the shipped model, and the precondition that skips the tests comparing
+// with the prototype when its reference checkpoint is absent.
 
 #include "model/model.hpp"
 #include "tests/model/npz_writer.hpp"

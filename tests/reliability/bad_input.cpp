@@ -136,11 +136,12 @@ BOOST_AUTO_TEST_CASE(binaries_name_the_file_and_the_problem_and_exit_1) {
   auto good = tiny_npz(tiny_arrays());
   make("truncated_tiny.npz", bytes(good.begin(), good.begin() + good.size() / 2),
        "bad_checkpoint", "");
-  if (fs::exists(reference_checkpoint)) {
-    auto ref = slurp(reference_checkpoint);
+  {
+    auto real = slurp(default_model); // a full-size checkpoint, cut short
+    BOOST_REQUIRE_MESSAGE(!real.empty(), default_model << " is missing or empty");
     for (double share : {0.999, 0.5, 0.01})
-      make("truncated_ref_" + std::to_string(static_cast<int>(share * 1000)) + ".npz",
-           bytes(ref.begin(), ref.begin() + static_cast<std::ptrdiff_t>(ref.size() * share)),
+      make("truncated_real_" + std::to_string(static_cast<int>(share * 1000)) + ".npz",
+           bytes(real.begin(), real.begin() + static_cast<std::ptrdiff_t>(real.size() * share)),
            "bad_checkpoint", "");
   }
   {
@@ -273,6 +274,107 @@ BOOST_AUTO_TEST_CASE(cli_refuses_and_leaves_the_cloud_alone) {
   BOOST_TEST(slurp(db) == before);
   BOOST_TEST(!fs::exists(file("v.vocab")));
   BOOST_TEST_MESSAGE(cases.size() << " CLI cases");
+}
+
+// `sonnet train` / `sonnet eval`: every flag out of its range is refused before any training,
+// and nothing is written at --out.
+BOOST_AUTO_TEST_CASE(train_and_eval_refuse_bad_flags_and_write_nothing) {
+  const std::string verse = file("verse.txt"), out = file("m.npz");
+  {
+    std::ofstream v(verse);
+    for (int i = 0; i < 60; ++i)
+      v << "shall i compare thee to a summer's day, line " << i << "\n";
+    std::ofstream(file("empty.txt")) << "";
+    std::ofstream(file("ten.txt")) << "0123456789";
+    fs::create_directories(file("folder"));
+  }
+  auto train = [&](std::vector<std::string> more) {
+    std::vector<std::string> a{"train", "--corpus", verse, "--out", out, "--steps", "3"};
+    a.insert(a.end(), more.begin(), more.end());
+    return a;
+  };
+  auto eval = [&](std::vector<std::string> more) {
+    std::vector<std::string> a{"eval", "--model", tiny, "--corpus", verse};
+    a.insert(a.end(), more.begin(), more.end());
+    return a;
+  };
+  std::vector<bad_case> cases{
+    // usage errors
+    {{"train", "--out", out}, 2, "--corpus is required"},
+    {{"train", "--corpus", verse}, 2, "--out is required"},
+    {{"train", "--corpus"}, 2, "needs a value"},
+    {train({"--layers", "four"}), 2, "expects an integer"},
+    {train({"--lr", "fast"}), 2, "expects a number"},
+    {train({"--seed", "-1"}), 2, "non-negative integer"},
+    {train({"--resume=yes"}), 2, "takes no value"},
+    {train({"--model", tiny}), 2, "unknown option '--model'"},
+    {{"eval", "--model", tiny}, 2, "--corpus is required"},
+    {eval({"--steps", "3"}), 2, "unknown option '--steps'"},
+    // sizes
+    {train({"--layers", "0"}), 1, "--layers must be in [1, 64]"},
+    {train({"--layers", "65"}), 1, "--layers must be in [1, 64]"},
+    {train({"--heads", "0"}), 1, "--heads must be in"},
+    {train({"--heads", "3", "--embd", "128"}), 1, "invalid_argument: --heads (3) must divide --embd (128)"},
+    {train({"--heads", "5"}), 1, "must divide --embd"},
+    {train({"--embd", "0"}), 1, "--embd must be in [1, 4096]"},
+    {train({"--embd", "4097"}), 1, "--embd must be in [1, 4096]"},
+    {train({"--block", "1"}), 1, "--block must be in [2, 4096]"},
+    {train({"--block", "4097"}), 1, "--block must be in [2, 4096]"},
+    // the recipe
+    {train({"--steps", "0"}), 1, "--steps must be in"},
+    {train({"--steps", "99999999999"}), 1, "--steps must be in"},
+    {train({"--batch", "0"}), 1, "--batch must be in"},
+    {train({"--lr", "0"}), 1, "--lr must be a finite number > 0"},
+    {train({"--lr", "-0.001"}), 1, "--lr must be a finite number > 0"},
+    {train({"--lr", "nan"}), 1, "--lr must be a finite number > 0"},
+    {train({"--lr", "inf"}), 1, "--lr must be a finite number > 0"},
+    {train({"--dropout", "1"}), 1, "--dropout must be in [0, 1)"},
+    {train({"--dropout", "-0.1"}), 1, "--dropout must be in [0, 1)"},
+    {train({"--dropout", "nan"}), 1, "--dropout must be in [0, 1)"},
+    {train({"--threads", "-1"}), 1, "--threads must be in [0, 256]"},
+    {train({"--threads", "257"}), 1, "--threads must be in [0, 256]"},
+    {train({"--val-fraction", "0"}), 1, "--val-fraction must be in (0, 0.5]"},
+    {train({"--val-fraction", "0.6"}), 1, "--val-fraction must be in (0, 0.5]"},
+    {train({"--val-fraction", "nan"}), 1, "--val-fraction must be in (0, 0.5]"},
+    {train({"--eval-interval", "-1"}), 1, "--eval-interval must be in"},
+    // files
+    {{"train", "--corpus", file("empty.txt"), "--out", out}, 1, "bad_corpus"},
+    {{"train", "--corpus", file("folder"), "--out", out}, 1, "bad_corpus"},
+    {{"train", "--corpus", "/dev/zero", "--out", out}, 1, "bad_corpus"},
+    {{"train", "--corpus", file("absent.txt"), "--out", out}, 1, "bad_corpus"},
+    {{"train", "--corpus", file("ten.txt"), "--out", out}, 1, "corpus too small"},
+    {{"train", "--corpus", verse, "--out", verse}, 1, "it would be overwritten"},
+    {{"train", "--corpus", verse, "--out", file("folder")}, 1, "is a directory"},
+    {{"train", "--corpus", verse, "--out", file("nowhere/m.npz")}, 1, "does not exist"},
+    {{"train", "--corpus", verse, "--out", ""}, 1, "--out must not be empty"},
+    {train({"--init", db}), 1, "bad_checkpoint"},
+    {train({"--init", file("absent.npz")}), 1, "bad_checkpoint"},
+    {train({"--init", tiny, "--layers", "2"}), 1, "the size flags ask for"},
+    {train({"--resume"}), 1, "bad_checkpoint"},
+    {train({"--resume", "--init", tiny}), 1, "takes no --init"},
+    // eval
+    {eval({"--val-fraction", "0"}), 1, "--val-fraction must be in (0, 1)"},
+    {eval({"--val-fraction", "1"}), 1, "--val-fraction must be in (0, 1)"},
+    {eval({"--threads", "1000"}), 1, "--threads must be in [0, 256]"},
+    {{"eval", "--model", db, "--corpus", verse}, 1, "bad_checkpoint"},
+    {{"eval", "--model", tiny, "--corpus", file("ten.txt")}, 1, "bad_corpus"},
+    {{"eval", "--model", tiny, "--corpus", file("folder")}, 1, "bad_corpus"},
+  };
+  for (auto& c : cases) {
+    BOOST_TEST_CONTEXT(joined(c.args)) {
+      auto o = sonnet(c.args, c.stdin_file);
+      BOOST_TEST(o.rc == c.rc, o.output);
+      BOOST_TEST(o.output.find(c.says) != std::string::npos, o.output);
+    }
+  }
+  for (auto f : {out, out + ".state", out + ".tmp", file("nowhere")})
+    BOOST_TEST(!fs::exists(f), f);
+  BOOST_TEST(fs::file_size(verse) > 2000u); // not overwritten
+  // The tiny model's vocabulary lacks most of the verse: scored, and the rest counted.
+  auto ok = sonnet(eval({"--json"}));
+  BOOST_TEST(ok.rc == 0, ok.output);
+  BOOST_TEST(ok.output.find("\"unknown_chars\":0") == std::string::npos, ok.output);
+  BOOST_TEST_MESSAGE(cases.size() << " train/eval cases");
 }
 
 BOOST_AUTO_TEST_CASE(damaged_and_foreign_database_files_are_refused) {

@@ -17,8 +17,6 @@
 
 namespace sonnet::test {
 
-using have_checkpoint_file = have_reference_model;
-
 /// A scratch directory and the processes a test starts (killed when it ends).
 struct workspace {
   std::filesystem::path dir;
