@@ -84,7 +84,7 @@ struct config {
   int eval_windows = 200;     ///< held-out windows per progress evaluation (the final one uses all)
   /// Attention scale; 0 = 1/sqrt(head_size), what the prototype's numpy inference uses.
   double attn_scale = 0;
-  init_scheme init = init_scheme::gpt2;
+  init_scheme init = init_scheme::torch; // PyTorch's layer defaults, as the prototype's train.py
 };
 
 /// Text turned into ids with a vocabulary; train/val split per file (the last val_fraction of

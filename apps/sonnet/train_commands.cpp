@@ -247,6 +247,10 @@ std::vector<option_spec> train_specs() {
     {"seed", "S", "seed of the weights, batches and dropout (default " + std::to_string(d.seed) + ")"},
     {"threads", "N", "worker threads, 0..256 (default 0 = every core)"},
     {"val-fraction", "X", "held-out tail of each corpus, in (0, 0.5] (default " + num(d.val_fraction) + ")"},
+    {"init-scheme", "NAME", "a fresh run's weights: gpt2 (N(0, 0.02), nanoGPT's) or torch (PyTorch's\n"
+                              + std::string(28, ' ') + "layer defaults; default " + std::string(d.init == train::init_scheme::gpt2 ? "gpt2" : "torch") + ")"},
+    {"attn-scale", "X", "a fresh run's attention scale, > 0 (default 1/sqrt(head size), what the\n"
+                          + std::string(28, ' ') + "prototype's inference uses)"},
     {"eval-interval", "N", "steps between held-out evaluations and checkpoints\n"
                              + std::string(28, ' ') + "(0 = only at the end; default "
                              + std::to_string(d.eval_interval) + ")"},
@@ -262,7 +266,8 @@ int cmd_train(int argc, char** argv) {
     argc, argv,
     "sonnet train --corpus FILE [--corpus FILE ...] --out FILE.npz [--init FILE.npz] [--resume]\n"
     "                    [--layers N --heads N --embd N --block N] [--steps N --batch N --lr X\n"
-    "                    --dropout X --seed S --threads N --val-fraction X --eval-interval N] [--json]",
+    "                    --dropout X --seed S --threads N --val-fraction X --eval-interval N]\n"
+    "                    [--init-scheme gpt2|torch] [--attn-scale X] [--json]",
     "Trains a char-level NanoGPT on the corpora and writes a checkpoint `sonnet generate --model`\n"
     "reads (vocabulary included). Progress goes to stderr. SIGINT or SIGTERM stops the run after\n"
     "the current step with a resumable checkpoint (continue it with --resume).",
@@ -313,6 +318,19 @@ int cmd_train(int argc, char** argv) {
       c.val_fraction = *f;
     }
     c.eval_interval = int_in(a, "eval-interval", 0, INT_MAX, c.eval_interval);
+    if (auto scheme = a.str("init-scheme")) {
+      if (*scheme == "gpt2")
+        c.init = train::init_scheme::gpt2;
+      else if (*scheme == "torch")
+        c.init = train::init_scheme::torch;
+      else
+        throw bad_value{"--init-scheme must be gpt2 or torch, got " + *scheme};
+    }
+    if (auto x = a.real("attn-scale")) {
+      if (!std::isfinite(*x) || *x <= 0)
+        throw bad_value{"--attn-scale must be a finite number > 0, got " + *a.str("attn-scale")};
+      c.attn_scale = *x;
+    }
     check_out(o.out, o.corpora);
   } catch (const bad_value& e) {
     return report("train", fail(errc::invalid_argument, e.message));
@@ -320,7 +338,8 @@ int cmd_train(int argc, char** argv) {
 
   if (o.resume) {
     std::vector<std::string> ignored;
-    for (auto f : {"layers", "heads", "embd", "block", "batch", "lr", "dropout", "seed", "val-fraction"})
+    for (auto f : {"layers", "heads", "embd", "block", "batch", "lr", "dropout", "seed", "val-fraction",
+                   "init-scheme", "attn-scale"})
       if (a.has(f))
         ignored.push_back(std::string("--") + f);
     if (!ignored.empty()) {

@@ -62,7 +62,11 @@ struct row {
     if (!corpus.empty())
       for (const auto& l : ls) {
         const auto b = l.find_first_not_of(" \t"), e = l.find_last_not_of(" \t");
-        recited += b != std::string::npos && corpus.find(l.substr(b, e - b + 1)) != std::string::npos;
+        if (b != std::string::npos && corpus.find(l.substr(b, e - b + 1)) != std::string::npos) {
+          ++recited;
+          if (std::getenv("QUALITY_SHOW_VERBATIM"))
+            std::fprintf(stderr, "verbatim (%s): %s\n", name.c_str(), l.c_str());
+        }
       }
     fourteen += 1;
     valid += st::validate(st::join_lines(ls)).first;
