@@ -7,6 +7,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <filesystem>
+#include <unistd.h>
 #include <string>
 
 namespace sonnet::test {
@@ -42,5 +43,22 @@ struct have_prototype_cloud {
     return r;
   }
 };
+
+/// A per-process scratch directory under the system's temp dir, named `prefix` + pid, made on
+/// first use and removed at exit.
+inline const std::string& scratch_dir(const char* prefix) {
+  static struct holder {
+    std::string path;
+    explicit holder(const char* p) {
+      path = (std::filesystem::temp_directory_path() / (p + std::to_string(::getpid()))).string();
+      std::filesystem::create_directories(path);
+    }
+    ~holder() {
+      std::error_code ec;
+      std::filesystem::remove_all(path, ec);
+    }
+  } h(prefix);
+  return h.path;
+}
 
 } // namespace sonnet::test

@@ -24,20 +24,7 @@ inline const std::string& checkpoint_path = reference_checkpoint;
 using have_checkpoint = have_reference_model;
 
 /// A per-process scratch directory, removed at exit.
-inline const std::string& temp_dir() {
-  static struct holder {
-    std::string path;
-    holder() {
-      path = (std::filesystem::temp_directory_path() / ("sonnet_model_test_" + std::to_string(::getpid()))).string();
-      std::filesystem::create_directories(path);
-    }
-    ~holder() {
-      std::error_code ec;
-      std::filesystem::remove_all(path, ec);
-    }
-  } h;
-  return h.path;
-}
+inline const std::string& temp_dir() { return scratch_dir("sonnet_model_test_"); }
 
 struct array_spec {
   std::vector<std::size_t> shape;

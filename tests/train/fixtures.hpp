@@ -1,29 +1,17 @@
 #pragma once
 // Shared helpers of the trainer tests: a scratch directory and a small corpus with structure.
 
+#include "tests/shared_data.hpp"
+
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
-#include <unistd.h>
 
 namespace sonnet::test {
 
 /// A per-process scratch directory, removed at exit.
-inline const std::string& train_dir() {
-  static struct holder {
-    std::string path;
-    holder() {
-      path = (std::filesystem::temp_directory_path() / ("sonnet_train_test_" + std::to_string(::getpid()))).string();
-      std::filesystem::create_directories(path);
-    }
-    ~holder() {
-      std::error_code ec;
-      std::filesystem::remove_all(path, ec);
-    }
-  } h;
-  return h.path;
-}
+inline const std::string& train_dir() { return scratch_dir("sonnet_train_test_"); }
 
 /// Writes `text` to train_dir()/name and returns the path.
 inline std::string write_text(const std::string& name, const std::string& text) {
