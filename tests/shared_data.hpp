@@ -44,9 +44,9 @@ struct have_prototype_cloud {
   }
 };
 
-/// A per-process scratch directory under the system's temp dir, named `prefix` + pid, made on
-/// first use and removed at exit.
-inline const std::string& scratch_dir(const char* prefix) {
+/// The process's scratch directory under the system's temp dir, named `prefix` + pid (the first
+/// call's prefix: there is one per process), made on first use and removed at exit.
+inline const std::string& process_temp_dir(const char* prefix) {
   static struct holder {
     std::string path;
     explicit holder(const char* p) {

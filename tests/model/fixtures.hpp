@@ -24,7 +24,7 @@ inline const std::string& checkpoint_path = reference_checkpoint;
 using have_checkpoint = have_reference_model;
 
 /// A per-process scratch directory, removed at exit.
-inline const std::string& temp_dir() { return scratch_dir("sonnet_model_test_"); }
+inline const std::string& temp_dir() { return process_temp_dir("sonnet_model_test_"); }
 
 struct array_spec {
   std::vector<std::size_t> shape;

@@ -11,7 +11,7 @@
 namespace sonnet::test {
 
 /// A per-process scratch directory, removed at exit.
-inline const std::string& train_dir() { return scratch_dir("sonnet_train_test_"); }
+inline const std::string& train_dir() { return process_temp_dir("sonnet_train_test_"); }
 
 /// Writes `text` to train_dir()/name and returns the path.
 inline std::string write_text(const std::string& name, const std::string& text) {
