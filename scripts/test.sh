@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test suite on a fresh machine (what .ci/run calls), in four parts, each stage timed:
 #   1. install the Debian packages, release build (build/), every test through ctest; then the
-#      model suite in a portable build (build-portable/, SONNET_NATIVE=OFF);
+#      model and trainer suites in a portable build (build-portable/, SONNET_NATIVE=OFF);
 #   2. the whole suite again under ASan+UBSan (build-asan/; two cases excluded, see
 #      asan_exclude below);
 #   3. the actor and message suites under TSan (build-tsan/), linked against CAF 0.17.6 built
@@ -50,14 +50,15 @@ if [[ $mode == quick ]]; then
 fi
 
 jobs=2
-stage "portable build (SONNET_NATIVE=OFF): model suite"
-# The default build targets this CPU (-march=native: AVX-512 here); the model's kernels also
-# have to hold at the portable build's SIMD width (packets of 4 floats instead of 16).
+stage "portable build (SONNET_NATIVE=OFF): model and trainer suites"
+# The default build targets this CPU (-march=native: AVX-512 here); the model's and the
+# trainer's kernels also have to hold at the portable build's SIMD width (packets of 4 floats
+# instead of 16, smaller GEMM tiles).
 cmake -S "$root" -B "$root/build-portable" -DCMAKE_BUILD_TYPE=Release -DSONNET_NATIVE=OFF \
   -DSONNET_BUILD_BENCH=OFF >/dev/null
-cmake --build "$root/build-portable" -j "$jobs" --target test_model
-ctest --test-dir "$root/build-portable" --output-on-failure -j "$jobs" -R '^test_model\.'
-stage_end "portable build (SONNET_NATIVE=OFF): model suite"
+cmake --build "$root/build-portable" -j "$jobs" --target test_model test_train
+ctest --test-dir "$root/build-portable" --output-on-failure -j "$jobs" -R '^test_(model|train)\.'
+stage_end "portable build (SONNET_NATIVE=OFF): model and trainer suites"
 
 supp="$root/tests/sanitizers"
 # Sanitizer builds: -O1 and line tables only (-g1) instead of RelWithDebInfo's -O2 -g keep a

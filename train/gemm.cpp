@@ -13,7 +13,7 @@ namespace {
 
 namespace ei = Eigen::internal;
 
-#if EIGEN_ARCH_DEFAULT_NUMBER_OF_REGISTERS >= 32
+#if defined(EIGEN_VECTORIZE_AVX512) // 32 vector registers: room for 24 accumulators
 constexpr int max_rows = 6, max_packets = 4;
 #else
 constexpr int max_rows = 4, max_packets = 2;
@@ -91,7 +91,7 @@ void row_block(int P, long K, long k0, long k1, strided<T> A, const T* panels, T
   switch (P) {
     case 1: tile<T, Packet, W, R, 1>(K, k0, k1, A, panels, C, ldc, cols_last, acc); break;
     case 2: tile<T, Packet, W, R, 2>(K, k0, k1, A, panels, C, ldc, cols_last, acc); break;
-#if EIGEN_ARCH_DEFAULT_NUMBER_OF_REGISTERS >= 32
+#if defined(EIGEN_VECTORIZE_AVX512) // 32 vector registers: room for 24 accumulators
     case 3: tile<T, Packet, W, R, 3>(K, k0, k1, A, panels, C, ldc, cols_last, acc); break;
     default: tile<T, Packet, W, R, 4>(K, k0, k1, A, panels, C, ldc, cols_last, acc); break;
 #else
@@ -139,7 +139,7 @@ void gemm(long M, long N, long K, strided<T> A, strided<T> B, T* C, long ldc, bo
           case 1: row_block<T, Packet, W, 1>(P, K, k0, k1, a, pj, c, ldc, cl, acc); break;
           case 2: row_block<T, Packet, W, 2>(P, K, k0, k1, a, pj, c, ldc, cl, acc); break;
           case 3: row_block<T, Packet, W, 3>(P, K, k0, k1, a, pj, c, ldc, cl, acc); break;
-#if EIGEN_ARCH_DEFAULT_NUMBER_OF_REGISTERS >= 32
+#if defined(EIGEN_VECTORIZE_AVX512) // 32 vector registers: room for 24 accumulators
           case 4: row_block<T, Packet, W, 4>(P, K, k0, k1, a, pj, c, ldc, cl, acc); break;
           case 5: row_block<T, Packet, W, 5>(P, K, k0, k1, a, pj, c, ldc, cl, acc); break;
           default: row_block<T, Packet, W, 6>(P, K, k0, k1, a, pj, c, ldc, cl, acc); break;
