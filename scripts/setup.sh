@@ -8,8 +8,9 @@ packages=(cmake g++ make ccache libcaf-dev libeigen3-dev libsqlite3-dev sqlite3 
 packages+=(libboost1.74-dev)
 for arg in "$@"; do
   case "$arg" in
-    # The benchmarks time the Python prototype too: numpy on OpenBLAS, as numpy's wheels ship it.
-    --bench) packages+=(python3-numpy libopenblas0-pthread) ;;
+    # The benchmarks time the Python prototype too (numpy on OpenBLAS, as numpy's wheels ship
+    # it) and PyTorch's training loop (bench_train, scripts/torch_check.sh).
+    --bench) packages+=(python3-numpy libopenblas0-pthread python3-torch) ;;
     # The web page's headless-browser test (tests/http); skipped without it. Opt-in: installing
     # chromium took about 4 minutes here, too long for every CI run.
     --browser) packages+=(chromium) ;;
