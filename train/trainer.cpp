@@ -41,16 +41,23 @@ int thread_count(int requested) {
   return hw == 0 ? 1 : static_cast<int>(hw);
 }
 
-uint64_t digest(const corpus& c) {
-  uint64_t h = 1469598103934665603ULL; // FNV-1a
-  auto eat = [&h](const uint8_t* p, std::size_t n) {
-    for (std::size_t i = 0; i < n; ++i)
-      h = (h ^ p[i]) * 1099511628211ULL;
-  };
-  eat(reinterpret_cast<const uint8_t*>(c.vocab.data()), c.vocab.size());
-  eat(c.train.data(), c.train.size());
-  eat(c.val.data(), c.val.size());
+// FNV-1a over bytes, continuing from `h`.
+uint64_t fnv(const void* data, std::size_t n, uint64_t h = 1469598103934665603ULL) {
+  const auto* p = static_cast<const uint8_t*>(data);
+  for (std::size_t i = 0; i < n; ++i)
+    h = (h ^ p[i]) * 1099511628211ULL;
   return h;
+}
+
+uint64_t digest(const corpus& c) {
+  return fnv(c.val.data(), c.val.size(),
+             fnv(c.train.data(), c.train.size(), fnv(c.vocab.data(), c.vocab.size())));
+}
+
+// The weights a state file belongs to: checkpoint and state are renamed one after the other, so
+// a crash between the two leaves a pair from different steps.
+std::string weights_digest(const checkpoint& c) {
+  return std::to_string(fnv(c.params.data(), c.params.size() * sizeof(float)));
 }
 
 // What a resumed run must share with the interrupted one.
@@ -194,7 +201,13 @@ result<summary> run_training(const options& o, const std::function<void(const pr
   const std::string identity = run_identity(cfg, ck.size, ck.attn_scale, digest(data));
   if (o.resume) {
     auto stored = nlohmann::json::parse(opt.config_json);
+    if (stored.value("weights", std::string()) != weights_digest(ck))
+      return fail(errc::bad_checkpoint,
+                  "--resume: " + o.out + " and " + state_path + " are not from the same step (a crash "
+                    + "between their writes?); continue from the weights alone with --init " + o.out
+                    + " and another --out");
     stored.erase("steps");
+    stored.erase("weights");
     if (stored.dump() != identity)
       return fail(errc::bad_corpus, "--resume: the corpus or settings differ from the interrupted run's ("
                                       + state_path + ")");
@@ -209,6 +222,7 @@ result<summary> run_training(const options& o, const std::function<void(const pr
   auto save = [&]() -> result<void> {
     auto j = nlohmann::json::parse(identity);
     j["steps"] = cfg.steps;
+    j["weights"] = weights_digest(ck);
     opt.config_json = j.dump();
     if (auto r = write_checkpoint(ck, o.out); !r)
       return r;

@@ -87,6 +87,22 @@ BOOST_AUTO_TEST_CASE(interrupted_run_resumes_to_the_same_weights) {
   BOOST_TEST(test::slurp(part.out) == test::slurp(whole.out));
 }
 
+BOOST_AUTO_TEST_CASE(resume_refuses_a_checkpoint_and_state_from_different_steps) {
+  // What a crash between the checkpoint's rename and the state's would leave.
+  auto o = tiny_run("pair.npz", 20);
+  o.cfg.eval_interval = 10;
+  BOOST_TEST_REQUIRE(run_training(o, {}, nullptr).ok());
+  auto other = tiny_run("other_step.npz", 10);
+  BOOST_TEST_REQUIRE(run_training(other, {}, nullptr).ok());
+  std::filesystem::copy_file(other.out, o.out, std::filesystem::copy_options::overwrite_existing);
+  o.resume = true;
+  o.cfg.steps = 30;
+  auto e = run_training(o, {}, nullptr);
+  BOOST_TEST_REQUIRE(!e.ok());
+  BOOST_TEST((e.err().code == errc::bad_checkpoint));
+  BOOST_TEST(e.err().message.find("not from the same step") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(fine_tuning_keeps_the_vocabulary_and_counts_unknown_chars) {
   auto base = tiny_run("base.npz", 20);
   BOOST_TEST_REQUIRE(run_training(base, {}, nullptr).ok());
