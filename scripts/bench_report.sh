@@ -143,7 +143,7 @@ echo "bench_report: peak RSS of sonnetd under load ..." >&2
 dpid=$!
 dport=""
 for _ in $(seq 100); do
-  dport=$(sed -n 's/.*listening on [^ ]*:\([0-9]*\).*/\1/p' "$work/d.out" | head -1)
+  dport=$(sed -n 's/.*listening on [^ ]*:\([0-9]*\).*/\1/p' "$work/d.out" | sed -n 1p)
   [[ -n "$dport" ]] && break
   sleep 0.1
 done

@@ -28,7 +28,7 @@ fallback_url="http://deb.debian.org/debian/pool/main/a/actor-framework/$tarball"
 # -w: CAF 0.17 under C++17 warns thousands of times (std::iterator is deprecated); not ours.
 flags="-std=c++17 -fsanitize=thread -fno-omit-frame-pointer -w"
 build_flags="-O1 -g1 -DNDEBUG"
-cxx_id="$(c++ --version | head -n 1)"
+cxx_id="$(c++ --version | sed -n 1p)"
 # Any change to this script, the tarball or the compiler rebuilds.
 stamp_text="$sha256 $(sha256sum "$0" | cut -d ' ' -f 1) $cxx_id"
 stamp="$prefix/.caf-tsan-stamp"
@@ -55,7 +55,7 @@ if [[ ! -f $work/$tarball ]]; then
   # The tarball's URL on the configured Debian mirror; needs a deb-src entry.
   find_url() {
     apt-get source --print-uris actor-framework 2>/dev/null \
-      | sed -n "s|^'\([^']*/$tarball\)'.*|\1|p" | head -n 1
+      | sed -n "s|^'\([^']*/$tarball\)'.*|\1|p" | sed -n 1p
   }
   url="$(find_url || true)"
   if [[ -z $url && $(id -u) -eq 0 ]]; then

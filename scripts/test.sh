@@ -100,10 +100,12 @@ cmake -S "$root" -B "$root/build-tsan" "${san_cmake[@]}" -DSONNET_SANITIZERS=thr
   "-DCAF_ROOT=$caf_tsan" >/dev/null
 cmake --build "$root/build-tsan" -j "$jobs" --target test_actors test_messages
 # A test binary that loads Debian's uninstrumented libcaf would turn every CAF hand-off into a
-# report (or, suppressed, hide races in actors): make sure it loads ours.
-if ! ldd "$root/build-tsan/tests/actors/test_actors" | grep -q "=> $caf_tsan/lib/libcaf_core"; then
+# report (or, suppressed, hide races in actors): make sure it loads ours. (ldd's output is read
+# whole first: under pipefail, `ldd | grep -q` fails whenever grep exits before ldd is done.)
+tsan_libs=$(ldd "$root/build-tsan/tests/actors/test_actors")
+if ! grep -q "=> $caf_tsan/lib/libcaf_core" <<<"$tsan_libs"; then
   echo "test.sh: build-tsan/tests/actors/test_actors does not load $caf_tsan/lib/libcaf_core" >&2
-  ldd "$root/build-tsan/tests/actors/test_actors" >&2
+  echo "$tsan_libs" >&2
   exit 1
 fi
 stage_end "TSan build (actor and message suites)"
