@@ -62,7 +62,7 @@ private:
 struct load_options {
   numerics variant = numerics::as_trained;
   /// Vocabulary file (raw bytes, one char each). Empty: an array named `vocab` inside the npz,
-  /// else `<npz path without .npz>.vocab`, else `SONNET_DEFAULT_CONFIG_DIR/<stem>.vocab`.
+  /// else `<npz path without .npz>.vocab`, else `configs/<stem>.vocab` in a data directory (core/paths.hpp).
   std::string vocab_path;
 };
 

@@ -2,6 +2,8 @@
 #include "model/detail.hpp"
 #include "model/npz.hpp"
 
+#include "core/paths.hpp"
+
 #include <cmath>
 #include <cstdio>
 #include <map>
@@ -10,9 +12,6 @@
 #include <set>
 #include <sys/stat.h>
 
-#ifndef SONNET_DEFAULT_CONFIG_DIR
-#define SONNET_DEFAULT_CONFIG_DIR "configs"
-#endif
 
 namespace sonnet::model {
 
@@ -184,7 +183,7 @@ result<std::pair<std::string, std::string>> resolve_vocab(const npz_archive& ar,
     base.resize(base.size() - 4);
   std::string sidecar = base + ".vocab";
   std::string stem = base.substr(base.find_last_of('/') == std::string::npos ? 0 : base.find_last_of('/') + 1);
-  std::string config = std::string(SONNET_DEFAULT_CONFIG_DIR) + "/" + stem + ".vocab";
+  std::string config = paths::find_data("configs/" + stem + ".vocab").path;
   for (const auto& cand : {sidecar, config}) {
     if (file_exists(cand)) {
       auto b = read_file_bytes(cand, errc::bad_vocabulary);

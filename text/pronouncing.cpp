@@ -2,6 +2,8 @@
 
 #include "text/unicode.hpp"
 
+#include "core/paths.hpp"
+
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -632,9 +634,8 @@ std::vector<std::string> dictionary::default_paths() {
       out.push_back(s);
     return out; // the variable, when set, is the only source
   }
-#ifdef SONNET_COMPILED_DICTIONARY
-  out.push_back(SONNET_COMPILED_DICTIONARY);
-#endif
+  if (auto compiled = paths::compiled_dictionary(); !compiled.path.empty())
+    out.push_back(compiled.path);
   out.push_back("/usr/share/festival/dicts/cmu/cmudict-0.4.out");
   out.push_back("/usr/share/pocketsphinx/model/en-us/cmudict-en-us.dict");
   return out;

@@ -5,8 +5,8 @@
 //
 // Sources, first found wins (dictionary::default_paths()):
 //  1. $SONNET_CMUDICT (a path; "none" or "" = no dictionary, fallback everywhere);
-//  2. the compiled form of source 3 that the build writes (SONNET_COMPILED_DICTIONARY, see
-//     text/CMakeLists.txt): the same tables, read in a few ms instead of parsing ~5 MB of text
+//  2. the compiled form of source 3 (`cmudict-0.4.bin` in a data directory, core/paths.hpp;
+//     the build writes it, text/CMakeLists.txt, and installs it): the same tables, read in a few ms instead of parsing ~5 MB of text
 //     (~130 ms, most of a CLI command's start-up); skipped when source 3 changed since;
 //  3. /usr/share/festival/dicts/cmu/cmudict-0.4.out (Debian `festlex-cmu`): CMUdict 0.4 in
 //     Festival's syllabified form, ("summer" nil (((s ah) 1) ((m er) 0))), WITH stress 0/1;

@@ -166,6 +166,7 @@ int cmd_info(int argc, char** argv) {
   nlohmann::json j;
   j["path"] = path;
   j["origin"] = s->model_origin;
+  j["found_by"] = s->model_source;
   j["file_bytes"] = ec ? 0 : bytes;
   j["sha256"] = *sha;
   j["vocab_size"] = hp.vocab_size;
@@ -190,7 +191,9 @@ int cmd_info(int argc, char** argv) {
   char scale[32];
   std::snprintf(scale, sizeof scale, "%.9g", static_cast<double>((*m)->attn_scale()));
   std::cout << "model        " << path << "\n"
-            << "from         " << s->model_origin << "\n"
+            << "from         " << s->model_origin
+            << (s->model_source.empty() ? "" : " (found by the '" + s->model_source + "' rule)")
+            << "\n"
             << "file         " << j["file_bytes"].get<uint64_t>() << " bytes, sha256 " << *sha << "\n"
             << "sizes        vocab_size " << hp.vocab_size << ", n_layer " << hp.n_layer
             << ", n_head " << hp.n_head << ", n_embd " << hp.n_embd << ", head_size "

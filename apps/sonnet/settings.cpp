@@ -1,5 +1,7 @@
 #include "apps/sonnet/settings.hpp"
 
+#include "core/paths.hpp"
+
 #include <cstdlib>
 #include <fstream>
 
@@ -77,8 +79,10 @@ result<settings> resolve(const args& a) {
     s.model_path = conf["model"];
     s.model_origin = conf_path;
   } else {
-    s.model_path = SONNET_DEFAULT_MODEL;
+    auto d = paths::default_model();
+    s.model_path = d.path.empty() ? "models/default.npz" : d.path;
     s.model_origin = "the default model";
+    s.model_source = d.source;
   }
   if (auto d = a.str("db"))
     s.db_path = *d;

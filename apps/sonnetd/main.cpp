@@ -18,6 +18,7 @@
 #include "actors/service.hpp"
 #include "apps/sonnetd/config.hpp"
 #include "apps/sonnetd/guardian.hpp"
+#include "core/paths.hpp"
 #include "core/sha256.hpp"
 #include "http/server.hpp"
 #include "messages/errors.hpp"
@@ -36,7 +37,8 @@ std::string default_model(const daemon::config& cfg) {
     return cfg.model;
   if (const char* env = std::getenv("SONNET_MODEL"); env && *env)
     return env;
-  return SONNET_DEFAULT_MODEL;
+  auto d = paths::default_model();
+  return d.path.empty() ? "models/default.npz" : d.path;
 }
 
 /// Blocks until SIGTERM or SIGINT; returns its name.

@@ -1,26 +1,37 @@
 // An example host program: it owns its own caf::actor_system and embeds the sonnet service
-// with one call. Usage: example_host MODEL.npz DB_PATH [PROMPT]
+// with one call. Usage: example_host DB_PATH [PROMPT]
+// The model is $SONNET_MODEL, else the default model of the package it was built against
+// (CMakeLists.txt passes its data directory), else the one core/paths.hpp finds.
 // Prints the sonnet and the cloud's size, then shuts the service down.
+// Built in the tree (apps/CMakeLists.txt) and, by tests/install, as a project of its own against
+// the installed package (CMakeLists.txt beside this file).
 
+#include <cstdlib>
 #include <iostream>
 
 #include "caf/all.hpp"
 
 #include "actors/service.hpp"
+#include "core/paths.hpp"
 #include "messages/errors.hpp"
 
 int main(int argc, char** argv) {
-  if (argc < 3) {
-    std::cerr << "usage: example_host MODEL.npz DB_PATH [PROMPT]\n";
+  if (argc < 2) {
+    std::cerr << "usage: example_host DB_PATH [PROMPT]\n";
     return 2;
   }
+#ifdef SONNET_ACTORS_DATA_DIR // the installed package this host was built against
+  sonnet::paths::set_data_dir(SONNET_ACTORS_DATA_DIR);
+#endif
   caf::actor_system_config cfg;
   sonnet::register_types(cfg);
   caf::actor_system sys{cfg};
 
   sonnet::service_config sc;
-  sc.model_path = argv[1];
-  sc.db_path = argv[2];
+  const char* model = std::getenv("SONNET_MODEL");
+  sc.model_path = model && *model ? model : sonnet::paths::default_model().path;
+  sc.db_path = argv[1];
+  std::cerr << "example_host: model " << sc.model_path << "\n";
   auto service = sonnet::spawn_service(sys, sc);
   if (!service) {
     std::cerr << "cannot start the sonnet service: " << sonnet::from_caf(service.error()).message
@@ -29,7 +40,7 @@ int main(int argc, char** argv) {
   }
 
   sonnet::generate_request req;
-  req.prompt = argc > 3 ? argv[3] : "";
+  req.prompt = argc > 2 ? argv[2] : "";
   req.seed = 7;
   req.has_seed = true;
   int rc = 0;
