@@ -16,6 +16,8 @@ for arg in "$@"; do
     --browser) packages+=(chromium) ;;
     # scripts/build_caf_tsan.sh builds CAF's libcaf_openssl, which sonnet_actors links.
     --tsan) packages+=(libssl-dev) ;;
+    # scripts/package.sh and its check: dpkg-shlibdeps, lintian, man (man page warnings).
+    --package) packages+=(dpkg-dev lintian man-db) ;;
   esac
 done
 missing=()

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test suite on a fresh machine (what .ci/run calls), in four parts, each stage timed:
 #   1. install the Debian packages, release build (build/), every test through ctest; then the
-#      model and trainer suites in a portable build (build-portable/, SONNET_NATIVE=OFF);
+#      model and trainer suites in a portable build (build-portable/, SONNET_NATIVE=OFF); then
+#      our own Debian packages built (build-deb/), checked by lintian, installed, used, purged;
 #   2. the whole suite again under ASan+UBSan (build-asan/; two cases excluded, see
 #      asan_exclude below);
 #   3. the actor and message suites under TSan (build-tsan/), linked against CAF 0.17.6 built
@@ -11,7 +12,7 @@
 #   4. every fuzzer replays its seed corpus and regression inputs, then fuzzes for
 #      SONNET_FUZZ_SECONDS (scripts/fuzz.sh, clang libFuzzer, build-fuzz/).
 # Cold ccache on 2 cores, estimated from measured compile CPU time (user+sys / 2 cores):
-# release build ~5 min, portable model suite ~2 min, ASan+UBSan build ~12-13 min, CAF with
+# release build ~5 min, portable model suite ~2 min, Debian packages ~4 min, ASan+UBSan build ~12-13 min, CAF with
 # TSan ~4 min (16 s with a warm ccache, none when build-tsan-caf/ is up to date), TSan build
 # ~2.5 min, fuzz build ~1 min; ASan ctest <= 10 min, TSan ctest ~2-3 min, fuzzers ~3.5 min:
 # about 55 min in all, well under CI's 90 min limit.
@@ -27,7 +28,7 @@ for a in "$@"; do
   case "$a" in
     --quick) mode=quick ;;
     --full) mode=full ;;
-    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
     *) echo "test.sh: unknown argument '$a' (--quick or --full)" >&2; exit 2 ;;
   esac
 done
@@ -59,6 +60,13 @@ cmake -S "$root" -B "$root/build-portable" -DCMAKE_BUILD_TYPE=Release -DSONNET_N
 cmake --build "$root/build-portable" -j "$jobs" --target test_model test_train
 ctest --test-dir "$root/build-portable" --output-on-failure -j "$jobs" -R '^test_(model|train)\.'
 stage_end "portable build (SONNET_NATIVE=OFF): model and trainer suites"
+
+stage "Debian packages: build, lintian, install, use, purge"
+# A portable /usr build (build-deb/) packed by CPack; tests/packaging/check_deb.sh installs the
+# packages on this machine, uses them and purges them.
+"$root/scripts/package.sh"
+"$root/tests/packaging/check_deb.sh" "$root/build-deb" "$root/examples/host"
+stage_end "Debian packages: build, lintian, install, use, purge"
 
 supp="$root/tests/sanitizers"
 # Sanitizer builds: -O1 and line tables only (-g1) instead of RelWithDebInfo's -O2 -g keep a
