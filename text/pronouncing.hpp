@@ -22,6 +22,10 @@
 // A word still missing gets the prototype's vowel-group syllable count (at least 1) and stress
 // '?' (unknown) per syllable.
 //
+// Files: cmudict_format.cpp reads one dictionary line; dictionary_table.* build and probe the
+// tables; dictionary_file.cpp writes and maps the compiled form; dictionary_load.cpp loads a
+// file and picks the process-wide dictionary; pronouncing.cpp holds the word rules below.
+//
 // Thread safety: a dictionary is immutable after load; shared_dictionary() is a thread-safe lazy
 // singleton, so any number of actors may read it.
 
@@ -66,7 +70,7 @@ private:
 
 /// An immutable word -> pronunciations map.
 ///
-/// Memory (issue 7): the ~106k words of CMUdict 0.4 take ~3 MB instead of the ~18 MB of a
+/// Memory: the ~106k words of CMUdict 0.4 take ~3 MB instead of the ~18 MB of a
 /// node-per-entry unordered_map of strings. All text (words, stress patterns, rhyme keys) lives
 /// in one string arena; stress patterns and rhyme keys are interned (a few thousand distinct).
 /// A word is a 12-byte record (arena offset and length of the word, index and count of its
