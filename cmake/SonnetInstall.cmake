@@ -34,8 +34,6 @@ foreach(dir core text model persistence messages actors http train)
   install(DIRECTORY ${PROJECT_SOURCE_DIR}/${dir}/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/sonnet/${dir}
     COMPONENT dev FILES_MATCHING PATTERN "*.hpp")
 endforeach()
-install(FILES ${PROJECT_SOURCE_DIR}/apps/sonnet/json.hpp
-  DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/sonnet/apps/sonnet COMPONENT dev)
 
 install(FILES ${PROJECT_SOURCE_DIR}/models/default.npz
   DESTINATION ${SONNET_DATA_DEST}/models COMPONENT runtime)

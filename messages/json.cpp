@@ -1,4 +1,4 @@
-#include "apps/sonnet/json.hpp"
+#include "messages/json.hpp"
 
 #include <cmath>
 

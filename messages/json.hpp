@@ -1,0 +1,17 @@
+#pragma once
+// JSON forms of the replies: the CLI's --json output and the HTTP API (http/) write these.
+
+#include <nlohmann/json.hpp>
+
+#include "messages/types.hpp"
+
+namespace sonnet {
+
+nlohmann::json to_json(const pulse& p);
+nlohmann::json to_json(const line_analysis& a);
+nlohmann::json to_json(const sonnet_reply& r);
+nlohmann::json to_json(const judgement& j);
+nlohmann::json to_json(const stored_sonnet& s);
+nlohmann::json to_json(const cloud_stats& s);
+
+} // namespace sonnet
