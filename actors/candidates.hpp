@@ -1,5 +1,5 @@
 #pragma once
-// Message-level glue of issue 8 (header-only, no CAF runtime): turns 14 clean lines into a
+// Message-level glue of best-of-N (header-only, no CAF runtime): turns 14 clean lines into a
 // `formatted` with the quality analysis, and picks the best of N raw model texts. The pure work
 // is in text/quality.hpp and text/best_of.hpp; the formatter actor and the service share this.
 // With several candidates the lines may be assembled from all of them (text::select_sonnet);

@@ -41,16 +41,18 @@ to_messages(result<std::vector<persistence::stored_sonnet>> xs) {
   return out;
 }
 
-persistence::sonnet_input to_input(const store_request& r) {
+persistence::sonnet_input to_input(const judge_request& r) {
   persistence::sonnet_input in;
   in.text = r.text;
   in.quality = r.quality;
-  in.dissonance = r.dissonance;
   in.temperature = r.temperature;
-  in.added_by = r.added_by;
   in.user_input = r.user_input;
   in.seed = r.seed;
   return in;
+}
+
+judgement to_message(const text::judgement& j) {
+  return {j.dissonance, pulse{j.p.novelty, j.p.arousal, j.p.entropy}};
 }
 
 // The store arrives through a shared_ptr because spawn arguments must be copyable.
@@ -59,15 +61,26 @@ cloud_actor::behavior_type cloud_fn(cloud_actor::stateful_pointer<cloud_state> s
   self->state.store = std::move(*box);
   auto& db = *self->state.store;
   return {
-    [&db](atom::store, const std::vector<store_request>& rs) -> caf::result<std::vector<int64_t>> {
+    [&db](atom::judge, const std::vector<judge_request>& rs) -> caf::result<std::vector<judged>> {
       std::vector<persistence::sonnet_input> in;
       in.reserve(rs.size());
       for (const auto& r : rs)
         in.push_back(to_input(r));
-      auto ids = db.add_batch(in);
-      if (!ids)
-        return to_caf(ids.err());
-      return std::move(*ids);
+      auto js = db.judge_and_add(in);
+      if (!js)
+        return to_caf(js.err());
+      std::vector<judged> out;
+      out.reserve(js->size());
+      for (const auto& x : *js)
+        out.push_back(judged{x.id, to_message(x.j)});
+      return out;
+    },
+    [&db](atom::dissonance, const std::string& user_input,
+          const std::string& sonnet) -> caf::result<judgement> {
+      auto j = db.judge(user_input, sonnet);
+      if (!j)
+        return to_caf(j.err());
+      return to_message(*j);
     },
     [&db](atom::stats) -> caf::result<cloud_stats> {
       auto s = db.stats();
@@ -84,10 +97,6 @@ cloud_actor::behavior_type cloud_fn(cloud_actor::stateful_pointer<cloud_state> s
       if (!s)
         return to_caf(s.err());
       return to_message(*s);
-    },
-    [&db](atom::vocabulary) {
-      const auto& v = db.vocabulary();
-      return std::vector<std::string>(v.begin(), v.end());
     },
   };
 }

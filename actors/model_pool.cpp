@@ -1,6 +1,7 @@
 #include "actors/model_pool.hpp"
 
 #include <algorithm>
+#include <deque>
 #include <map>
 #include <set>
 
@@ -23,7 +24,21 @@ struct pool_state {
   /// cancelled job's round is never retried on another slot.
   std::map<uint64_t, int> job_rounds;
   std::set<uint64_t> cancelled;
+  /// The decode cap (pool_config::max_sequences): rounds on local slots now, and the rounds
+  /// waiting for one of those places, oldest first.
+  struct waiting_round {
+    std::shared_ptr<continue_request> req;
+    caf::typed_response_promise<continuation> rp;
+    int attempts_left;
+    std::shared_ptr<std::set<size_t>> tried;
+    text_sink_actor sink;
+    std::shared_ptr<size_t> sent;
+  };
+  int decoding = 0;
+  std::deque<waiting_round> waiting;
   static inline const char* name = "model-pool";
+
+  bool capped() const { return cfg.max_sequences > 0 && cfg.remotes.empty(); }
 };
 
 using pool_ptr = model_pool_actor::stateful_pointer<pool_state>;
@@ -73,6 +88,8 @@ void round_done(pool_ptr self, uint64_t job) {
   }
 }
 
+void admit_waiting(pool_ptr self);
+
 void attempt(pool_ptr self, std::shared_ptr<continue_request> req,
              caf::typed_response_promise<continuation> rp, int attempts_left,
              std::shared_ptr<std::set<size_t>> tried, text_sink_actor sink,
@@ -88,6 +105,11 @@ void attempt(pool_ptr self, std::shared_ptr<continue_request> req,
     rp.deliver(make_caf_error(errc::cancelled, "the request was cancelled"));
     return;
   }
+  if (st.capped() && st.decoding >= st.cfg.max_sequences) {
+    st.waiting.push_back({std::move(req), std::move(rp), attempts_left, std::move(tried),
+                          std::move(sink), std::move(sent)});
+    return;
+  }
   // Least work in flight among the slots this round has not failed on yet; ties: lowest slot.
   if (tried->size() >= st.slots.size())
     tried->clear();
@@ -97,11 +119,16 @@ void attempt(pool_ptr self, std::shared_ptr<continue_request> req,
       slot = i;
   auto target = st.slots[slot];
   st.in_flight[slot] += 1;
+  const bool counted = st.capped();
+  if (counted)
+    st.decoding += 1;
   // A respawned slot has a new actor; only count down the one we sent to.
-  auto done = [self, slot, target] {
+  auto done = [self, slot, target, counted] {
     auto& s = self->state;
     if (s.slots[slot] == target && s.in_flight[slot] > 0)
       s.in_flight[slot] -= 1;
+    if (counted)
+      s.decoding -= 1;
   };
   // Only a round that may be retried needs the relay; others stream straight to the sink.
   const bool use_relay = sink && st.cfg.max_attempts > 1;
@@ -117,6 +144,7 @@ void attempt(pool_ptr self, std::shared_ptr<continue_request> req,
         stop_relay();
         round_done(self, req->job);
         rp.deliver(std::move(out));
+        admit_waiting(self);
       },
       [=](caf::error& e) mutable {
         done();
@@ -124,6 +152,7 @@ void attempt(pool_ptr self, std::shared_ptr<continue_request> req,
         if (attempts_left > 1 && retryable(e) && !self->state.stopping) {
           tried->insert(slot);
           attempt(self, req, rp, attempts_left - 1, tried, sink, sent);
+          admit_waiting(self);
           return;
         }
         round_done(self, req->job);
@@ -131,7 +160,35 @@ void attempt(pool_ptr self, std::shared_ptr<continue_request> req,
                        || e.category() != caf::atom("sonnet")
                      ? to_caf(from_caf(e))
                      : e);
+        admit_waiting(self);
       });
+}
+
+/// Starts waiting rounds, oldest first, while the decode cap has room.
+void admit_waiting(pool_ptr self) {
+  auto& st = self->state;
+  while (!st.waiting.empty() && !st.stopping && st.decoding < st.cfg.max_sequences) {
+    auto w = std::move(st.waiting.front());
+    st.waiting.pop_front();
+    attempt(self, std::move(w.req), std::move(w.rp), w.attempts_left, std::move(w.tried),
+            std::move(w.sink), std::move(w.sent));
+  }
+}
+
+/// Ends waiting rounds (of one job, or all when job is 0) with `err`, before they start.
+void drop_waiting(pool_ptr self, uint64_t job, const caf::error& err) {
+  auto& st = self->state;
+  for (auto it = st.waiting.begin(); it != st.waiting.end();) {
+    if (job != 0 && it->req->job != job) {
+      ++it;
+      continue;
+    }
+    auto rp = std::move(it->rp);
+    const auto j = it->req->job;
+    it = st.waiting.erase(it);
+    round_done(self, j);
+    rp.deliver(err);
+  }
 }
 
 caf::result<continuation> start_round(pool_ptr self, continue_request req, text_sink_actor sink) {
@@ -169,6 +226,7 @@ model_pool_actor::behavior_type pool_fn(pool_ptr self, pool_config cfg) {
   });
   self->set_exit_handler([=](caf::exit_msg& msg) {
     self->state.stopping = true;
+    drop_waiting(self, 0, make_caf_error(errc::model_unavailable, "the model pool stopped"));
     for (auto& m : self->state.slots)
       self->send_exit(m, msg.reason);
     self->quit(msg.reason);
@@ -189,6 +247,7 @@ model_pool_actor::behavior_type pool_fn(pool_ptr self, pool_config cfg) {
       if (job == 0 || st.job_rounds.count(job) == 0)
         return;
       st.cancelled.insert(job);
+      drop_waiting(self, job, make_caf_error(errc::cancelled, "the request was cancelled"));
       for (auto& m : st.slots)
         self->send(m, atom::cancel_v, job);
     },

@@ -28,6 +28,11 @@ struct pool_config {
   int max_attempts = 1;
   /// Per attempt; includes queueing on the slot.
   std::chrono::milliseconds round_timeout = std::chrono::minutes(10);
+  /// Local slots: rounds (sequences, each with its KV cache) decoding at once across all of
+  /// them; more wait at the pool in arrival order and start as others finish, so that a burst
+  /// costs time, not memory. 0: no cap. Remote slots: each worker enforces its own.
+  int max_sequences = default_max_sequences;
+  static constexpr int default_max_sequences = 64;
 };
 
 /// Spawns a pool. With neither weights nor remotes every round fails with model_unavailable.

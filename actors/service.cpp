@@ -311,6 +311,26 @@ service_fn(self_ptr self, service_config cfg, model_pool_actor pool,
       if (auto i = st.jobs.find(id); i != st.jobs.end())
         cancel_job(self, i->second);
   });
+  // Stopped with requests still open (the drain timeout ran out, or a linked actor died):
+  // every requester gets an error answer instead of a reply that never comes.
+  self->set_exit_handler([=](caf::exit_msg& msg) {
+    if (!msg.reason) // a normal exit of a linked actor, as by default
+      return;
+    auto& st = self->state;
+    auto jobs = st.jobs; // finish() edits the map
+    for (auto& [id, j] : jobs) {
+      if (j->failed)
+        continue;
+      j->failed = true;
+      finish(self, j,
+             make_caf_error(errc::shutting_down, "the service stopped before this request "
+                                                 "finished"));
+    }
+    for (auto& w : st.drain_waiters)
+      w.deliver(st.drained);
+    st.drain_waiters.clear();
+    self->quit(msg.reason);
+  });
   return {
     [=](atom::generate, generate_request& req) -> caf::result<sonnet_reply> {
       return start_job(self, std::move(req), text_sink_actor{});
@@ -374,6 +394,7 @@ caf::expected<service_control_actor> spawn_service(caf::actor_system& sys,
   pc.settings.window = cfg.window;
   pc.settings.stride = cfg.stride;
   pc.local_actors = cfg.model_actors;
+  pc.max_sequences = cfg.max_sequences;
   pc.detached = cfg.detached;
   pc.round_timeout = cfg.model_timeout;
   if (!cfg.workers.empty()) {

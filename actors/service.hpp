@@ -43,6 +43,8 @@ struct service_config {
   /// Model actors, each on its own thread, sharing one copy of the weights. Requests go to
   /// the one with the least work in flight. Default: one per core of this 2-core machine.
   int model_actors = 2;
+  /// Sequences decoded at once across them (pool_config::max_sequences; 0: no cap).
+  int max_sequences = 64;
   /// Worker nodes ("host:port") to send model rounds to instead of local model actors (the
   /// front node of a cluster); model_path is then not loaded.
   std::vector<std::string> workers;

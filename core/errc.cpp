@@ -22,6 +22,8 @@ const char* to_string(errc x) {
     case errc::db_read_only: return "db_read_only";
     case errc::db_error: return "db_error";
     case errc::no_such_sonnet: return "no_such_sonnet";
+    case errc::db_locked: return "db_locked";
+    case errc::db_replaced: return "db_replaced";
     case errc::timeout: return "timeout";
     case errc::shutting_down: return "shutting_down";
     case errc::no_worker: return "no_worker";

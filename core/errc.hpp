@@ -44,6 +44,10 @@ enum class errc : uint8_t {
   db_error = 33,
   /// No sonnet has the requested id.
   no_such_sonnet = 34,
+  /// Another connection held the database lock beyond the busy timeout; SQLite's text attached.
+  db_locked = 35,
+  /// The cloud file was deleted or replaced under the open store; nothing more is written.
+  db_replaced = 36,
   // --- service (40..49) -------------------------------------------------
   /// A stage did not answer in time.
   timeout = 40,

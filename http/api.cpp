@@ -4,19 +4,40 @@
 #include <cmath>
 #include <cstdlib>
 #include <limits>
+#include <optional>
 
 #include "actors/request_rules.hpp"
 
 namespace sonnet::http {
 
-nlohmann::json error_body(const std::string& code, const std::string& message) {
-  return {{"error", {{"code", code}, {"message", message}}}};
+nlohmann::json error_body(const std::string& code, const std::string& message,
+                          const std::string& field) {
+  nlohmann::json e{{"code", code}, {"message", message}};
+  if (!field.empty())
+    e["field"] = field;
+  return {{"error", std::move(e)}};
 }
 
 namespace {
 
-api_error bad(std::string message) {
-  return api_error{400, "bad_request", std::move(message)};
+api_error bad(std::string message, std::string field = {}) {
+  return api_error{400, "bad_request", std::move(message), std::move(field)};
+}
+
+/// A whole decimal number in [0, 2^64 - 1], or nullopt (overflow included).
+std::optional<uint64_t> parse_u64(const std::string& s) {
+  if (s.empty() || s.size() > 20)
+    return std::nullopt;
+  uint64_t x = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9')
+      return std::nullopt;
+    auto d = static_cast<uint64_t>(c - '0');
+    if (x > (std::numeric_limits<uint64_t>::max() - d) / 10)
+      return std::nullopt;
+    x = x * 10 + d;
+  }
+  return x;
 }
 
 /// An integer field in [lo, hi]; JSON floats with a fraction or out-of-range values fail.
@@ -35,14 +56,52 @@ std::optional<int64_t> int_field(const nlohmann::json& v, int64_t lo, int64_t hi
   return std::nullopt;
 }
 
+/// Finds where a body stops being JSON: the last object key read before the error, and the
+/// position (NaN, Infinity, 1e999 and the like come here).
+struct error_finder : nlohmann::json_sax<nlohmann::json> {
+  std::string last_key;
+  size_t pos = 0;
+  bool failed = false;
+  bool null() override { return true; }
+  bool boolean(bool) override { return true; }
+  bool number_integer(number_integer_t) override { return true; }
+  bool number_unsigned(number_unsigned_t) override { return true; }
+  bool number_float(number_float_t, const string_t&) override { return true; }
+  bool string(string_t&) override { return true; }
+  bool binary(binary_t&) override { return true; }
+  bool start_object(std::size_t) override { return true; }
+  bool key(string_t& k) override {
+    last_key = k;
+    return true;
+  }
+  bool end_object() override { return true; }
+  bool start_array(std::size_t) override { return true; }
+  bool end_array() override { return true; }
+  bool parse_error(std::size_t p, const std::string&,
+                   const nlohmann::detail::exception&) override {
+    pos = p;
+    failed = true;
+    return false;
+  }
+};
+
 } // namespace
 
 std::variant<generate_request, api_error> parse_generate(const std::string& body) {
   // nlohmann's parser: no hand-written JSON. Invalid JSON (including NaN, which JSON has no
   // literal for) is refused here.
   auto j = nlohmann::json::parse(body, nullptr, false);
-  if (j.is_discarded())
-    return bad("the body is not valid JSON");
+  if (j.is_discarded()) {
+    error_finder f;
+    nlohmann::json::sax_parse(body, &f);
+    if (!f.failed || f.pos > body.size())
+      return bad("the body is not valid JSON (it ends early)");
+    if (!f.last_key.empty() && f.last_key.size() <= 64)
+      return bad(f.last_key + ": not a valid JSON value (at byte " + std::to_string(f.pos)
+                   + "; NaN, Infinity and numbers beyond double are not JSON)",
+                 f.last_key);
+    return bad("the body is not valid JSON (at byte " + std::to_string(f.pos) + ")");
+  }
   if (!j.is_object())
     return bad("the body must be a JSON object");
   budget_rules rules;
@@ -53,32 +112,41 @@ std::variant<generate_request, api_error> parse_generate(const std::string& body
     const auto& v = it.value();
     if (key == "prompt") {
       if (!v.is_string())
-        return bad("prompt must be a string");
+        return bad("prompt must be a string", "prompt");
       req.prompt = v.get<std::string>();
     } else if (key == "temperature") {
       if (v.is_null())
         continue;
       if (!v.is_number())
-        return bad("temperature must be a number");
+        return bad("temperature must be a number", "temperature");
       auto t = v.get<double>();
       // 1e999 parses to infinity; CAF 0.17 would loop forever packing it.
       if (!std::isfinite(t) || t < 0 || t > rules.max_temperature)
-        return bad("temperature must be a finite number in [0, 5]");
+        return bad("temperature must be a finite number in [0, 5]", "temperature");
       req.temperature = t;
       req.has_temperature = true;
     } else if (key == "seed") {
       if (v.is_null())
         continue;
-      if (!v.is_number_unsigned() && !(v.is_number_integer() && v.get<int64_t>() >= 0))
-        return bad("seed must be a non-negative integer");
-      req.seed = v.get<uint64_t>();
+      // The full unsigned 64-bit range; above it nlohmann gives a float, refused here.
+      std::optional<uint64_t> x;
+      if (v.is_number_unsigned())
+        x = v.get<uint64_t>();
+      else if (v.is_number_integer() && v.get<int64_t>() >= 0)
+        x = static_cast<uint64_t>(v.get<int64_t>());
+      else if (v.is_string())
+        x = parse_u64(v.get<std::string>());
+      if (!x)
+        return bad("seed must be an integer in [0, 18446744073709551615]", "seed");
+      req.seed = *x;
       req.has_seed = true;
     } else if (key == "tokens") {
       if (v.is_null())
         continue;
       auto x = int_field(v, 1, rules.max_budget);
       if (!x)
-        return bad("tokens must be an integer in [1, " + std::to_string(rules.max_budget) + "]");
+        return bad("tokens must be an integer in [1, " + std::to_string(rules.max_budget) + "]",
+                   "tokens");
       req.tokens = static_cast<int32_t>(*x);
     } else if (key == "candidates") {
       if (v.is_null())
@@ -86,25 +154,25 @@ std::variant<generate_request, api_error> parse_generate(const std::string& body
       auto x = int_field(v, 1, rules.max_candidates);
       if (!x)
         return bad("candidates must be an integer in [1, "
-                   + std::to_string(rules.max_candidates) + "]");
+                   + std::to_string(rules.max_candidates) + "]", "candidates");
       req.candidates = static_cast<int32_t>(*x);
     } else if (key == "top_k") {
       if (v.is_null())
         continue;
       auto x = int_field(v, 0, 1 << 20);
       if (!x)
-        return bad("top_k must be a non-negative integer");
+        return bad("top_k must be a non-negative integer", "top_k");
       req.top_k = static_cast<int32_t>(*x);
     } else {
-      return bad("unknown field '" + key + "'");
+      return bad("unknown field '" + key + "'", key);
     }
   }
   if (!j.contains("prompt"))
-    return bad("prompt is required (it may be empty)");
+    return bad("prompt is required (it may be empty)", "prompt");
   // The service's own rules (prompt length, UTF-8, ranges), checked here too so that nothing
   // invalid is ever sent.
   if (auto ok = validate(req, rules); !ok)
-    return api_error{400, to_string(ok.err().code), ok.err().message};
+    return api_error{400, to_string(ok.err().code), ok.err().message, {}};
   return req;
 }
 

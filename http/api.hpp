@@ -22,13 +22,17 @@ struct api_error {
   int status = 400;
   std::string code;
   std::string message;
+  /// The request field at fault, when there is one.
+  std::string field;
 };
 
-/// {"error": {"code": code, "message": message}}.
-nlohmann::json error_body(const std::string& code, const std::string& message);
+/// {"error": {"code": code, "message": message}}, plus "field" when given.
+nlohmann::json error_body(const std::string& code, const std::string& message,
+                          const std::string& field = {});
 
 /// Parses and validates the body of POST /v1/sonnets:
-/// {prompt: string, temperature?: number in [0, 5], seed?: unsigned integer,
+/// {prompt: string, temperature?: number in [0, 5], seed?: integer in [0, 2^64 - 1] (or a
+///  string of its decimal digits, which JavaScript can carry exactly),
 ///  tokens?: integer in [1, 20000], candidates?: integer in [1, 16], top_k?: integer >= 0}.
 /// Unknown fields, wrong types, NaN/infinite/negative numbers -> 400.
 std::variant<generate_request, api_error> parse_generate(const std::string& body);

@@ -1,19 +1,16 @@
 #pragma once
 // From HTTP to actors: every API call becomes one typed request to the service, sent by a
-// short-lived event-based actor (so nothing blocks a CAF scheduler thread). The caller — a
-// connection thread — waits on the future; to give up (client gone) it kills the actor. The
-// service monitors the requester of a generate, so that kill also cancels the generation.
-// A streaming generate's actor is the request's text sink: it queues the chunks the model
-// sends for the connection thread to write.
+// short-lived event-based actor (so nothing blocks a CAF scheduler thread). The answer comes
+// back through a callback, called on a CAF thread: the server posts it to its io_context and
+// never waits on it. To give up (client gone) the caller kills the actor; the service monitors
+// the requester of a generate, so that kill also cancels the generation. A streaming
+// generate's actor is also the request's text sink: each chunk goes to a second callback,
+// every chunk before the result.
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
-#include <future>
-#include <memory>
-#include <mutex>
+#include <functional>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -37,8 +34,12 @@ struct call_result {
   int64_t tokens = 0;
 };
 
+/// Called once, on a CAF thread, unless the call is cancelled first.
+using done_fn = std::function<void(call_result)>;
+/// A streaming call's raw text: (candidate, text), on a CAF thread, in arrival order.
+using chunk_fn = std::function<void(int32_t, std::string)>;
+
 struct call {
-  std::future<call_result> result;
   /// The actor waiting for the service; send it an exit to stop waiting.
   caf::actor waiter;
   /// Stops waiting: the reply, if it ever comes, is dropped.
@@ -46,37 +47,16 @@ struct call {
 };
 
 call call_generate(caf::actor_system& sys, const service_actor& svc, generate_request req,
-                   std::chrono::milliseconds timeout);
-
-/// Raw text received by a streaming call and not yet written: (candidate, text) in arrival
-/// order. Filled by the bridge actor, emptied by the connection thread.
-class stream_buffer {
-public:
-  using chunk = std::pair<int32_t, std::string>;
-  void push(int32_t part, std::string text);
-  /// Wakes take(): the call's result is ready.
-  void wake();
-  /// Waits up to `t` for chunks (or wake), then takes every chunk received.
-  std::vector<chunk> take(std::chrono::milliseconds t);
-
-private:
-  std::mutex mtx_;
-  std::condition_variable cv_;
-  std::vector<chunk> chunks_;
-  bool woken_ = false;
-};
-
-/// A generate whose raw text arrives in `buf` while the model writes it; every chunk is in
-/// `buf` before the result is set.
+                   std::chrono::milliseconds timeout, done_fn done);
 call call_generate_stream(caf::actor_system& sys, const service_actor& svc, generate_request req,
-                          std::chrono::milliseconds timeout, std::shared_ptr<stream_buffer> buf);
+                          std::chrono::milliseconds timeout, chunk_fn chunk, done_fn done);
 call call_stats(caf::actor_system& sys, const service_actor& svc,
-                std::chrono::milliseconds timeout);
+                std::chrono::milliseconds timeout, done_fn done);
 call call_recent(caf::actor_system& sys, const service_actor& svc, int64_t n,
-                 std::chrono::milliseconds timeout);
+                 std::chrono::milliseconds timeout, done_fn done);
 call call_best(caf::actor_system& sys, const service_actor& svc, int64_t n, double min_quality,
-               std::chrono::milliseconds timeout);
+               std::chrono::milliseconds timeout, done_fn done);
 call call_get(caf::actor_system& sys, const service_actor& svc, int64_t id,
-              std::chrono::milliseconds timeout);
+              std::chrono::milliseconds timeout, done_fn done);
 
 } // namespace sonnet::http

@@ -1,17 +1,21 @@
 #include "http/server.hpp"
 
-#include <poll.h>
-#include <sys/socket.h>
-#include <sys/time.h>
+#include <sys/resource.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <cstdio>
+#include <future>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -79,27 +83,45 @@ route route_of(bhttp::verb method, const std::string& path) {
   return route{};
 }
 
-/// True once the peer has closed (or reset) its side of the connection.
-bool peer_gone(int fd) {
-  pollfd p{fd, static_cast<short>(POLLIN | POLLRDHUP), 0};
-  if (::poll(&p, 1, 0) <= 0)
-    return false;
-  if (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL))
-    return true;
-  if (p.revents & POLLIN) {
-    char c;
-    return ::recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
-  }
-  return false;
+double seconds_since(clock::time_point t0) {
+  return std::chrono::duration<double>(clock::now() - t0).count();
 }
 
-void set_timeouts(int fd, std::chrono::milliseconds t) {
-  timeval tv{};
-  tv.tv_sec = static_cast<time_t>(t.count() / 1000);
-  tv.tv_usec = static_cast<suseconds_t>((t.count() % 1000) * 1000);
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+string_response json_response(unsigned version, int status, const nlohmann::json& body,
+                              bool keep_alive) {
+  string_response res{static_cast<bhttp::status>(status), version};
+  res.set(bhttp::field::server, "sonnetd");
+  res.set(bhttp::field::content_type, "application/json");
+  res.keep_alive(keep_alive);
+  res.body() = body.dump() + "\n";
+  res.prepare_payload();
+  return res;
 }
+
+/// One chunk of a chunked body (HTTP/1.1 framing).
+std::string chunk_of(const std::string& data) {
+  char size[32];
+  std::snprintf(size, sizeof(size), "%zx\r\n", data.size());
+  return size + data + "\r\n";
+}
+
+/// Lets bridge callbacks (on CAF threads) post to the io_context only while it exists.
+struct gate {
+  std::mutex mtx;
+  net::io_context* ioc = nullptr;
+  template <class F>
+  void post(F f) {
+    std::lock_guard<std::mutex> guard{mtx};
+    if (ioc)
+      net::post(*ioc, std::move(f));
+  }
+  void close() {
+    std::lock_guard<std::mutex> guard{mtx};
+    ioc = nullptr;
+  }
+};
+
+struct session;
 
 } // namespace
 
@@ -107,68 +129,41 @@ struct server::impl {
   caf::actor_system& sys;
   service_actor service;
   server_config cfg;
-  net::io_context ioc;
-  tcp::acceptor acceptor{ioc};
   uint16_t port = 0;
-  std::thread accept_thread;
-  std::atomic<bool> stopping{false};
-  bool stopped = false;
   metrics m;
+  bool stopped = false;
 
+  // Shared with stop() (another thread): guarded by mtx.
   std::mutex mtx;
   std::condition_variable cv;
-  /// Guarded by mtx.
-  std::set<int> open_fds;
-  int connections = 0;
   int calls = 0;
+  int connections = 0;
+
+  // io thread only. Declared before ioc: sessions destroyed with the io_context's pending
+  // handlers still use them.
+  bool stopping = false;
+  std::map<net::ip::address, int> per_address;
+  std::set<session*> sessions;
+  std::shared_ptr<gate> g = std::make_shared<gate>();
+
+  net::io_context ioc{1};
+  tcp::acceptor acceptor{ioc};
+  net::steady_timer accept_retry{ioc};
+  /// Keeps run() going while nothing is pending (stop() posts to it).
+  std::optional<net::executor_work_guard<net::io_context::executor_type>> work{
+    net::make_work_guard(ioc)};
+  std::thread io_thread;
 
   impl(caf::actor_system& s, service_actor svc, server_config c)
     : sys(s), service(std::move(svc)), cfg(std::move(c)) {
+    g->ioc = &ioc;
   }
 
-  void accept_loop();
-  void serve(tcp::socket sock);
-  /// Answers one request; false closes the connection.
-  bool handle(tcp::socket& sock, string_request& req, clock::time_point t0);
-
-  // -- responses ------------------------------------------------------------
-
-  bool write(tcp::socket& sock, string_response& res) {
-    res.set(bhttp::field::server, "sonnetd");
-    res.prepare_payload();
-    beast::error_code ec;
-    bhttp::write(sock, res, ec);
-    return !ec;
-  }
-
-  string_response json_response(unsigned version, int status, const nlohmann::json& body,
-                                bool keep_alive) {
-    string_response res{static_cast<bhttp::status>(status), version};
-    res.set(bhttp::field::content_type, "application/json");
-    res.keep_alive(keep_alive);
-    res.body() = body.dump() + "\n";
-    return res;
-  }
-
-  /// Writes an error reply and counts it.
-  bool fail(tcp::socket& sock, unsigned version, bool keep_alive, const route& r,
-            clock::time_point t0, int status, const std::string& code, const std::string& msg,
-            const std::string& retry_after = {}, const std::string& allow = {}) {
-    auto res = json_response(version, status, error_body(code, msg), keep_alive);
-    if (!retry_after.empty())
-      res.set(bhttp::field::retry_after, retry_after);
-    if (!allow.empty())
-      res.set(bhttp::field::allow, allow);
-    m.error(code);
-    m.request(r.label, status, seconds_since(t0));
-    return write(sock, res) && keep_alive;
-  }
-
-  static double seconds_since(clock::time_point t0) {
-    return std::chrono::duration<double>(clock::now() - t0).count();
-  }
-
-  // -- admission --------------------------------------------------------------
+  void do_accept();
+  void on_accept(beast::error_code ec, tcp::socket sock);
+  void refuse(tcp::socket sock, bool all);
+  /// After the grace period: answers every waiting call with 503, closes idle connections.
+  void force_drain();
 
   /// Takes a slot for a call to the service, or false when max_in_flight are taken.
   bool admit() {
@@ -186,73 +181,678 @@ struct server::impl {
     m.leave();
     cv.notify_all();
   }
+};
 
-  /// Waits for the service, watching the socket; nullopt when the client went away (the call is
-  /// then cancelled). `tick` runs every `every` while waiting (the stream's keep-alive); if it
-  /// returns false the client is treated as gone.
-  template <class Tick>
-  std::optional<call_result> wait(call& c, int fd, std::chrono::milliseconds every, Tick tick) {
-    auto next_tick = clock::now() + every;
-    while (c.result.wait_for(std::chrono::milliseconds(50)) != std::future_status::ready) {
-      bool gone = peer_gone(fd);
-      if (!gone && clock::now() >= next_tick) {
-        gone = !tick();
-        next_tick = clock::now() + every;
-      }
-      if (gone) {
-        c.cancel();
-        m.error("client_disconnect");
-        return std::nullopt;
-      }
-    }
-    return c.result.get();
+namespace {
+
+struct session : std::enable_shared_from_this<session> {
+  server::impl& s;
+  beast::tcp_stream stream;
+  net::ip::address addr;
+  beast::flat_buffer buf;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser;
+
+  // The request being answered.
+  clock::time_point t0;
+  route r;
+  unsigned version = 11;
+  bool keep = false;
+  bool post_method = false;
+  bool streaming = false;
+
+  // A call to the service in flight (it holds one admission slot).
+  std::optional<call> pending;
+  /// A read is pending to notice a client that leaves while its call runs.
+  bool watching = false;
+  /// The next request is read once the watch read has ended.
+  bool resume = false;
+  /// The answer came while the watch read was pending: written once it has ended.
+  std::optional<call_result> parked;
+
+  // A stream's output: written in order, one write at a time.
+  std::string outq;
+  std::map<int32_t, std::string> tokens;
+  bool writing = false;
+  bool stream_done = false;
+  net::steady_timer tick;
+  /// Close after the answer, reading what the client still sends (see linger_close).
+  bool linger = false;
+  /// Reading a request (the head or its body): closed at once when the server stops.
+  bool reading = false;
+  bool closed = false;
+
+  session(server::impl& srv, tcp::socket sock, net::ip::address a)
+    : s(srv), stream(std::move(sock)), addr(std::move(a)), tick(s.ioc) {
   }
 
-  std::optional<call_result> wait(call& c, int fd) {
-    return wait(c, fd, std::chrono::hours(24), [] { return true; });
+  ~session() {
+    if (pending)
+      finish_call();
+    s.sessions.erase(this);
+    if (--s.per_address[addr] == 0)
+      s.per_address.erase(addr);
+    std::lock_guard<std::mutex> guard{s.mtx};
+    --s.connections;
+    s.cv.notify_all();
   }
 
-  /// wait() for a streaming generate: writes each batch of raw text as "token" events (one
-  /// per candidate and batch, JSON data since the text has newlines) as soon as it arrives.
-  template <class Write>
-  std::optional<call_result> wait_stream(call& c, stream_buffer& buf, int fd, Write write) {
-    auto next_tick = clock::now() + std::chrono::seconds(5);
-    auto flush = [&](std::vector<stream_buffer::chunk> chunks) {
-      std::map<int32_t, std::string> by_part; // coalesced: fewer, larger events
-      for (auto& [part, text] : chunks)
-        by_part[part] += text;
-      for (auto& [part, text] : by_part)
-        if (!write("event: token\ndata: "
-                   + nlohmann::json{{"candidate", part}, {"text", text}}.dump(
-                     -1, ' ', false, nlohmann::json::error_handler_t::replace)
-                   + "\n\n"))
-          return false;
-      next_tick = clock::now() + std::chrono::seconds(5);
-      return true;
-    };
-    for (;;) {
-      auto chunks = buf.take(std::chrono::milliseconds(50));
-      bool ready = c.result.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
-      // Every chunk is queued before the result is set: after a ready check, take() has all.
-      if (ready)
-        for (auto& x : buf.take(std::chrono::milliseconds(0)))
-          chunks.push_back(std::move(x));
-      bool gone = !chunks.empty() && !flush(std::move(chunks));
-      if (ready && !gone)
-        return c.result.get();
-      gone = gone || peer_gone(fd);
-      if (!gone && clock::now() >= next_tick) {
-        gone = !write(": waiting\n\n");
-        next_tick = clock::now() + std::chrono::seconds(5);
-      }
-      if (gone) {
-        c.cancel();
-        m.error("client_disconnect");
-        return std::nullopt;
-      }
+  void start() {
+    s.sessions.insert(this);
+    read_head();
+  }
+
+  void close() {
+    if (closed)
+      return;
+    closed = true;
+    tick.cancel();
+    beast::error_code ec;
+    stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+    stream.socket().close(ec);
+  }
+
+  /// Drops the call (the actor is killed, so the service cancels it) and its slot.
+  void finish_call() {
+    pending->cancel();
+    pending.reset();
+    s.release();
+  }
+
+  // -- reading ------------------------------------------------------------------
+
+  void read_head() {
+    if (s.stopping || closed)
+      return close();
+    reading = true;
+    parser.emplace();
+    parser->body_limit(s.cfg.body_limit);
+    parser->header_limit(16 * 1024);
+    // One deadline for the whole head: a byte every few seconds does not extend it.
+    stream.expires_after(s.cfg.head_timeout);
+    bhttp::async_read_header(stream, buf, *parser,
+                             [self = shared_from_this()](beast::error_code ec, size_t) {
+                               self->on_head(ec);
+                             });
+  }
+
+  void on_head(beast::error_code ec) {
+    t0 = clock::now();
+    reading = !ec;
+    if (ec)
+      return read_failed(ec);
+    const auto& h = parser->get();
+    // Only chunked is implemented (RFC 9112: an unknown transfer coding is a 501).
+    auto te = h[bhttp::field::transfer_encoding];
+    if (!te.empty() && !beast::iequals(te, "chunked"))
+      return fail_early(501, "not_implemented",
+                        "Transfer-Encoding '" + std::string(te) + "' is not supported");
+    if (parser->is_done())
+      return handle();
+    stream.expires_after(s.cfg.body_timeout);
+    if (beast::iequals(h[bhttp::field::expect], "100-continue")) {
+      static const std::string cont = "HTTP/1.1 100 Continue\r\n\r\n";
+      net::async_write(stream, net::buffer(cont),
+                       [self = shared_from_this()](beast::error_code wec, size_t) {
+                         if (wec)
+                           return self->close();
+                         self->read_body();
+                       });
+      return;
     }
+    read_body();
+  }
+
+  void read_body() {
+    bhttp::async_read(stream, buf, *parser,
+                      [self = shared_from_this()](beast::error_code ec, size_t) {
+                        if (ec)
+                          return self->read_failed(ec);
+                        self->handle();
+                      });
+  }
+
+  /// The route of a request whose head was read (for the metrics of an early refusal).
+  route head_route() {
+    // The start line is parsed before the fields: an error in them still has the route.
+    const auto& h = parser->get();
+    if (h.target().empty())
+      return route{};
+    std::string target(h.target());
+    return route_of(h.method(), target.substr(0, target.find('?')));
+  }
+
+  /// An answer before the request was read whole: then the connection closes, lingering.
+  void fail_early(int status, const std::string& code, const std::string& msg) {
+    r = head_route();
+    version = parser->get().target().empty() ? 11 : parser->get().version();
+    keep = false;
+    linger = true;
+    fail(status, code, msg);
+  }
+
+  void read_failed(beast::error_code ec) {
+    reading = false;
+    if (ec == bhttp::error::body_limit)
+      return too_large();
+    if (ec == bhttp::error::header_limit)
+      return fail_early(431, "headers_too_large", "the headers are too large");
+    if (ec == bhttp::error::bad_transfer_encoding)
+      return fail_early(400, "bad_request", "malformed HTTP request: " + ec.message());
+    // A parse error gets a 400; a closed socket or a missed deadline just ends the connection.
+    if (ec.category() == beast::error_code(bhttp::error::bad_target).category()
+        && ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message)
+      return fail_early(400, "bad_request", "malformed HTTP request: " + ec.message());
+    if (ec == beast::error::timeout)
+      s.m.error("read_timeout");
+    close();
+  }
+
+  void too_large() {
+    fail_early(413, "payload_too_large",
+               "the body is larger than " + std::to_string(s.cfg.body_limit) + " bytes");
+  }
+
+  /// After an early answer: lets the client finish sending (it may not read before it has
+  /// written everything) so that it sees the answer instead of a reset; discards up to 16 MB
+  /// or 2 s.
+  void linger_close() {
+    beast::error_code ec;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream.expires_after(std::chrono::seconds(2));
+    discard(std::make_shared<std::vector<char>>(65536), 0);
+  }
+
+  void discard(std::shared_ptr<std::vector<char>> junk, size_t total) {
+    if (total >= (16u << 20))
+      return close();
+    stream.async_read_some(net::buffer(*junk),
+                           [self = shared_from_this(), junk, total](beast::error_code ec,
+                                                                    size_t n) {
+                             if (ec)
+                               return self->close();
+                             self->discard(junk, total + n);
+                           });
+  }
+
+  // -- writing ------------------------------------------------------------------
+
+  /// Writes a whole response, then reads the next request (or closes).
+  void send(string_response res) {
+    bool k = res.keep_alive();
+    auto out = std::make_shared<string_response>(std::move(res));
+    stream.expires_after(s.cfg.write_timeout);
+    bhttp::async_write(stream, *out,
+                       [self = shared_from_this(), out, k](beast::error_code ec, size_t) {
+                         if (ec)
+                           return self->close();
+                         if (self->linger)
+                           return self->linger_close();
+                         self->next(k);
+                       });
+  }
+
+  void next(bool k) {
+    if (!k || s.stopping)
+      return close();
+    if (watching) {
+      // The watch read must end before the next request is read.
+      resume = true;
+      beast::error_code ec;
+      stream.socket().cancel(ec);
+      return;
+    }
+    read_head();
+  }
+
+  /// Writes an error reply and counts it.
+  void fail(int status, const std::string& code, const std::string& msg,
+            const std::string& retry_after = {}, const std::string& allow = {},
+            const std::string& field = {}) {
+    auto res = json_response(version, status, error_body(code, msg, field), keep);
+    if (!retry_after.empty())
+      res.set(bhttp::field::retry_after, retry_after);
+    if (!allow.empty())
+      res.set(bhttp::field::allow, allow);
+    res.prepare_payload();
+    s.m.error(code);
+    s.m.request(r.label, status, seconds_since(t0));
+    send(std::move(res));
+  }
+
+  void handle();
+  void start_call(const string_request& req, const std::map<std::string, std::string>& query,
+                  generate_request gen, int64_t n, double min_quality, bool best);
+
+  // -- waiting for the service ----------------------------------------------------
+
+  /// Keeps a read pending while a call runs: it ends when the client leaves.
+  void watch() {
+    watching = true;
+    stream.expires_never();
+    stream.async_read_some(buf.prepare(4096),
+                           [self = shared_from_this()](beast::error_code ec, size_t n) {
+                             self->buf.commit(n);
+                             self->on_watch(ec, n);
+                           });
+  }
+
+  void on_watch(beast::error_code ec, size_t n) {
+    watching = false;
+    if (resume) {
+      resume = false;
+      return read_head();
+    }
+    if (parked) {
+      auto res = std::move(*parked);
+      parked.reset();
+      return answer(std::move(res));
+    }
+    if (!pending || closed)
+      return;
+    if (!ec && n > 0)
+      return; // a pipelined request: read after this answer (a leaving client goes unnoticed)
+    // The client went away: nothing to answer. 499 is nginx's "client closed request".
+    finish_call();
+    s.m.error("client_disconnect");
+    if (post_method)
+      s.m.cancelled();
+    s.m.request(r.label, 499, seconds_since(t0));
+    close();
+  }
+
+  /// The bridge's answer, on the io thread.
+  void on_result(call_result res) {
+    if (!pending || closed)
+      return;
+    pending.reset();
+    s.release();
+    if (streaming)
+      return end_stream(std::move(res));
+    if (watching) {
+      // Ends the watch read first: then this is the only operation on the socket.
+      parked = std::move(res);
+      beast::error_code ec;
+      stream.socket().cancel(ec);
+      return;
+    }
+    answer(std::move(res));
+  }
+
+  void answer(call_result res) {
+    keep = keep && !s.stopping;
+    if (!res.ok) {
+      auto code = res.err.code;
+      return fail(status_of(code), to_string(code), res.err.message);
+    }
+    s.m.tokens(res.tokens);
+    s.m.request(r.label, 200, seconds_since(t0));
+    send(json_response(version, 200, res.body, keep));
+  }
+
+  // -- streams ------------------------------------------------------------------
+
+  void queue(const std::string& data) {
+    outq += chunk_of(data);
+    pump();
+  }
+
+  void on_chunk(int32_t part, std::string text) {
+    if (closed || stream_done)
+      return;
+    tokens[part] += text;
+    if (!writing)
+      pump();
+  }
+
+  /// Token events, one per candidate (JSON data: the text has newlines).
+  void flush_tokens() {
+    for (auto& [part, text] : tokens)
+      outq += chunk_of("event: token\ndata: "
+                       + nlohmann::json{{"candidate", part}, {"text", text}}.dump(
+                         -1, ' ', false, nlohmann::json::error_handler_t::replace)
+                       + "\n\n");
+    tokens.clear();
+  }
+
+  /// Starts the next write: coalesced token events (fewer, larger ones while a write is
+  /// slow), then whatever else is queued.
+  void pump() {
+    if (writing || closed)
+      return;
+    flush_tokens();
+    if (outq.empty()) {
+      if (stream_done)
+        next(keep);
+      return;
+    }
+    writing = true;
+    auto data = std::make_shared<std::string>(std::move(outq));
+    outq.clear();
+    // A client that stops reading is gone once one write has waited this long (keep-alive
+    // comments keep a reading client's writes short). Only the write's timer: tcp_stream leaves
+    // the pending watch read's alone.
+    stream.expires_after(s.cfg.write_timeout);
+    net::async_write(stream, net::buffer(*data),
+                     [self = shared_from_this(), data](beast::error_code ec, size_t) {
+                       self->writing = false;
+                       if (ec)
+                         return self->stream_gone();
+                       self->pump();
+                     });
+  }
+
+  void stream_gone() {
+    if (pending) {
+      finish_call();
+      s.m.error("client_disconnect");
+      s.m.cancelled();
+      s.m.request(r.label, 499, seconds_since(t0));
+    }
+    close();
+  }
+
+  /// Keep-alive comments while nothing comes, so proxies do not time the stream out.
+  void arm_tick() {
+    tick.expires_after(std::chrono::seconds(5));
+    tick.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (ec || self->closed || !self->pending)
+        return;
+      if (!self->writing && self->tokens.empty())
+        self->queue(": waiting\n\n");
+      self->arm_tick();
+    });
+  }
+
+  void end_stream(call_result res) {
+    tick.cancel();
+    keep = keep && !s.stopping;
+    flush_tokens(); // every chunk came before the result
+    if (res.ok) {
+      s.m.tokens(res.tokens);
+      for (const auto& line : res.lines)
+        outq += chunk_of("event: line\ndata: " + line + "\n\n");
+      outq += chunk_of("event: sonnet\ndata: " + res.body.dump() + "\n\n");
+    } else {
+      auto code = std::string(to_string(res.err.code));
+      s.m.error(code);
+      outq += chunk_of("event: error\ndata: " + error_body(code, res.err.message).dump() + "\n\n");
+    }
+    outq += "0\r\n\r\n";
+    s.m.request(r.label, 200, seconds_since(t0));
+    stream_done = true;
+    pump();
   }
 };
+
+} // namespace
+
+namespace {
+
+/// "recent must be ..., got '...'": says which field and what was wrong with it.
+std::string got(const std::string& v) {
+  return ", got '" + (v.size() > 40 ? v.substr(0, 40) + "..." : v) + "'";
+}
+
+void session::handle() {
+  reading = false;
+  auto& req = parser->get();
+  std::string target(req.target());
+  auto qpos = target.find('?');
+  std::string path = target.substr(0, qpos);
+  auto query = parse_query(qpos == std::string::npos ? "" : target.substr(qpos + 1));
+  r = route_of(req.method(), path);
+  version = req.version();
+  keep = req.keep_alive() && !s.stopping;
+  post_method = req.method() == bhttp::verb::post;
+  streaming = false;
+  if (r.kind == route_kind::unknown)
+    return fail(404, "not_found", "no route " + path);
+  if (!r.method_ok)
+    return fail(405, "method_not_allowed",
+                std::string(req.method_string()) + " is not allowed on " + path, {}, r.allow);
+
+  // -- served here, without the service or the model --------------------------
+  if (r.kind == route_kind::healthz) {
+    s.m.request(r.label, 200, seconds_since(t0));
+    return send(json_response(version, 200, {{"status", s.stopping ? "stopping" : "ok"}}, keep));
+  }
+  if (r.kind == route_kind::metrics || r.kind == route_kind::page) {
+    string_response res{bhttp::status::ok, version};
+    res.set(bhttp::field::server, "sonnetd");
+    res.keep_alive(keep);
+    if (r.kind == route_kind::metrics) {
+      res.set(bhttp::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+      res.body() = s.m.render(); // this request is counted in the next scrape
+    } else {
+      res.set(bhttp::field::content_type, "text/html; charset=utf-8");
+      res.body() = index_html();
+    }
+    res.prepare_payload();
+    s.m.request(r.label, 200, seconds_since(t0));
+    return send(std::move(res));
+  }
+
+  // -- API calls: validate, admit, ask the service ------------------------------
+  if (s.stopping) {
+    keep = false;
+    return fail(503, "shutting_down", "the server is shutting down");
+  }
+  auto bad = [&](const std::string& field, const std::string& msg) {
+    fail(400, "bad_request", msg, {}, {}, field);
+  };
+  // Everything is validated before a slot is taken and before the service sees anything.
+  generate_request gen;
+  int64_t n = 0;
+  double min_quality = 0;
+  bool best = false;
+  switch (r.kind) {
+    case route_kind::sonnets:
+    case route_kind::stream:
+      if (post_method) {
+        auto parsed = parse_generate(req.body());
+        if (auto* e = std::get_if<api_error>(&parsed))
+          return fail(e->status, e->code, e->message, {}, {}, e->field);
+        gen = std::get<generate_request>(std::move(parsed));
+        auto st = query.find("stream");
+        streaming = r.kind == route_kind::stream
+                    || (st != query.end() && (st->second == "1" || st->second == "true"));
+      } else {
+        auto rec = query.find("recent");
+        auto bst = query.find("best");
+        if ((rec == query.end()) == (bst == query.end()))
+          return bad("recent", "give exactly one of ?recent=N or ?best=N[&min_quality=Q]");
+        best = bst != query.end();
+        const auto& field = best ? bst->first : rec->first;
+        const auto& value = best ? bst->second : rec->second;
+        auto v = parse_int(value);
+        if (!v || *v < 1 || *v > 1000)
+          return bad(field, field + " must be an integer in [1, 1000]" + got(value));
+        n = *v;
+        if (auto q = query.find("min_quality"); q != query.end()) {
+          if (!best)
+            return bad("min_quality", "min_quality goes with ?best=N");
+          auto x = parse_number(q->second);
+          if (!x)
+            return bad("min_quality", "min_quality must be a finite number" + got(q->second));
+          min_quality = *x;
+        }
+      }
+      break;
+    case route_kind::sonnet_by_id: {
+      auto id = path.substr(std::string("/v1/sonnets/").size());
+      auto v = parse_int(id);
+      if (!v || *v < 1)
+        return bad("id", "the sonnet id must be a positive integer" + got(id));
+      n = *v;
+      break;
+    }
+    default:
+      break;
+  }
+  // 429, not 503: the server is healthy and the refusal is about this client's timing (too
+  // many requests at once), which is what 429 Too Many Requests means; 503 would tell load
+  // balancers and health checks the whole node is unavailable. Retry-After says when to retry.
+  if (!s.admit())
+    return fail(429, "too_many_requests",
+                "more than " + std::to_string(s.cfg.max_in_flight)
+                  + " requests in flight; retry later",
+                "1");
+  // The answer comes on a CAF thread: posted to the io thread, to a session that may be gone.
+  std::weak_ptr<session> weak = weak_from_this();
+  auto g = s.g;
+  done_fn done = [g, weak](call_result res) {
+    g->post([weak, res = std::move(res)]() mutable {
+      if (auto self = weak.lock())
+        self->on_result(std::move(res));
+    });
+  };
+  auto to = s.cfg.request_timeout;
+  switch (r.kind) {
+    case route_kind::sonnets:
+    case route_kind::stream:
+      if (streaming) {
+        chunk_fn chunk = [g, weak](int32_t part, std::string text) {
+          g->post([weak, part, text = std::move(text)]() mutable {
+            if (auto self = weak.lock())
+              self->on_chunk(part, std::move(text));
+          });
+        };
+        pending = call_generate_stream(s.sys, s.service, std::move(gen), to, chunk, done);
+      } else if (post_method) {
+        pending = call_generate(s.sys, s.service, std::move(gen), to, done);
+      } else if (best) {
+        pending = call_best(s.sys, s.service, n, min_quality, to, done);
+      } else {
+        pending = call_recent(s.sys, s.service, n, to, done);
+      }
+      break;
+    case route_kind::sonnet_by_id:
+      pending = call_get(s.sys, s.service, n, to, done);
+      break;
+    default: // stats
+      pending = call_stats(s.sys, s.service, to, done);
+      break;
+  }
+  watch();
+  if (streaming) {
+    // Server-sent events. The head goes out at once; then each candidate's raw text as the
+    // model writes it ("token" events, a few tokens each), comments as keep-alive while
+    // nothing comes, and at the end the 14 lines and the sonnet (or an error).
+    keep = keep && version >= 11;
+    outq = "HTTP/1.1 200 OK\r\nServer: sonnetd\r\nContent-Type: text/event-stream\r\n"
+           "Cache-Control: no-cache\r\nTransfer-Encoding: chunked\r\n";
+    outq += keep ? "\r\n" : "Connection: close\r\n\r\n";
+    outq += chunk_of(": generating\n\n");
+    stream_done = false;
+    arm_tick();
+    pump();
+  }
+}
+
+} // namespace
+
+void server::impl::do_accept() {
+  acceptor.async_accept(ioc, [this](beast::error_code ec, tcp::socket sock) {
+    on_accept(ec, std::move(sock));
+  });
+}
+
+void server::impl::on_accept(beast::error_code ec, tcp::socket sock) {
+  if (stopping || !acceptor.is_open())
+    return;
+  if (ec) {
+    // Out of descriptors and the like: retry soon, without spinning.
+    accept_retry.expires_after(std::chrono::milliseconds(10));
+    accept_retry.async_wait([this](beast::error_code wec) {
+      if (!wec && !stopping)
+        do_accept();
+    });
+    return;
+  }
+  beast::error_code rec;
+  auto ep = sock.remote_endpoint(rec);
+  if (!rec) {
+    auto addr = ep.address();
+    int total = 0;
+    {
+      std::lock_guard<std::mutex> guard{mtx};
+      total = connections;
+    }
+    auto it = per_address.find(addr);
+    int mine = it == per_address.end() ? 0 : it->second;
+    if (total >= cfg.max_connections || mine >= cfg.max_connections_per_address) {
+      refuse(std::move(sock), total >= cfg.max_connections);
+    } else {
+      ++per_address[addr];
+      {
+        std::lock_guard<std::mutex> guard{mtx};
+        ++connections;
+      }
+      std::make_shared<session>(*this, std::move(sock), addr)->start();
+    }
+  }
+  do_accept();
+}
+
+namespace {
+
+/// A refused connection: a short 503, then the client's bytes are read until it closes (or
+/// 1 s), so that it reads the answer instead of a reset.
+struct refused : std::enable_shared_from_this<refused> {
+  beast::tcp_stream stream;
+  string_response res;
+  char junk[4096];
+  refused(tcp::socket sock, string_response r) : stream(std::move(sock)), res(std::move(r)) {
+  }
+  void start() {
+    stream.expires_after(std::chrono::seconds(1));
+    bhttp::async_write(stream, res, [self = shared_from_this()](beast::error_code ec, size_t) {
+      beast::error_code sec;
+      self->stream.socket().shutdown(tcp::socket::shutdown_send, sec);
+      if (!ec)
+        self->drain();
+    });
+  }
+  void drain() {
+    stream.async_read_some(net::buffer(junk),
+                           [self = shared_from_this()](beast::error_code ec, size_t) {
+                             if (!ec)
+                               self->drain();
+                           });
+  }
+};
+
+} // namespace
+
+void server::impl::refuse(tcp::socket sock, bool all) {
+  auto res = json_response(
+    11, 503,
+    error_body("too_many_connections", all ? "too many open connections; retry later"
+                                           : "too many open connections from your address; "
+                                             "retry later"),
+    false);
+  res.set(bhttp::field::retry_after, "1");
+  res.prepare_payload();
+  m.error("too_many_connections");
+  std::make_shared<refused>(std::move(sock), std::move(res))->start();
+}
+
+void server::impl::force_drain() {
+  std::vector<std::shared_ptr<session>> all;
+  for (auto* p : sessions)
+    all.push_back(p->shared_from_this());
+  for (auto& p : all) {
+    if (p->pending) {
+      // Cancelled (the actor is killed), then answered like any service error.
+      p->pending->cancel();
+      call_result res;
+      res.err = error{errc::shutting_down, "the server is shutting down"};
+      p->on_result(std::move(res));
+    } else if (p->reading) {
+      p->close();
+    }
+  }
+}
 
 server::server(std::unique_ptr<impl> p) : impl_(std::move(p)) {
 }
@@ -268,6 +868,14 @@ uint16_t server::port() const {
 result<std::unique_ptr<server>> server::start(caf::actor_system& sys, service_actor service,
                                               server_config cfg) {
   auto p = std::make_unique<impl>(sys, std::move(service), std::move(cfg));
+  // Each connection is a descriptor: a soft limit of 1024 would stop accept() long before
+  // max_connections. Raised up to the hard limit, never lowered.
+  rlimit rl{};
+  auto want = static_cast<rlim_t>(p->cfg.max_connections) + 256;
+  if (::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < want) {
+    rl.rlim_cur = std::min(want, rl.rlim_max);
+    ::setrlimit(RLIMIT_NOFILE, &rl);
+  }
   boost::system::error_code ec;
   auto addr = net::ip::make_address(p->cfg.bind, ec);
   if (ec)
@@ -284,318 +892,64 @@ result<std::unique_ptr<server>> server::start(caf::actor_system& sys, service_ac
     return fail(errc::internal, "cannot listen on " + p->cfg.bind + ":"
                                   + std::to_string(p->cfg.port) + ": " + ec.message());
   p->port = p->acceptor.local_endpoint().port();
+  p->do_accept();
   auto* raw = p.get();
-  p->accept_thread = std::thread([raw] { raw->accept_loop(); });
+  p->io_thread = std::thread([raw] { raw->ioc.run(); });
   return std::unique_ptr<server>(new server(std::move(p)));
 }
+
+namespace {
+
+/// Runs `f` on the io thread and waits for it.
+template <class F>
+void run_on(net::io_context& ioc, F f) {
+  // Shared: the io thread may still be inside set_value when this thread wakes.
+  auto done = std::make_shared<std::promise<void>>();
+  auto fut = done->get_future();
+  net::post(ioc, [&f, done] {
+    f();
+    done->set_value();
+  });
+  fut.wait();
+}
+
+} // namespace
 
 void server::stop(std::chrono::milliseconds grace) {
   auto& p = *impl_;
   if (p.stopped)
     return;
   p.stopped = true;
-  p.stopping = true;
-  // Wakes the blocking accept() (Linux returns EINVAL on a shut-down listening socket).
-  ::shutdown(p.acceptor.native_handle(), SHUT_RDWR);
-  if (p.accept_thread.joinable())
-    p.accept_thread.join();
-  boost::system::error_code ec;
-  p.acceptor.close(ec);
-  std::unique_lock<std::mutex> lock{p.mtx};
-  // Calls in flight are answered (or time out) first; new ones get 503 meanwhile.
-  p.cv.wait_for(lock, grace, [&] { return p.calls == 0; });
-  for (int fd : p.open_fds)
-    ::shutdown(fd, SHUT_RDWR);
-  // Connection threads notice the closed sockets (a waiting one within 50 ms, its call is
-  // cancelled) and end; they reference *impl_, so wait for all of them.
-  p.cv.wait(lock, [&] { return p.connections == 0; });
-}
-
-void server::impl::accept_loop() {
-  while (!stopping) {
-    tcp::socket sock{ioc};
-    boost::system::error_code ec;
-    acceptor.accept(sock, ec);
-    if (stopping)
-      break;
-    if (ec) {
-      // Out of descriptors and the like: do not spin.
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-      continue;
-    }
-    {
-      std::lock_guard<std::mutex> guard{mtx};
-      if (connections < cfg.max_connections) {
-        ++connections;
-        open_fds.insert(sock.native_handle());
-        std::thread([this, s = std::move(sock)]() mutable { serve(std::move(s)); }).detach();
-        continue;
-      }
-    }
-    // Over the connection limit: say so briefly and close.
-    set_timeouts(sock.native_handle(), std::chrono::milliseconds(200));
-    auto res = json_response(11, 503, error_body("too_many_connections",
-                                                 "too many open connections; retry later"),
-                             false);
-    res.set(bhttp::field::retry_after, "1");
-    m.error("too_many_connections");
-    write(sock, res);
-    sock.close(ec);
-  }
-}
-
-void server::impl::serve(tcp::socket sock) {
-  int fd = sock.native_handle();
-  set_timeouts(fd, cfg.idle_timeout);
-  beast::flat_buffer buf;
-  for (;;) {
-    bhttp::request_parser<bhttp::string_body> parser;
-    parser.body_limit(cfg.body_limit);
-    parser.header_limit(16 * 1024);
+  run_on(p.ioc, [&] {
+    p.stopping = true;
     beast::error_code ec;
-    bhttp::read(sock, buf, parser, ec);
-    auto t0 = clock::now();
-    if (ec == bhttp::error::body_limit) {
-      const auto& h = parser.get();
-      std::string target(h.target());
-      auto r = route_of(h.method(), target.substr(0, target.find('?')));
-      fail(sock, h.version(), false, r, t0, 413, "payload_too_large",
-           "the body is larger than " + std::to_string(cfg.body_limit) + " bytes");
-      // Let the client finish sending (it may not read before it has written everything),
-      // so that it sees the 413 instead of a reset: discard up to 16 MB or 2 s.
-      sock.shutdown(tcp::socket::shutdown_send, ec);
-      set_timeouts(fd, std::chrono::milliseconds(500));
-      char junk[65536];
-      size_t total = 0;
-      auto until = clock::now() + std::chrono::seconds(2);
-      while (total < (16u << 20) && clock::now() < until) {
-        auto n = ::recv(fd, junk, sizeof(junk), 0);
-        if (n <= 0)
-          break;
-        total += static_cast<size_t>(n);
-      }
-      break;
-    }
-    if (ec == bhttp::error::header_limit) {
-      fail(sock, 11, false, route{}, t0, 431, "headers_too_large", "the headers are too large");
-      break;
-    }
-    if (ec) {
-      // A parse error gets a 400; a closed or timed-out socket just ends the connection.
-      if (ec.category() == beast::error_code(bhttp::error::bad_target).category()
-          && ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message)
-        fail(sock, 11, false, route{}, t0, 400, "bad_request",
-             "malformed HTTP request: " + ec.message());
-      break;
-    }
-    auto& req = parser.get();
-    if (!handle(sock, req, t0))
-      break;
-  }
+    p.acceptor.close(ec);
+    p.accept_retry.cancel();
+  });
   {
-    std::lock_guard<std::mutex> guard{mtx};
-    open_fds.erase(fd);
+    // Calls in flight are answered (or time out) first; new ones get 503 meanwhile.
+    std::unique_lock<std::mutex> lock{p.mtx};
+    p.cv.wait_for(lock, grace, [&] { return p.calls == 0; });
   }
-  beast::error_code ec;
-  sock.shutdown(tcp::socket::shutdown_both, ec);
-  sock.close(ec);
-  std::lock_guard<std::mutex> guard{mtx};
-  --connections;
-  cv.notify_all();
-}
-
-bool server::impl::handle(tcp::socket& sock, string_request& req, clock::time_point t0) {
-  std::string target(req.target());
-  auto qpos = target.find('?');
-  std::string path = target.substr(0, qpos);
-  auto query = parse_query(qpos == std::string::npos ? "" : target.substr(qpos + 1));
-  auto r = route_of(req.method(), path);
-  auto version = req.version();
-  bool keep = req.keep_alive() && !stopping;
-  if (r.kind == route_kind::unknown)
-    return fail(sock, version, keep, r, t0, 404, "not_found", "no route " + path);
-  if (!r.method_ok)
-    return fail(sock, version, keep, r, t0, 405, "method_not_allowed",
-                std::string(req.method_string()) + " is not allowed on " + path, {}, r.allow);
-
-  // -- served here, without the service or the model --------------------------
-  if (r.kind == route_kind::healthz) {
-    auto res = json_response(version, 200, {{"status", stopping ? "stopping" : "ok"}}, keep);
-    m.request(r.label, 200, seconds_since(t0));
-    return write(sock, res) && keep;
+  run_on(p.ioc, [&] { p.force_drain(); });
+  {
+    // The last answers are written (the connections then close themselves).
+    std::unique_lock<std::mutex> lock{p.mtx};
+    p.cv.wait_for(lock, std::chrono::seconds(2), [&] { return p.connections == 0; });
   }
-  if (r.kind == route_kind::metrics) {
-    string_response res{bhttp::status::ok, version};
-    res.set(bhttp::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
-    res.keep_alive(keep);
-    // This request is counted in the next scrape.
-    res.body() = m.render();
-    m.request(r.label, 200, seconds_since(t0));
-    return write(sock, res) && keep;
+  run_on(p.ioc, [&] {
+    for (auto* s : p.sessions)
+      s->close();
+  });
+  {
+    std::unique_lock<std::mutex> lock{p.mtx};
+    p.cv.wait_for(lock, std::chrono::seconds(2), [&] { return p.connections == 0; });
   }
-  if (r.kind == route_kind::page) {
-    string_response res{bhttp::status::ok, version};
-    res.set(bhttp::field::content_type, "text/html; charset=utf-8");
-    res.keep_alive(keep);
-    res.body() = index_html();
-    m.request(r.label, 200, seconds_since(t0));
-    return write(sock, res) && keep;
-  }
-
-  // -- API calls: validate, admit, ask the service ------------------------------
-  if (stopping)
-    return fail(sock, version, false, r, t0, 503, "shutting_down",
-                "the server is shutting down");
-  auto to = cfg.request_timeout;
-  bool streaming = false;
-  std::optional<call> c;
-  auto bad = [&](const std::string& msg) {
-    return fail(sock, version, keep, r, t0, 400, "bad_request", msg);
-  };
-  // Everything is validated before a slot is taken and before the service sees anything.
-  generate_request gen;
-  int64_t n = 0;
-  double min_quality = 0;
-  bool best = false;
-  switch (r.kind) {
-    case route_kind::sonnets:
-    case route_kind::stream:
-      if (req.method() == bhttp::verb::post) {
-        auto parsed = parse_generate(req.body());
-        if (auto* e = std::get_if<api_error>(&parsed))
-          return fail(sock, version, keep, r, t0, e->status, e->code, e->message);
-        gen = std::get<generate_request>(std::move(parsed));
-        auto s = query.find("stream");
-        streaming = r.kind == route_kind::stream
-                    || (s != query.end() && (s->second == "1" || s->second == "true"));
-      } else {
-        auto rec = query.find("recent");
-        auto bst = query.find("best");
-        if ((rec == query.end()) == (bst == query.end()))
-          return bad("give exactly one of ?recent=N or ?best=N[&min_quality=Q]");
-        auto v = parse_int(rec != query.end() ? rec->second : bst->second);
-        if (!v || *v < 1 || *v > 1000)
-          return bad("N must be an integer in [1, 1000]");
-        n = *v;
-        best = bst != query.end();
-        if (auto q = query.find("min_quality"); q != query.end()) {
-          if (!best)
-            return bad("min_quality goes with ?best=N");
-          auto x = parse_number(q->second);
-          if (!x)
-            return bad("min_quality must be a finite number");
-          min_quality = *x;
-        }
-      }
-      break;
-    case route_kind::sonnet_by_id: {
-      auto v = parse_int(path.substr(std::string("/v1/sonnets/").size()));
-      if (!v || *v < 1)
-        return bad("the sonnet id must be a positive integer");
-      n = *v;
-      break;
-    }
-    default:
-      break;
-  }
-  // 429, not 503: the server is healthy and the refusal is about this client's timing (too
-  // many requests at once), which is what 429 Too Many Requests means; 503 would tell load
-  // balancers and health checks the whole node is unavailable. Retry-After says when to retry.
-  if (!admit())
-    return fail(sock, version, keep, r, t0, 429, "too_many_requests",
-                "more than " + std::to_string(cfg.max_in_flight)
-                  + " requests in flight; retry later",
-                "1");
-  auto buf = std::make_shared<stream_buffer>();
-  switch (r.kind) {
-    case route_kind::sonnets:
-    case route_kind::stream:
-      if (streaming)
-        c = call_generate_stream(sys, service, std::move(gen), to, buf);
-      else if (req.method() == bhttp::verb::post)
-        c = call_generate(sys, service, std::move(gen), to);
-      else if (best)
-        c = call_best(sys, service, n, min_quality, to);
-      else
-        c = call_recent(sys, service, n, to);
-      break;
-    case route_kind::sonnet_by_id:
-      c = call_get(sys, service, n, to);
-      break;
-    default: // stats
-      c = call_stats(sys, service, to);
-      break;
-  }
-  int fd = sock.native_handle();
-
-  if (streaming) {
-    // Server-sent events. The header goes out at once; then each candidate's raw text as the
-    // model writes it ("token" events, a few tokens each), comments as keep-alive while
-    // nothing comes, and at the end the 14 lines and the sonnet (or an error).
-    bhttp::response<bhttp::empty_body> head{bhttp::status::ok, version};
-    head.set(bhttp::field::server, "sonnetd");
-    head.set(bhttp::field::content_type, "text/event-stream");
-    head.set(bhttp::field::cache_control, "no-cache");
-    head.keep_alive(keep);
-    head.chunked(true);
-    bhttp::response_serializer<bhttp::empty_body> sr{head};
-    beast::error_code ec;
-    bhttp::write_header(sock, sr, ec);
-    auto chunk = [&](const std::string& s) {
-      beast::error_code wec;
-      net::write(sock, bhttp::make_chunk(net::buffer(s)), wec);
-      return !wec;
-    };
-    bool ok = !ec && chunk(": generating\n\n");
-    std::optional<call_result> res;
-    if (ok)
-      res = wait_stream(*c, *buf, fd, [&](const std::string& s) { return chunk(s); });
-    else {
-      c->cancel();
-      m.error("client_disconnect");
-    }
-    release();
-    if (!res) {
-      m.cancelled();
-      m.request(r.label, 499, seconds_since(t0));
-      return false;
-    }
-    if (res->ok) {
-      m.tokens(res->tokens);
-      for (const auto& line : res->lines)
-        ok = ok && chunk("event: line\ndata: " + line + "\n\n");
-      ok = ok && chunk("event: sonnet\ndata: " + res->body.dump() + "\n\n");
-    } else {
-      auto code = std::string(to_string(res->err.code));
-      m.error(code);
-      ok = ok && chunk("event: error\ndata: " + error_body(code, res->err.message).dump() + "\n\n");
-    }
-    if (ok) {
-      beast::error_code wec;
-      net::write(sock, bhttp::make_chunk_last(), wec);
-      ok = !wec;
-    }
-    m.request(r.label, 200, seconds_since(t0));
-    return ok && keep;
-  }
-
-  auto res = wait(*c, fd);
-  release();
-  if (!res) {
-    // The client went away: nothing to answer. 499 is nginx's "client closed request".
-    if (req.method() == bhttp::verb::post)
-      m.cancelled();
-    m.request(r.label, 499, seconds_since(t0));
-    return false;
-  }
-  if (!res->ok) {
-    auto status = status_of(res->err.code);
-    return fail(sock, version, keep, r, t0, status, to_string(res->err.code), res->err.message);
-  }
-  m.tokens(res->tokens);
-  auto out = json_response(version, 200, res->body, keep);
-  m.request(r.label, 200, seconds_since(t0));
-  return write(sock, out) && keep;
+  p.g->close();
+  p.work.reset();
+  p.ioc.stop();
+  if (p.io_thread.joinable())
+    p.io_thread.join();
 }
 
 } // namespace sonnet::http

@@ -1,14 +1,17 @@
 #pragma once
-// sonnetd's HTTP/JSON API (Boost.Beast over Boost.Asio, synchronous I/O).
+// sonnetd's HTTP/JSON API (Boost.Beast over Boost.Asio, asynchronous I/O).
 //
-// Threads: one acceptor thread, and one thread per open connection (at most
-// `max_connections`). A connection thread reads a request with Beast, answers /healthz,
-// /metrics and / by itself (never touching the model or the service), and turns every API call
-// into one typed request to the service, sent by a short-lived actor (bridge.hpp). While it
-// waits it watches its socket: a client that goes away cancels the call (killing the actor
-// makes the service cancel a generate; the model drops its sequences). A stream writes the
-// raw text as `token` events while it waits. No blocking wait ever runs on a CAF scheduler
-// thread.
+// Threads: one io_context thread runs every connection (no thread per connection). A session
+// reads a request with Beast, answers /healthz, /metrics and / by itself (never touching the
+// model or the service), and turns every API call into one typed request to the service, sent
+// by a short-lived actor (bridge.hpp) whose answer is posted back to the io_context. While it
+// waits it keeps a read pending on its socket: a client that goes away cancels the call
+// (killing the actor makes the service cancel a generate). A stream writes the raw text as
+// `token` events while it waits. No blocking wait ever runs on a CAF scheduler thread.
+//
+// Slow clients: the request head and the body each have a deadline (not reset by each byte),
+// and each client address may hold only so many connections. Accepting never stops: over a
+// cap, a new connection gets 503 and is closed, so /healthz stays reachable.
 //
 // Routes: POST /v1/sonnets [?stream=1], POST /v1/sonnets/stream, GET /v1/sonnets/{id},
 // GET /v1/sonnets?recent=N, GET /v1/sonnets?best=N[&min_quality=Q], GET /v1/stats,
@@ -36,10 +39,16 @@ struct server_config {
   std::chrono::milliseconds request_timeout = std::chrono::minutes(5);
   /// Largest request body; beyond it: 413.
   size_t body_limit = 64 * 1024;
-  /// Open connections (one thread each); beyond it new connections get 503 and are closed.
-  int max_connections = 256;
-  /// A connection idle (or trickling) this long is closed.
-  std::chrono::milliseconds idle_timeout = std::chrono::seconds(60);
+  /// Open connections in all; beyond it new connections get 503 and are closed.
+  int max_connections = 4096;
+  /// Open connections from one client address; beyond it: 503 and closed.
+  int max_connections_per_address = 32;
+  /// From waiting for a request (keep-alive idle included) to its complete head.
+  std::chrono::milliseconds head_timeout = std::chrono::seconds(10);
+  /// From the complete head to the complete body.
+  std::chrono::milliseconds body_timeout = std::chrono::seconds(30);
+  /// Writing one response, or one write of a stream (a client that stops reading is gone).
+  std::chrono::milliseconds write_timeout = std::chrono::seconds(30);
 };
 
 class server {
@@ -53,7 +62,9 @@ public:
   uint16_t port() const;
 
   /// Stops accepting, answers new requests on open connections with 503 shutting_down, waits
-  /// up to `grace` for the calls in flight to be answered, then closes every connection.
+  /// up to `grace` for the calls in flight to be answered; then every call still waiting is
+  /// cancelled and answered 503 shutting_down (a stream gets a final error event), and every
+  /// connection is closed.
   void stop(std::chrono::milliseconds grace);
 
   struct impl;

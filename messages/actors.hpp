@@ -47,11 +47,16 @@ using formatter_actor = caf::typed_actor<
   // errc::not_enough_lines when none has 14 clean lines.
   caf::replies_to<atom::format, std::vector<std::string>>::with<formatted>>;
 
-/// The CLOUD actor: the only owner of the SQLite connection.
+/// The CLOUD actor: the only owner of this process's SQLite connection.
 using cloud_actor = caf::typed_actor<
-  // Writes sonnets (each with its lines and trigrams) in ONE transaction, all or none, in
-  // order (the dissonance actor's group commit); replies their ids.
-  caf::replies_to<atom::store, std::vector<store_request>>::with<std::vector<int64_t>>,
+  // Judges and stores sonnets in ONE write transaction, all or none, in order (the dissonance
+  // actor's group commit): under the file's write lock it catches up with what other processes
+  // stored, judges each sonnet against that and the batch's earlier sonnets, and writes it.
+  // Replies ids and judgements, in order.
+  caf::replies_to<atom::judge, std::vector<judge_request>>::with<std::vector<judged>>,
+  // Dissonance of (user input, sonnet) against the cloud as committed now (every writer's
+  // sonnets), without storing anything.
+  caf::replies_to<atom::dissonance, std::string, std::string>::with<judgement>,
   // Count, average quality and dissonance, vocabulary size.
   caf::replies_to<atom::stats>::with<cloud_stats>,
   // The n newest sonnets (ties broken by id).
@@ -59,17 +64,14 @@ using cloud_actor = caf::typed_actor<
   // The n best sonnets with quality >= min_quality.
   caf::replies_to<atom::best, int64_t, double>::with<std::vector<stored_sonnet>>,
   // One sonnet by id, or errc::no_such_sonnet.
-  caf::replies_to<atom::get, int64_t>::with<stored_sonnet>,
-  // Every word of the cloud vocabulary (all words of all trigrams).
-  caf::replies_to<atom::vocabulary>::with<std::vector<std::string>>>;
+  caf::replies_to<atom::get, int64_t>::with<stored_sonnet>>;
 
-/// The DISSONANCE actor: holds the cloud vocabulary in memory and orders the stores, so every
-/// sonnet is judged against exactly the cloud stored before it.
+/// The DISSONANCE actor: orders this process's stores and groups them into transactions; the
+/// cloud judges each sonnet against exactly the cloud stored before it.
 using dissonance_actor = caf::typed_actor<
   // Judges a sonnet against the cloud, stores it, replies its id and dissonance once committed.
   caf::replies_to<atom::judge, judge_request>::with<judged>,
-  // Dissonance of (user input, sonnet) against the cloud (counting sonnets being committed),
-  // without storing anything.
+  // Dissonance of (user input, sonnet) against the cloud as committed now, without storing.
   caf::replies_to<atom::dissonance, std::string, std::string>::with<judgement>>;
 
 /// The SERVICE: the one public entry point (embedded, daemon, or remote).

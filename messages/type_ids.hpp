@@ -37,6 +37,8 @@ CAF_BEGIN_TYPE_ID_BLOCK(sonnet_types, caf::id_block::sonnet_atoms::end)
   CAF_ADD_TYPE_ID(sonnet_types, (sonnet::text_sink_actor))
   CAF_ADD_TYPE_ID(sonnet_types, (std::vector<sonnet::store_request>))
   CAF_ADD_TYPE_ID(sonnet_types, (std::vector<int64_t>))
+  CAF_ADD_TYPE_ID(sonnet_types, (std::vector<sonnet::judge_request>))
+  CAF_ADD_TYPE_ID(sonnet_types, (std::vector<sonnet::judged>))
 
 CAF_END_TYPE_ID_BLOCK(sonnet_types)
 

@@ -161,7 +161,8 @@ struct judged {
   judgement j;
 };
 
-/// A row to write to the cloud: sonnet, lines and trigrams in one transaction.
+/// A row to write to the cloud with a dissonance computed elsewhere. No actor takes it any
+/// more (the cloud judges what it stores: atom::judge); kept for the wire format's stability.
 struct store_request {
   std::string text;
   double quality = 0.5;

@@ -15,14 +15,14 @@
 
 namespace sonnet::model {
 
-/// Which numerics the forward pass uses (DESIGN §3). A checkpoint's own `attn_scale` array
+/// Which numerics the forward pass uses (docs/DESIGN.md §3). A checkpoint's own `attn_scale` array
 /// overrides the attention scale of either variant (the trainer records what it computed).
 enum class numerics {
   as_trained, ///< attention scale 1/sqrt(n_embd), exact erf GELU: what training computed (default)
   numpy_port, ///< attention scale 1/sqrt(head_size), tanh GELU: what the Python prototype ran
 };
 
-/// How the decoder handles a full context window (DESIGN §3 "When the window slides").
+/// How the decoder handles a full context window (docs/DESIGN.md §3 "When the window slides").
 enum class window_mode {
   exact,   ///< every token past block_size recomputes the last block_size chars (one batched pass)
   strided, ///< KV cache; when full, keep the last block_size - S chars, recompute once, decode S

@@ -2,21 +2,17 @@
 // end of central directory) and numpy/lib/format.py (npy v1/v2/v3 headers).
 #include "model/npz.hpp"
 #include "model/page_buffer.hpp"
+#include "core/regular_file.hpp"
 
 #include <libdeflate.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstdio>
 #include <cstring>
 #include <limits>
 #include <memory>
 #include <new>
 #include <stdexcept>
-#include <fcntl.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "the npy reader assumes a little-endian host"
@@ -27,6 +23,19 @@ namespace sonnet::model {
 namespace {
 
 constexpr std::size_t max_member_size = std::size_t{1} << 30; // 1 GiB per array
+
+/// The most bytes a member of `csize` stored bytes may hold, checked before the inflate buffer
+/// is allocated: itself when stored; deflate cannot expand beyond ~1032:1, and beyond 64 MiB we
+/// accept only 100:1 (weights deflate ~1.1:1; a huge, nearly empty member is a decompression bomb).
+std::size_t inflated_bound(unsigned method, std::size_t csize) {
+  if (method == 0)
+    return csize;
+  constexpr std::size_t big = std::size_t{64} << 20;
+  std::size_t bound = csize * 1032 + 1024;
+  if (bound > big)
+    bound = std::max(big, csize * 100);
+  return std::min(max_member_size, bound);
+}
 
 /// Memory for the values of an archive's arrays, carved from one page_buffer sized from the
 /// central directory. Only a hint: an array it cannot hold gets memory of its own.
@@ -350,10 +359,14 @@ result<npz_archive> parse_npz_impl(const std::uint8_t* data, std::size_t size, c
     throw std::bad_alloc();
   std::size_t p = cd_off, cd_end = cd_off + cd_size;
   // Room for every member's values, from the sizes the central directory declares (a bound:
-  // headers and byte arrays count too); what it gets wrong only costs the arena.
+  // headers and byte arrays count too); what it gets wrong only costs the arena. A declared
+  // size counts only as far as the file can hold it, so a tiny file never reserves much.
   std::size_t declared = 0;
   for (std::size_t q = cd_off, e = 0; e < n_total && cd_end - q >= 46 && rd32(data + q) == 0x02014b50u; ++e) {
-    declared += std::min<std::size_t>(rd32(data + q + 24), max_member_size) / sizeof(float) + 16;
+    declared += std::min(std::size_t{rd32(data + q + 24)},
+                         inflated_bound(rd16(data + q + 10), std::min(std::size_t{rd32(data + q + 20)}, size)))
+                  / sizeof(float)
+                + 16;
     q += 46 + std::size_t{rd16(data + q + 28)} + rd16(data + q + 30) + rd16(data + q + 32);
     if (q > cd_end)
       break;
@@ -397,9 +410,9 @@ result<npz_archive> parse_npz_impl(const std::uint8_t* data, std::size_t size, c
       if (csize != usize)
         return bad(label, "corrupt zip member (stored sizes differ)");
     } else {
-      // Deflate cannot expand beyond ~1032:1; refuse absurd declared sizes before allocating.
-      if (usize > std::uint64_t{csize} * 1032 + 1024)
-        return bad(label, "corrupt zip member (implausible uncompressed size)");
+      if (usize > inflated_bound(method, csize))
+        return bad(label, "corrupt zip member (implausible uncompressed size: " + std::to_string(usize)
+                            + " bytes from " + std::to_string(csize) + " compressed)");
       if (buf.size() < usize) // one buffer for every member: faulted in once
         buf.resize(usize);
       std::size_t produced = 0;
@@ -425,58 +438,28 @@ result<npz_archive> parse_npz_impl(const std::uint8_t* data, std::size_t size, c
 } // namespace
 
 result<std::vector<std::uint8_t>> read_file_bytes(const std::string& path, errc code) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0)
-    return fail(code, path + ": cannot open (" + std::strerror(errno) + ")");
-  if (S_ISDIR(st.st_mode))
-    return fail(code, path + ": is a directory");
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f)
-    return fail(code, path + ": cannot open (" + std::strerror(errno) + ")");
-  constexpr std::size_t limit = std::size_t{1} << 30;
-  // Sized from stat and read in place (no regrowing copies); a file that grows meanwhile (or
-  // a pipe, size 0) is still read to its end, in chunks.
-  std::vector<std::uint8_t> bytes(std::min(static_cast<std::size_t>(st.st_size), limit + 1));
-  const std::size_t have = std::fread(bytes.data(), 1, bytes.size(), f);
-  bool more = have == bytes.size();
-  bytes.resize(have);
-  std::uint8_t chunk[65536];
-  while (more && bytes.size() <= limit) {
-    const std::size_t n = std::fread(chunk, 1, sizeof chunk, f);
-    bytes.insert(bytes.end(), chunk, chunk + n);
-    more = n == sizeof chunk;
-  }
-  if (bytes.size() > limit) {
-    std::fclose(f);
-    return fail(code, path + ": file too large (over 1 GiB)");
-  }
-  bool err = std::ferror(f) != 0;
-  std::fclose(f);
-  if (err)
-    return fail(code, path + ": read error");
-  return bytes;
+  return read_regular_file(path, code, max_member_size);
 }
 
 result<npz_archive> read_npz(const std::string& path) {
-  // A regular file is mapped and parsed in place: no copy of it and no zeroed buffer to fault
-  // in (page faults dominate start-up on a virtual machine). Anything else (a directory, a
-  // device, a pipe, a missing file) goes through read_file_bytes and its messages.
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  struct stat st {};
-  if (fd >= 0 && ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0
-      && static_cast<std::uint64_t>(st.st_size) <= (std::uint64_t{1} << 30)) {
-    const auto size = static_cast<std::size_t>(st.st_size);
-    void* map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
-    ::close(fd);
-    if (map != MAP_FAILED) {
-      auto archive = parse_npz(static_cast<const std::uint8_t*>(map), size, path);
-      ::munmap(map, size);
-      return archive;
-    }
-  } else if (fd >= 0) {
-    ::close(fd);
+  // Only a regular file is read at all (a FIFO or /dev/zero is refused before any read). It is
+  // mapped and parsed in place: no copy of it and no zeroed buffer to fault in (page faults
+  // dominate start-up on a virtual machine).
+  auto file = regular_file::open(path, errc::bad_checkpoint);
+  if (!file)
+    return file.err();
+  if (file->size() == 0)
+    return parse_npz(nullptr, 0, path);
+  if (file->size() > max_member_size)
+    return bad(path, "file too large (over 1 GiB)");
+  const auto size = static_cast<std::size_t>(file->size());
+  void* map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, file->fd(), 0);
+  if (map != MAP_FAILED) {
+    auto archive = parse_npz(static_cast<const std::uint8_t*>(map), size, path);
+    ::munmap(map, size);
+    return archive;
   }
-  auto bytes = read_file_bytes(path, errc::bad_checkpoint);
+  auto bytes = file->read_all(max_member_size, errc::bad_checkpoint, path);
   if (!bytes)
     return bytes.err();
   return parse_npz(bytes->data(), bytes->size(), path);

@@ -68,7 +68,7 @@ result<npz_archive> parse_npz(const std::uint8_t* data, std::size_t size, const 
 /// Reads and parses a .npz file.
 result<npz_archive> read_npz(const std::string& path);
 
-/// Reads a whole file into memory (refuses directories and files over 1 GiB).
+/// Reads a whole regular file into memory (core/regular_file.hpp; refuses files over 1 GiB).
 result<std::vector<std::uint8_t>> read_file_bytes(const std::string& path, errc code);
 
 } // namespace sonnet::model

@@ -54,6 +54,32 @@ public:
     return ids;
   }
 
+  // Same semantics as sqlite_store in one process: each judged against the ones before it.
+  result<std::vector<judged_sonnet>> judge_and_add(const std::vector<sonnet_input>& batch) override {
+    std::vector<judged_sonnet> out;
+    out.reserve(batch.size());
+    for (auto s : batch) {
+      judged_sonnet js;
+      js.j = text::compute_dissonance(s.user_input, s.text, vocab_);
+      s.dissonance = js.j.dissonance;
+      js.id = *add(s);
+      out.push_back(js);
+    }
+    return out;
+  }
+
+  result<text::judgement> judge(const std::string& user_input,
+                                const std::string& sonnet) override {
+    return text::compute_dissonance(user_input, sonnet, vocab_);
+  }
+
+  result<sonnet_origin> origin(int64_t id) const override {
+    auto i = inputs_.find(id);
+    if (i == inputs_.end())
+      return fail(errc::no_such_sonnet, "no sonnet_inputs row for id " + std::to_string(id));
+    return sonnet_origin{i->second.user_input, i->second.seed};
+  }
+
   result<cloud_stats> stats() const override {
     cloud_stats out;
     out.sonnet_count = static_cast<int64_t>(sonnets_.size());

@@ -57,27 +57,84 @@ result<file_state> precheck_file(const std::string& path, open_mode mode) {
   }
   if (S_ISDIR(st.st_mode))
     return fail(errc::db_open_failed, path + ": is a directory");
+  file_state out{true};
   if (st.st_size > 0) {
     static const char magic[16] = "SQLite format 3"; // plus its terminating NUL: 16 bytes
-    char head[16] = {};
+    char head[20] = {};
     std::ifstream in(path, std::ios::binary);
     if (!in)
       return fail(errc::db_open_failed, path + ": cannot read: " + std::strerror(errno));
     in.read(head, sizeof head);
-    if (in.gcount() != static_cast<std::streamsize>(sizeof head)
-        || std::memcmp(head, magic, sizeof head) != 0)
+    if (in.gcount() < static_cast<std::streamsize>(sizeof magic)
+        || std::memcmp(head, magic, sizeof magic) != 0)
       return fail(errc::not_a_sonnet_cloud, path + ": not a SQLite database (bad header)");
+    out.wal = in.gcount() == static_cast<std::streamsize>(sizeof head) && head[18] == 2
+              && head[19] == 2;
   }
+  out.file_writable = writable(path, st);
+  auto dir = parent_dir(path);
+  struct stat dst {};
+  out.dir_writable = ::stat(dir.c_str(), &dst) == 0 && writable(dir, dst);
   if (mode == open_mode::read_write) {
-    if (!writable(path, st))
+    if (!out.file_writable)
       return fail(errc::db_read_only, path + ": file is not writable");
-    auto dir = parent_dir(path);
-    struct stat dst {};
-    if (::stat(dir.c_str(), &dst) != 0 || !writable(dir, dst))
+    if (!out.dir_writable)
       return fail(errc::db_read_only,
                   path + ": directory '" + dir + "' is not writable (WAL needs -wal/-shm files)");
   }
-  return file_state{true};
+  return out;
+}
+
+namespace {
+
+/// Percent-escapes what a URI file name cannot hold literally.
+std::string uri_path(const std::string& path) {
+  std::string out;
+  for (unsigned char c : path) {
+    if (c == '%' || c == '?' || c == '#' || c < 0x20 || c >= 0x7f) {
+      static const char hex[] = "0123456789ABCDEF";
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
+} // namespace
+
+result<db_ptr> open_for_reading(const std::string& path, const file_state& f,
+                                int busy_timeout_ms) {
+  std::string name = path;
+  int flags = SQLITE_OPEN_NOMUTEX;
+  const bool writer_like = f.file_writable && f.dir_writable;
+  if (writer_like) {
+    flags |= SQLITE_OPEN_READWRITE;
+  } else {
+    struct stat wst {};
+    const bool immutable = !f.dir_writable && f.wal && ::stat((path + "-wal").c_str(), &wst) != 0;
+    name = "file:" + uri_path(path) + "?mode=ro" + (immutable ? "&immutable=1" : "");
+    flags |= SQLITE_OPEN_READONLY | SQLITE_OPEN_URI;
+  }
+  sqlite3* raw = nullptr;
+  int rc = sqlite3_open_v2(name.c_str(), &raw, flags, nullptr);
+  db_ptr db{raw};
+  if (rc != SQLITE_OK)
+    return sqlite_error(raw, rc,
+                        "cannot open '" + path + "'"
+                          + (!f.dir_writable && f.wal
+                               ? " (a WAL cloud in a directory this process cannot write: SQLite "
+                                 "needs its -wal and -shm files there, or neither)"
+                               : ""),
+                        errc::db_open_failed);
+  sqlite3_extended_result_codes(raw, 1);
+  sqlite3_busy_timeout(raw, busy_timeout_ms);
+  if (writer_like)
+    if (auto q = exec(raw, "PRAGMA query_only=1"); !q)
+      return q.err();
+  return db;
 }
 
 namespace {
@@ -112,6 +169,7 @@ result<std::set<std::string>> columns_of(sqlite3* db, const char* table) {
 /// Any error while reading the schema of a file that passed the header check means the file
 /// is damaged or not a database: report it as not_a_sonnet_cloud (SQLite's text attached).
 error as_not_cloud(const std::string& path, const error& e) {
+  // A lock (db_locked) or a read-only condition keeps its own name.
   if (e.code == errc::db_error || e.code == errc::not_a_sonnet_cloud)
     return fail(errc::not_a_sonnet_cloud, path + ": " + e.message);
   return e;

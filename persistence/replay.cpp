@@ -33,6 +33,7 @@ struct ours_row {
   double dissonance;
   int64_t line_count;
   std::string user_input;
+  uint64_t seed;
   std::vector<text::trigram> trigrams;
 };
 
@@ -79,11 +80,18 @@ result<replay_report> replay(const std::string& path) {
   auto pre = precheck_file(path, open_mode::read_only);
   if (!pre)
     return pre.err();
-  sqlite3* raw = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READONLY, nullptr);
-  db_ptr db{raw};
-  if (rc != SQLITE_OK)
-    return sqlite_error(raw, rc, "cannot open '" + path + "'", errc::db_open_failed);
+  auto db = open_for_reading(path, *pre, 5000);
+  if (!db)
+    return db.err();
+  sqlite3* raw = db->get();
+  int rc;
+  // One read transaction: every query below sees the same snapshot while writers go on.
+  if (auto b = exec(raw, "BEGIN"); !b)
+    return b.err();
+  struct end_read {
+    sqlite3* h;
+    ~end_read() { sqlite3_exec(h, "COMMIT", nullptr, nullptr, nullptr); }
+  } end{raw};
   auto schema = validate_schema(raw, path);
   if (!schema)
     return schema.err();
@@ -126,6 +134,7 @@ result<replay_report> replay(const std::string& path) {
       r.dissonance = column_real(s->get(), 2);
       r.line_count = sqlite3_column_int64(s->get(), 3);
       r.user_input = column_text(s->get(), 4);
+      r.seed = column_seed(s->get(), 5);
       r.trigrams = text::trigrams(r.text);
       ours.push_back(std::move(r));
     }
@@ -241,7 +250,7 @@ result<replay_report> replay(const std::string& path) {
     if (!std::isnan(it->dissonance))
       rep.max_abs_diff = std::max(rep.max_abs_diff, std::fabs(it->dissonance - j.dissonance));
     if (!(it->dissonance == j.dissonance))
-      found.push_back({it->id, it->dissonance, j.dissonance});
+      found.push_back({it->id, it->dissonance, j.dissonance, it->seed});
   }
   rep.mismatches.assign(found.rbegin(), found.rend());
   return rep;

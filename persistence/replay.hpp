@@ -12,7 +12,8 @@
 // Also checked: every stored trigram count equals the prototype baseline plus the recount from
 // our texts (the baseline is 0 for a cloud we created; for an adopted prototype cloud the total
 // and number of rows recorded in meta at adoption), and each of our sonnets has line_count rows
-// in sonnet_lines, as many as its text yields. Opens the file read-only; never writes.
+// in sonnet_lines, as many as its text yields. Opens the file for reading only (see
+// open_for_reading: no side file is left behind) and reads one snapshot; never writes.
 
 #include "core/result.hpp"
 #include "text/dissonance.hpp"
@@ -27,6 +28,7 @@ struct dissonance_mismatch {
   int64_t id = 0;
   double stored = 0;     ///< NaN if the column is NULL
   double recomputed = 0;
+  uint64_t seed = 0;     ///< the seed it was generated with (to regenerate it)
 };
 
 struct trigram_mismatch {

@@ -163,16 +163,22 @@ inline constexpr const char* select_best =
 inline constexpr const char* select_one =
   "SELECT " SONNET_SONNET_COLUMNS " FROM sonnets WHERE id = ?";
 #undef SONNET_SONNET_COLUMNS
-/// Loads the vocabulary at open.
+/// Loads the vocabulary at open (?1 = 0) and catches up with other writers' trigrams after.
+/// New words only ever arrive in new rows, and AUTOINCREMENT ids grow in commit order.
 inline constexpr const char* select_trigram_words =
-  "SELECT word1, word2, word3 FROM sonnet_trigrams";
+  "SELECT id, word1, word2, word3 FROM sonnet_trigrams WHERE id > ? ORDER BY id";
+/// Inside our write transaction, after our inserts: every row up to it is known to us.
+inline constexpr const char* select_max_trigram_id =
+  "SELECT IFNULL(MAX(id), 0) FROM sonnet_trigrams";
+inline constexpr const char* select_origin =
+  "SELECT user_input, seed FROM sonnet_inputs WHERE sonnet_id = ?";
 
 // --- replay (read-only) ------------------------------------------------------------------------
 
 inline constexpr const char* replay_trigrams =
   "SELECT word1, word2, word3, count FROM sonnet_trigrams";
 inline constexpr const char* replay_ours =
-  "SELECT s.id, s.text, s.dissonance, s.line_count, i.user_input FROM sonnets AS s "
+  "SELECT s.id, s.text, s.dissonance, s.line_count, i.user_input, i.seed FROM sonnets AS s "
   "JOIN sonnet_inputs AS i ON i.sonnet_id = s.id ORDER BY s.id";
 inline constexpr const char* replay_foreign =
   "SELECT COUNT(*), IFNULL(MAX(id), 0) FROM sonnets WHERE id NOT IN "

@@ -5,6 +5,10 @@
 #include "persistence/sqlite_util.hpp"
 #include "text/sonnet_rows.hpp"
 
+#include <sys/stat.h>
+
+#include <chrono>
+#include <thread>
 #include <unordered_set>
 #include <utility>
 
@@ -21,6 +25,7 @@ struct sqlite_store::impl {
   stmt_ptr begin, commit, rollback;
   stmt_ptr insert_sonnet, insert_line, upsert_trigram, insert_input;
   stmt_ptr select_stats, select_recent, select_best, select_one;
+  stmt_ptr select_trigram_words, select_max_trigram_id, select_origin;
 
   /// One entry of the statement table below.
   struct stmt_spec {
@@ -34,28 +39,43 @@ struct sqlite_store::impl {
   text::vocabulary vocab;
   /// Distinct word1 values: the prototype's vocab_size, without an index scan per stats().
   std::unordered_set<std::string> first_words;
+  /// Every trigram row with an id up to this one is in `vocab` (ours or another writer's).
+  int64_t seen_trigram_id = 0;
+  /// The file opened, to notice it being deleted or replaced before we commit into it.
+  bool has_identity = false;
+  dev_t dev = 0;
+  ino_t ino = 0;
 
   bool writable() const { return opts.mode == open_mode::read_write; }
 
   result<void> prepare_all();
-  result<int64_t> write_rows(const sonnet_input& s, const text::sonnet_rows& rows);
-  /// Extends the in-memory vocabulary (after a commit).
-  void remember(const text::sonnet_rows& rows);
+  result<int64_t> write_rows(const sonnet_input& s, const text::sonnet_rows& rows,
+                             double dissonance);
+  /// The shared write path: one transaction, caught up, each sonnet judged (or its given
+  /// dissonance kept) against the vocabulary including the batch's earlier sonnets.
+  result<std::vector<judged_sonnet>> write_batch(const std::vector<sonnet_input>& batch,
+                                                 bool judge);
+  /// errc::db_replaced when `path` no longer names the file we opened.
+  result<void> check_identity() const;
 
-  result<void> load_vocabulary() {
-    auto s = prepare(db.get(), sql::select_trigram_words);
-    if (!s)
-      return s.err();
+  /// Reads the trigram rows committed since the last catch-up into the vocabulary.
+  result<void> catch_up() {
+    auto st = select_trigram_words.get();
+    reset_guard g{st};
+    sqlite3_bind_int64(st, 1, seen_trigram_id);
     int rc;
-    while ((rc = sqlite3_step(s->get())) == SQLITE_ROW) {
-      auto w1 = column_text(s->get(), 0);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+      auto w1 = column_text(st, 1);
       vocab.insert(w1);
-      vocab.insert(column_text(s->get(), 1));
-      vocab.insert(column_text(s->get(), 2));
+      vocab.insert(column_text(st, 2));
+      vocab.insert(column_text(st, 3));
       first_words.insert(std::move(w1));
+      // Advanced row by row: a failure half-way keeps what was read (committed rows) and the
+      // next catch-up resumes after it.
+      seen_trigram_id = sqlite3_column_int64(st, 0);
     }
     if (rc != SQLITE_DONE)
-      return sqlite_error(db.get(), rc, "loading the vocabulary");
+      return sqlite_error(db.get(), rc, "reading the vocabulary");
     return {};
   }
 
@@ -103,6 +123,8 @@ const sqlite_store::impl::stmt_spec sqlite_store::impl::statements[] = {
   {&impl::select_recent, sql::select_recent, false},
   {&impl::select_best, sql::select_best, false},
   {&impl::select_one, sql::select_one, false},
+  {&impl::select_trigram_words, sql::select_trigram_words, false},
+  {&impl::select_max_trigram_id, sql::select_max_trigram_id, true},
 };
 
 result<void> sqlite_store::impl::prepare_all() {
@@ -124,6 +146,7 @@ sqlite_store::~sqlite_store() {
   if (impl_) {
     for (const auto& spec : impl::statements)
       (impl_.get()->*spec.stmt).reset();
+    impl_->select_origin.reset();
   }
 }
 
@@ -134,12 +157,8 @@ const std::string& sqlite_store::path() const {
 namespace {
 
 /// Sets and reads back the journal mode, synchronous level and busy timeout.
+/// (read_write only; busy_timeout is set at open, before any statement.)
 result<void> configure(sqlite3* db, const sqlite_options& opts, bool in_memory) {
-  int rc = sqlite3_busy_timeout(db, opts.busy_timeout_ms);
-  if (rc != SQLITE_OK)
-    return sqlite_error(db, rc, "busy_timeout");
-  if (opts.mode == open_mode::read_only)
-    return {};
   auto query_text = [db](const char* q) -> result<std::string> {
     auto s = prepare(db, q);
     if (!s)
@@ -149,7 +168,23 @@ result<void> configure(sqlite3* db, const sqlite_options& opts, bool in_memory) 
       return sqlite_error(db, rc, q);
     return column_text(s->get(), 0);
   };
-  auto jm = query_text(sql::pragma_wal);
+  // Switching to WAL needs an exclusive lock while this connection reads: SQLite then fails at
+  // once instead of calling the busy handler (deadlock avoidance), so retry here, within the
+  // same busy timeout. A file already in WAL mode (the usual case) needs no switch.
+  auto jm = query_text(sql::pragma_journal_mode);
+  if (!jm)
+    return jm.err();
+  const auto until = std::chrono::steady_clock::now()
+                     + std::chrono::milliseconds(opts.busy_timeout_ms);
+  while (!in_memory && *jm != "wal") {
+    jm = query_text(sql::pragma_wal);
+    if (jm || jm.err().code != errc::db_locked || std::chrono::steady_clock::now() >= until)
+      break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    jm = std::string(); // locked: try again
+  }
+  if (in_memory)
+    jm = query_text(sql::pragma_wal);
   if (!jm)
     return jm.err();
   const char* want_jm = in_memory ? "memory" : "wal";
@@ -179,7 +214,8 @@ result<void> configure(sqlite3* db, const sqlite_options& opts, bool in_memory) 
 
 /// Creates our schema (IF NOT EXISTS) in one transaction and records the version plus, the first
 /// time, what the cloud held when we adopted it (the prototype baseline replay checks against).
-result<void> install_schema(sqlite3* db) {
+/// Validates again under the write lock: another process may have created the file meanwhile.
+result<void> install_schema(sqlite3* db, const std::string& path) {
   auto r = exec(db, sql::begin_immediate);
   if (!r)
     return r;
@@ -187,6 +223,8 @@ result<void> install_schema(sqlite3* db) {
     (void)exec(db, sql::rollback);
     return e;
   };
+  if (auto v = validate_schema(db, path); !v)
+    return fail_rb(v.err());
   for (const char* ddl : sql::ddl)
     if (auto d = exec(db, ddl); !d)
       return fail_rb(d.err());
@@ -235,18 +273,29 @@ result<std::unique_ptr<sqlite_store>> sqlite_store::open(const std::string& path
   if (!pre)
     return pre.err();
   // 2. Open. Without SQLITE_OPEN_CREATE unless the file is new: an existing file is never
-  //    created/truncated, and read_only never writes.
-  int flags = SQLITE_OPEN_NOMUTEX;
-  if (opts.mode == open_mode::read_only)
-    flags |= SQLITE_OPEN_READONLY;
-  else
-    flags |= SQLITE_OPEN_READWRITE | (pre->exists ? 0 : SQLITE_OPEN_CREATE);
-  sqlite3* raw = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
-  db_ptr db{raw};
-  if (rc != SQLITE_OK)
-    return sqlite_error(raw, rc, "cannot open '" + path + "'", errc::db_open_failed);
-  sqlite3_extended_result_codes(raw, 1);
+  //    created/truncated, and read_only never writes. busy_timeout comes first: another
+  //    process may be creating or writing the file right now.
+  db_ptr db;
+  if (opts.mode == open_mode::read_only && !in_memory) {
+    auto r = open_for_reading(path, *pre, opts.busy_timeout_ms);
+    if (!r)
+      return r.err();
+    db = std::move(*r);
+  } else {
+    int flags = SQLITE_OPEN_NOMUTEX;
+    if (opts.mode == open_mode::read_only)
+      flags |= SQLITE_OPEN_READONLY;
+    else
+      flags |= SQLITE_OPEN_READWRITE | (pre->exists ? 0 : SQLITE_OPEN_CREATE);
+    sqlite3* h = nullptr;
+    int rc = sqlite3_open_v2(path.c_str(), &h, flags, nullptr);
+    db.reset(h);
+    if (rc != SQLITE_OK)
+      return sqlite_error(h, rc, "cannot open '" + path + "'", errc::db_open_failed);
+    sqlite3_extended_result_codes(h, 1);
+    sqlite3_busy_timeout(h, opts.busy_timeout_ms);
+  }
+  sqlite3* raw = db.get();
   // 3. Validate the schema (reads only).
   auto v = validate_schema(raw, path);
   if (!v)
@@ -254,25 +303,34 @@ result<std::unique_ptr<sqlite_store>> sqlite_store::open(const std::string& path
   if (v->fresh && opts.mode == open_mode::read_only)
     return fail(errc::not_a_sonnet_cloud, path + ": empty database, no sonnet tables (read-only)");
   // 4. Only now write: pragmas, then our schema.
-  if (auto c = configure(raw, opts, in_memory); !c)
-    return c.err();
-  if (opts.mode == open_mode::read_write)
-    if (auto s = install_schema(raw); !s)
+  if (opts.mode == open_mode::read_write) {
+    if (auto c = configure(raw, opts, in_memory); !c)
+      return c.err();
+    if (auto s = install_schema(raw, path); !s)
       return s.err();
+  }
   auto p = std::make_unique<impl>();
   p->path = path;
   p->opts = opts;
   p->db = std::move(db);
   if (auto r = p->prepare_all(); !r)
     return r.err();
-  if (auto r = p->load_vocabulary(); !r)
+  if (!in_memory) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0)
+      return fail(errc::db_replaced, path + ": gone right after opening");
+    p->has_identity = true;
+    p->dev = st.st_dev;
+    p->ino = st.st_ino;
+  }
+  if (auto r = p->catch_up(); !r)
     return r.err();
   return std::unique_ptr<sqlite_store>(new sqlite_store(std::move(p)));
 }
 
 /// Writes one sonnet's rows inside the caller's transaction. @returns its id.
 result<int64_t> sqlite_store::impl::write_rows(const sonnet_input& s,
-                                               const text::sonnet_rows& rows) {
+                                               const text::sonnet_rows& rows, double dissonance) {
   sqlite3* h = db.get();
   int64_t id = 0;
   { // the sonnets row, exactly as the prototype writes it
@@ -280,7 +338,7 @@ result<int64_t> sqlite_store::impl::write_rows(const sonnet_input& s,
     reset_guard g{st};
     bind_text(st, 1, s.text);
     bind_real(st, 2, s.quality);
-    bind_real(st, 3, s.dissonance);
+    bind_real(st, 3, dissonance);
     bind_real(st, 4, s.temperature);
     bind_text(st, 5, s.added_by);
     sqlite3_bind_int64(st, 6, rows.word_count);
@@ -313,60 +371,142 @@ result<int64_t> sqlite_store::impl::write_rows(const sonnet_input& s,
     reset_guard g{st};
     sqlite3_bind_int64(st, 1, id);
     bind_text(st, 2, s.user_input);
-    sqlite3_bind_int64(st, 3, static_cast<int64_t>(s.seed));
+    bind_seed(st, 3, s.seed);
     if (auto r = step_done(st, "insert sonnet_inputs"); !r)
       return r.err();
   }
   return id;
 }
 
-void sqlite_store::impl::remember(const text::sonnet_rows& rows) {
-  text::add_to_vocabulary(vocab, rows.trigrams);
-  for (const auto& t : rows.trigrams)
-    first_words.insert(t[0]);
+result<void> sqlite_store::impl::check_identity() const {
+  if (!has_identity)
+    return {};
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0)
+    return fail(errc::db_replaced, path + ": the cloud file was deleted while open; not writing "
+                                          "into the unlinked file");
+  if (st.st_dev != dev || st.st_ino != ino)
+    return fail(errc::db_replaced, path + ": the cloud file was replaced by another file while "
+                                          "open; not writing into the old one");
+  return {};
 }
 
-result<int64_t> sqlite_store::add(const sonnet_input& s) {
-  auto& d = *impl_;
-  if (!d.writable())
-    return fail(errc::db_read_only, d.path + ": store opened read-only");
-  const auto rows = text::derive_rows(s.text);
-  transaction tx{d.db.get(), d.begin.get(), d.commit.get(), d.rollback.get()};
-  if (!tx.ok())
-    return tx.begin_error();
-  auto id = d.write_rows(s, rows);
-  if (!id)
-    return id.err();
-  if (auto r = tx.commit(); !r)
+result<std::vector<judged_sonnet>>
+sqlite_store::impl::write_batch(const std::vector<sonnet_input>& batch, bool judge) {
+  if (!writable())
+    return fail(errc::db_read_only, path + ": store opened read-only");
+  if (auto r = check_identity(); !r)
     return r.err();
-  d.remember(rows); // committed: only now does the in-memory vocabulary move
-  return id;
-}
-
-result<std::vector<int64_t>> sqlite_store::add_batch(const std::vector<sonnet_input>& batch) {
-  auto& d = *impl_;
-  if (!d.writable())
-    return fail(errc::db_read_only, d.path + ": store opened read-only");
   std::vector<text::sonnet_rows> rows;
   rows.reserve(batch.size());
   for (const auto& s : batch)
     rows.push_back(text::derive_rows(s.text));
-  transaction tx{d.db.get(), d.begin.get(), d.commit.get(), d.rollback.get()};
+  transaction tx{db.get(), begin.get(), commit.get(), rollback.get()};
   if (!tx.ok())
     return tx.begin_error();
-  std::vector<int64_t> ids;
-  ids.reserve(batch.size());
-  for (size_t i = 0; i < batch.size(); ++i) {
-    auto id = d.write_rows(batch[i], rows[i]);
-    if (!id)
-      return id.err();
-    ids.push_back(*id);
-  }
-  if (auto r = tx.commit(); !r)
+  // Under the write lock nobody else commits: what we read now is the cloud before our batch.
+  if (auto r = catch_up(); !r)
     return r.err();
-  for (const auto& r : rows)
-    d.remember(r);
+  // The batch's words, taken back out of the vocabulary unless it commits.
+  std::vector<std::string> added, added_first;
+  auto undo = [&] {
+    for (const auto& w : added)
+      vocab.erase(w);
+    for (const auto& w : added_first)
+      first_words.erase(w);
+  };
+  std::vector<judged_sonnet> out;
+  out.reserve(batch.size());
+  for (size_t i = 0; i < batch.size(); ++i) {
+    judged_sonnet js;
+    if (judge)
+      js.j = text::compute_dissonance(batch[i].user_input, batch[i].text, vocab);
+    else
+      js.j.dissonance = batch[i].dissonance;
+    auto id = write_rows(batch[i], rows[i], js.j.dissonance);
+    if (!id) {
+      undo();
+      return id.err();
+    }
+    js.id = *id;
+    out.push_back(js);
+    for (const auto& t : rows[i].trigrams) {
+      for (const auto& w : t)
+        if (vocab.insert(w).second)
+          added.push_back(w);
+      if (first_words.insert(t[0]).second)
+        added_first.push_back(t[0]);
+    }
+  }
+  int64_t last_trigram = seen_trigram_id;
+  {
+    auto st = select_max_trigram_id.get();
+    reset_guard g{st};
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+      undo();
+      return sqlite_error(db.get(), rc, "max trigram id");
+    }
+    last_trigram = sqlite3_column_int64(st, 0);
+  }
+  auto committed = check_identity();
+  if (committed)
+    committed = tx.commit();
+  if (!committed) {
+    undo();
+    return committed.err();
+  }
+  seen_trigram_id = last_trigram;
+  return out;
+}
+
+result<int64_t> sqlite_store::add(const sonnet_input& s) {
+  auto r = impl_->write_batch({s}, false);
+  if (!r)
+    return r.err();
+  return r->front().id;
+}
+
+result<std::vector<int64_t>> sqlite_store::add_batch(const std::vector<sonnet_input>& batch) {
+  auto r = impl_->write_batch(batch, false);
+  if (!r)
+    return r.err();
+  std::vector<int64_t> ids;
+  ids.reserve(r->size());
+  for (const auto& x : *r)
+    ids.push_back(x.id);
   return ids;
+}
+
+result<std::vector<judged_sonnet>>
+sqlite_store::judge_and_add(const std::vector<sonnet_input>& batch) {
+  return impl_->write_batch(batch, true);
+}
+
+result<text::judgement> sqlite_store::judge(const std::string& user_input,
+                                            const std::string& sonnet) {
+  if (auto r = impl_->catch_up(); !r)
+    return r.err();
+  return text::compute_dissonance(user_input, sonnet, impl_->vocab);
+}
+
+result<sonnet_origin> sqlite_store::origin(int64_t id) const {
+  if (!impl_->select_origin) { // prepared on first use: a prototype cloud read-only has no table
+    auto p = prepare(impl_->db.get(), sql::select_origin);
+    if (!p)
+      return fail(errc::no_such_sonnet, "no sonnet_inputs for id " + std::to_string(id) + " ("
+                                          + p.err().message + ")");
+    impl_->select_origin = std::move(*p);
+  }
+  auto st = impl_->select_origin.get();
+  reset_guard g{st};
+  sqlite3_bind_int64(st, 1, id);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_DONE)
+    return fail(errc::no_such_sonnet, "no sonnet_inputs row for id " + std::to_string(id));
+  if (rc != SQLITE_ROW)
+    return sqlite_error(impl_->db.get(), rc, "origin");
+  return sonnet_origin{column_text(st, 0), column_seed(st, 1)};
 }
 
 result<cloud_stats> sqlite_store::stats() const {
@@ -380,6 +520,8 @@ result<cloud_stats> sqlite_store::stats() const {
   out.sonnet_count = sqlite3_column_int64(st, 0);
   out.avg_quality = sqlite3_column_double(st, 1);
   out.avg_dissonance = sqlite3_column_double(st, 2);
+  if (auto r = d.catch_up(); !r) // vocab_size counts other writers' words too
+    return r.err();
   out.vocab_size = static_cast<int64_t>(d.first_words.size());
   return out;
 }

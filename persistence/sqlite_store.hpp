@@ -11,12 +11,22 @@
 //    permission bit at all (st_mode & 0222 == 0). The second rule makes `chmod 444` protect a
 //    cloud even from root, for whom access() always succeeds. The directory must be writable
 //    too, because WAL mode creates the -wal and -shm files beside the database.
-// Then, read_write only: journal_mode=WAL, synchronous=FULL (default; an acknowledged sonnet
-// survives kill -9 and power loss), busy_timeout; all three are read back and checked.
-// read_only opens with SQLITE_OPEN_READONLY, never writes the database file and never switches
-// the journal mode. (On a WAL-mode file SQLite itself creates the -wal/-shm side files a reader
-// needs, if the directory allows, and a read-only connection leaves them behind; a
-// rollback-journal file, like the prototype's, gets nothing beside it.)
+// busy_timeout is set first, before any statement: another process may be creating or writing
+// the file. A lock held beyond it is errc::db_locked (SQLite's text attached), never
+// not_a_sonnet_cloud. Then, read_write only: journal_mode=WAL, synchronous=FULL (default; an
+// acknowledged sonnet survives kill -9 and power loss), read back and checked; the schema is
+// created (and the file validated again) inside BEGIN IMMEDIATE, so processes opening one new
+// file at once all succeed.
+// read_only never writes through SQL and never switches the journal mode; it leaves no -wal/-shm
+// behind that were not there (open_check.hpp, open_for_reading), except for a WAL file this
+// process cannot write in a directory it can: SQLite itself then creates the -wal/-shm a reader
+// needs and a read-only connection cannot remove them (the next writer to close does).
+//
+// Many processes may write one file. Each write transaction (BEGIN IMMEDIATE: the file's write
+// lock orders the writers) first reads the trigram rows committed since this store last looked
+// (by trigram id), so judge_and_add judges against exactly the sonnets with smaller ids. Before
+// each commit the path is checked to still name the opened file (st_dev, st_ino): a cloud
+// deleted or replaced under the store fails the write with errc::db_replaced.
 
 #include "persistence/store.hpp"
 
@@ -65,6 +75,9 @@ public:
   const text::vocabulary& vocabulary() const override;
 
   result<std::vector<int64_t>> add_batch(const std::vector<sonnet_input>& batch) override;
+  result<std::vector<judged_sonnet>> judge_and_add(const std::vector<sonnet_input>& batch) override;
+  result<text::judgement> judge(const std::string& user_input, const std::string& sonnet) override;
+  result<sonnet_origin> origin(int64_t id) const override;
 
   /// @returns the path given to open().
   const std::string& path() const;

@@ -26,12 +26,16 @@ struct stmt_finalizer {
 };
 using stmt_ptr = std::unique_ptr<sqlite3_stmt, stmt_finalizer>;
 
-/// Maps a SQLite result code to our error code: read-only conditions to db_read_only,
-/// "not a database"/corruption to not_a_sonnet_cloud, the rest to `fallback`.
+/// Maps a SQLite result code to our error code: read-only conditions to db_read_only, a lock
+/// held beyond the busy timeout to db_locked, "not a database"/corruption to
+/// not_a_sonnet_cloud, the rest to `fallback`.
 inline errc map_code(int rc, errc fallback = errc::db_error) {
   switch (rc & 0xff) {
     case SQLITE_READONLY:
       return errc::db_read_only;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return errc::db_locked;
     case SQLITE_NOTADB:
     case SQLITE_CORRUPT:
       return errc::not_a_sonnet_cloud;
@@ -99,6 +103,15 @@ inline int bind_real(sqlite3_stmt* s, int i, double v) {
 inline std::string column_text(sqlite3_stmt* s, int i) {
   auto p = reinterpret_cast<const char*>(sqlite3_column_text(s, i));
   return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(s, i))) : std::string();
+}
+
+/// Seeds are uint64 kept as the same 64 bits in a signed INTEGER column (compatible with files
+/// written before; SQLite has no unsigned type). Always read back through column_seed.
+inline int bind_seed(sqlite3_stmt* s, int i, uint64_t seed) {
+  return sqlite3_bind_int64(s, i, static_cast<int64_t>(seed));
+}
+inline uint64_t column_seed(sqlite3_stmt* s, int i) {
+  return static_cast<uint64_t>(sqlite3_column_int64(s, i));
 }
 
 /// NULL reads as NaN.

@@ -19,13 +19,27 @@ struct sonnet_input {
   /// The sonnet, stored unstripped (lines and trigrams are derived from it).
   std::string text;
   double quality = 0.5;
-  /// Dissonance computed against `store::vocabulary()` as it stood just before this add.
+  /// Dissonance computed against `store::vocabulary()` as it stood just before this add
+  /// (ignored by judge_and_add, which computes it).
   double dissonance = 0.5;
   double temperature = 0.8;
   std::string added_by = "user";
   /// The user words the dissonance was computed against (kept so it can be replayed).
   std::string user_input;
-  /// Generation seed (stored bit-for-bit as a signed 64-bit integer).
+  /// Generation seed, the full unsigned range. SQLite keeps the same 64 bits as a signed
+  /// INTEGER (seeds >= 2^63 look negative in the raw column); every reader casts back.
+  uint64_t seed = 0;
+};
+
+/// What judge_and_add returns per sonnet: its id and its judgement against the cloud.
+struct judged_sonnet {
+  int64_t id = 0;
+  text::judgement j;
+};
+
+/// What a sonnet of ours was generated and judged with (the sonnet_inputs row).
+struct sonnet_origin {
+  std::string user_input;
   uint64_t seed = 0;
 };
 
@@ -76,6 +90,24 @@ public:
   /// @returns the new ids, in order; errors as add().
   virtual result<std::vector<int64_t>> add_batch(const std::vector<sonnet_input>& batch) = 0;
 
+  /// The way to store sonnets when other processes may write the same cloud: in ONE write
+  /// transaction (which holds the file's write lock, so it is the cross-process sequencer),
+  /// catches up with the trigrams others committed, judges each sonnet with
+  /// text::compute_dissonance(user_input, text, vocabulary) -- the earlier sonnets of the batch
+  /// included -- and stores it with that dissonance. All or none; on failure `vocabulary()` has
+  /// none of the batch's words (it may have gained committed words of other writers).
+  /// @returns ids and judgements, in order; errors as add().
+  virtual result<std::vector<judged_sonnet>> judge_and_add(const std::vector<sonnet_input>& batch) = 0;
+
+  /// Dissonance of (user_input, sonnet) against the cloud as committed now (other writers'
+  /// rows included), without storing anything.
+  virtual result<text::judgement> judge(const std::string& user_input,
+                                        const std::string& sonnet) = 0;
+
+  /// @returns the user input and seed sonnet `id` was stored with, or `errc::no_such_sonnet`
+  ///          (also for the prototype's sonnets, which have none).
+  virtual result<sonnet_origin> origin(int64_t id) const = 0;
+
   /// @returns the prototype's statistics (AVG or 0.0; vocab_size = distinct word1).
   virtual result<cloud_stats> stats() const = 0;
 
@@ -95,8 +127,8 @@ public:
 
   /// @returns the cloud vocabulary: the union of word1, word2 and word3 over all trigrams. Held
   ///          in memory (loaded at open, extended after each committed add), so a dissonance
-  ///          computation never scans the database. Assumes this store is the file's only writer
-  ///          while it is open.
+  ///          computation never scans the database. Other writers' trigrams come in at each
+  ///          catch-up (every write, judge() and stats()), read by trigram id, never rescanned.
   virtual const text::vocabulary& vocabulary() const = 0;
 };
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 8's bar, checked by the independent checker (scripts/check_quality.py):
+# The best-of-N quality bar, checked by the independent checker (scripts/check_quality.py):
 #   "With --candidates 8, 10 seeded sonnets have >= 85% of lines at 9-13 syllables and >= 1.5
 #    more rhyme pairs on average than --candidates 1."
 # Builds `sonnet` if needed, generates 10 seeded sonnets with --candidates 1 and with

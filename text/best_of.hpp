@@ -1,5 +1,5 @@
 #pragma once
-// Best-of-N (issue 8): the model writes N candidate texts; make the best sonnet out of them.
+// Best-of-N: the model writes N candidate texts; make the best sonnet out of them.
 //
 // select_sonnet() is what the service uses (through actors/candidates.hpp):
 //  * one candidate (N = 1): exactly the prototype's behaviour, text::format() of the text (its
@@ -13,8 +13,8 @@
 // without 14 clean lines are out. Among the rest, those passing the prototype's validate() come
 // first; then the higher quality (text/quality.hpp) wins; ties go to the lower index.
 //
-// Line assembly (assemble()), allowed by issue 8 ("choose and order 14 lines from the pool of
-// clean lines the candidates produced, as long as every line is the model's own text"):
+// Line assembly (assemble()): 14 lines chosen and ordered from the pool of clean lines the
+// candidates produced; every line stays the model's own text:
 //  1. Pool: the clean lines (text::extract_lines, no limit) of every candidate, in candidate
 //     order then line order; a text that occurs again (in any candidate) is dropped, so every
 //     line of the result is one pool line, byte for byte, used at most once.

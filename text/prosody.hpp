@@ -1,5 +1,5 @@
 #pragma once
-// Meter and rhyme of a sonnet (issue 8), from the pronunciations of text/pronouncing.hpp.
+// Meter and rhyme of a sonnet, from the pronunciations of text/pronouncing.hpp.
 //
 // Iambic fit of a line, in [0, 1]:  iambic_fit = stress_fit * length_fit, where
 //  * the template is iambic pentameter, da-DUM x5: syllable positions 0, 2, 4, 6, 8 weak and

@@ -1,5 +1,5 @@
 #pragma once
-// A sonnet's quality in [0, 1] (issue 8), replacing the prototype's fixed 0.8 / 0.5.
+// A sonnet's quality in [0, 1], replacing the prototype's fixed 0.8 / 0.5.
 //
 //   quality = 0.4 * structure + 0.3 * meter + 0.3 * rhyme
 //

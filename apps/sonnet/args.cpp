@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <limits>
 #include <sstream>
 
 namespace sonnet::cli {
@@ -85,9 +86,12 @@ std::optional<uint64_t> args::unsigned_integer(const std::string& name) const {
     return std::nullopt;
   char* end = nullptr;
   errno = 0;
+  // Digits only: strtoull would also take " -1" (as 2^64-1) and "+1".
   unsigned long long v = std::strtoull(s->c_str(), &end, 10);
-  if (s->empty() || (*s)[0] == '-' || *end != '\0' || errno == ERANGE)
-    throw usage_error{"option '--" + name + "' expects a non-negative integer, got '" + *s
+  const bool digits = !s->empty() && (*s)[0] >= '0' && (*s)[0] <= '9';
+  if (!digits || *end != '\0' || errno == ERANGE)
+    throw usage_error{"option '--" + name + "' expects a non-negative integer in [0, "
+                      + std::to_string(std::numeric_limits<uint64_t>::max()) + "], got '" + *s
                       + "'"};
   return v;
 }

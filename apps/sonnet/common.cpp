@@ -66,6 +66,11 @@ model_choice parse_model_choice(const args& a) {
     else
       throw usage_error{"--window must be strided or exact, got '" + *w + "'"};
   }
+  if (auto n = a.integer("max-sequences")) {
+    if (*n < 1 || *n > 65536)
+      throw usage_error{"--max-sequences must be in [1, 65536], got " + std::to_string(*n)};
+    c.max_sequences = static_cast<int>(*n);
+  }
   if (auto s = a.integer("stride")) {
     if (*s < 1)
       throw usage_error{"--stride must be >= 1"};

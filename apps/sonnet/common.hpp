@@ -32,6 +32,8 @@ struct model_choice {
   model::load_options load;
   model::window_mode window = model::window_mode::strided;
   int stride = 0;
+  /// Sequences decoded at once (--max-sequences of `generate`; actors/model_pool.hpp).
+  int max_sequences = 64;
 };
 model_choice parse_model_choice(const args& a);
 

@@ -30,9 +30,14 @@ int cmd_replay(int argc, char** argv) {
   if (!r)
     return report("replay", r.err());
   if (parsed->flag("json")) {
+    auto mismatches = nlohmann::json::array();
+    for (auto& m : r->mismatches) // seed is uint64_t: printed unsigned, never negative
+      mismatches.push_back({{"id", m.id}, {"stored", m.stored}, {"recomputed", m.recomputed},
+                            {"seed", m.seed}});
     nlohmann::json out{{"sonnets_checked", r->sonnets_checked},
                        {"foreign_sonnets", r->foreign_sonnets},
                        {"dissonance_mismatches", r->mismatches.size()},
+                       {"mismatches", mismatches},
                        {"max_abs_diff", r->max_abs_diff},
                        {"trigram_mismatches", r->trigram_mismatches.size()},
                        {"lines_mismatches", r->lines_mismatches.size()},
@@ -49,7 +54,7 @@ int cmd_replay(int argc, char** argv) {
               << "line mismatches " << r->lines_mismatches.size() << "\n";
     for (auto& m : r->mismatches)
       std::cout << "  #" << m.id << ": stored " << m.stored << ", recomputed " << m.recomputed
-                << "\n";
+                << " (seed " << m.seed << ")\n";
     if (!r->baseline_mismatch.empty())
       std::cout << "baseline: " << r->baseline_mismatch << "\n";
     for (auto& n : r->notes)

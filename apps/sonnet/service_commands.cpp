@@ -3,8 +3,8 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <iomanip>
+#include <limits>
 #include <iostream>
 #include <sstream>
 
@@ -14,6 +14,7 @@
 #include "apps/sonnet/common.hpp"
 #include "apps/sonnet/json.hpp"
 #include "actors/request_rules.hpp"
+#include "core/regular_file.hpp"
 #include "apps/sonnet/session.hpp"
 #include "messages/errors.hpp"
 
@@ -125,6 +126,7 @@ std::vector<option_spec> generate_options() {
     {"candidates", "N", "best-of-N: sample N candidates, keep the best (default 1, at most 16)"},
     {"count", "N", "number of sonnets (default 1)"},
     {"concurrency", "K", "requests in flight at once (default 1)"},
+    {"max-sequences", "N", "sequences decoded at once; more wait their turn (default 64)"},
     {"db", "PATH", "the sonnet cloud (default ./sonnets.db)"},
     {"json", "", "one JSON object per line instead of text"},
     {"raw", "", "print raw model text instead (see `sonnet generate --raw --help`)"},
@@ -152,17 +154,16 @@ int cmd_generate(int argc, char** argv) {
     if (a.has("prompt"))
       throw usage_error{"--prompt and --prompt-file exclude each other"};
     auto limit = budget_rules{}.max_prompt_bytes;
-    std::ifstream in(*path, std::ios::binary);
-    if (!in)
-      return report("generate", *path + ": cannot read the prompt file");
-    // Read one byte past the limit only: a huge file is refused without reading it all.
-    std::string buf(limit + 1, '\0');
-    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
-    buf.resize(static_cast<size_t>(in.gcount()));
-    if (buf.size() > limit)
+    // A regular file only (a directory, FIFO or device is refused before any read); read one
+    // byte past the limit at most: a huge file is refused without reading it all.
+    auto file = regular_file::open(*path, errc::invalid_argument);
+    if (!file)
+      return report("generate", "cannot read the prompt file " + file.err().message);
+    auto buf = file->read_all(static_cast<size_t>(limit), errc::prompt_too_long, *path);
+    if (!buf)
       return report("generate", "prompt_too_long: " + *path + " holds more than "
                                   + std::to_string(limit) + " bytes");
-    base.prompt = std::move(buf);
+    base.prompt.assign(buf->begin(), buf->end());
   }
   if (auto t = a.real("temperature")) {
     base.temperature = *t;
@@ -191,6 +192,10 @@ int cmd_generate(int argc, char** argv) {
     base.candidates = static_cast<int32_t>(*n);
   }
   std::optional<uint64_t> seed = a.unsigned_integer("seed");
+  // Request i gets S+i: all of them within the one unsigned 64-bit range, none wrapped to 0.
+  if (seed && *seed > std::numeric_limits<uint64_t>::max() - static_cast<uint64_t>(count - 1))
+    throw usage_error{"--seed " + std::to_string(*seed) + " with --count " + std::to_string(count)
+                      + " goes past " + std::to_string(std::numeric_limits<uint64_t>::max())};
   // Refuse bad input before anything is opened, so nothing is written.
   if (auto ok = validate(base, budget_rules{}); !ok)
     return report("generate", ok.err());

@@ -104,6 +104,7 @@ result<std::unique_ptr<session>> session::start(const settings& s, const model_c
     sc.model_options = choice->load;
     sc.window = choice->window;
     sc.stride = choice->stride;
+    sc.max_sequences = choice->max_sequences;
   }
   auto svc = spawn_service(out->impl_->sys, sc);
   if (!svc) {

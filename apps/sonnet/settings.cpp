@@ -1,9 +1,10 @@
 #include "apps/sonnet/settings.hpp"
 
 #include "core/paths.hpp"
+#include "core/regular_file.hpp"
 
 #include <cstdlib>
-#include <fstream>
+#include <sstream>
 
 namespace sonnet::cli {
 
@@ -18,18 +19,20 @@ std::string trim(const std::string& s) {
 } // namespace
 
 result<config_map> read_config(const std::string& path) {
-  std::ifstream in(path);
-  if (!in)
-    return fail(errc::invalid_argument, path + ": cannot read config file");
+  auto bytes = read_regular_file(path, errc::invalid_argument, std::size_t{1} << 20);
+  if (!bytes)
+    return fail(errc::invalid_argument, "cannot read config file " + bytes.err().message);
+  std::istringstream in(std::string(bytes->begin(), bytes->end()));
   config_map out;
   std::string line, section;
   for (int n = 1; std::getline(in, line); ++n) {
+    const std::string at = path + ":" + std::to_string(n) + ": ";
     auto t = trim(line);
     if (t.empty() || t[0] == ';' || t[0] == '#')
       continue;
     if (t.front() == '[') {
       if (t.back() != ']')
-        return fail(errc::invalid_argument, path + ":" + std::to_string(n) + ": bad section");
+        return fail(errc::invalid_argument, at + "bad section");
       section = trim(t.substr(1, t.size() - 2));
       if (section == "global")
         section.clear();
@@ -37,20 +40,24 @@ result<config_map> read_config(const std::string& path) {
     }
     auto eq = t.find('=');
     if (eq == std::string::npos)
-      return fail(errc::invalid_argument,
-                  path + ":" + std::to_string(n) + ": expected 'key = value'");
+      return fail(errc::invalid_argument, at + "expected 'key = value'");
     auto key = trim(t.substr(0, eq));
     auto value = trim(t.substr(eq + 1));
-    if (value.size() >= 2 && value.front() == '"') {
-      auto close = value.find('"', 1);
-      if (close == std::string::npos)
-        return fail(errc::invalid_argument,
-                    path + ":" + std::to_string(n) + ": unterminated string");
-      value = value.substr(1, close - 1);
-    } else if (auto c = value.find(';'); c != std::string::npos) {
-      value = trim(value.substr(0, c));
-    }
-    out[section.empty() ? key : section + "." + key] = value;
+    const auto full = section.empty() ? key : section + "." + key;
+    // Only the keys the CLI reads: a misspelt key would otherwise be ignored in silence.
+    if (full != "model" && full != "db")
+      return fail(errc::invalid_argument, at + "unknown key '" + full + "' (keys: model, db)");
+    if (value.size() < 2 || value.front() != '"')
+      return fail(errc::invalid_argument,
+                  at + "key '" + full + "' expects a quoted string, got '" + value + "'");
+    auto close = value.find('"', 1);
+    if (close == std::string::npos)
+      return fail(errc::invalid_argument, at + "unterminated string");
+    auto rest = trim(value.substr(close + 1));
+    if (!rest.empty() && rest[0] != ';' && rest[0] != '#')
+      return fail(errc::invalid_argument,
+                  at + "key '" + full + "': unexpected '" + rest + "' after the string");
+    out[full] = value.substr(1, close - 1);
   }
   return out;
 }
@@ -64,8 +71,8 @@ result<settings> resolve(const args& a) {
     conf_path = env;
   if (!conf_path.empty()) {
     auto c = read_config(conf_path);
-    if (!c)
-      return c.err();
+    if (!c) // a bad config file is a usage error (exit 2), as for sonnetd
+      throw usage_error{c.err().message};
     conf = std::move(*c);
   }
   settings s;

@@ -13,7 +13,8 @@ namespace sonnet::cli {
 /// Keys of a config file in CAF's ini format (`key = "value"`, `[section]` → "section.key").
 using config_map = std::map<std::string, std::string>;
 
-/// Reads a config file; an unreadable or malformed file is an error naming the line.
+/// Reads a config file: only the keys `model` and `db`, quoted strings; an unreadable file, an
+/// unknown key or another value is an error naming the line and the key.
 result<config_map> read_config(const std::string& path);
 
 struct settings {

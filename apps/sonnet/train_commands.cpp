@@ -19,6 +19,7 @@
 
 #include "apps/sonnet/commands.hpp"
 #include "apps/sonnet/common.hpp"
+#include "core/regular_file.hpp"
 #include "train/train.hpp"
 
 namespace sonnet::cli {
@@ -335,6 +336,13 @@ int cmd_train(int argc, char** argv) {
   } catch (const bad_value& e) {
     return report("train", fail(errc::invalid_argument, e.message));
   }
+  // Every input a regular file, before any work: a FIFO would block, a device never end.
+  for (const auto& c : o.corpora)
+    if (auto ok = check_regular_file(c, errc::bad_corpus); !ok)
+      return report("train", ok.err());
+  if (!o.init.empty())
+    if (auto ok = check_regular_file(o.init, errc::bad_checkpoint); !ok)
+      return report("train", ok.err());
 
   if (o.resume) {
     std::vector<std::string> ignored;
@@ -444,6 +452,9 @@ int cmd_eval(int argc, char** argv) {
   } catch (const bad_value& e) {
     return report("eval", fail(errc::invalid_argument, e.message));
   }
+  for (const auto& c : paths)
+    if (auto ok = check_regular_file(c, errc::bad_corpus); !ok)
+      return report("eval", ok.err());
   auto where = resolve(a);
   if (!where)
     return report("eval", where.err());

@@ -2,12 +2,16 @@
 
 #include <netdb.h>
 #include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
 
 #include <sstream>
 
 #include "caf/all.hpp"
 
 #include "actors/service.hpp"
+#include "core/regular_file.hpp"
 #include "messages/register.hpp"
 
 namespace sonnet::daemon {
@@ -22,6 +26,8 @@ config::config() {
                          "$SONNET_MODEL, else models/default.npz)")
     .add(workers, "workers", "worker nodes of a front node: HOST:PORT[,HOST:PORT...]")
     .add(model_actors, "model-actors", "model actors of a standalone or worker node")
+    .add(max_sequences, "max-sequences",
+         "sequences decoded at once; more wait their turn (default 64)")
     .add(cluster_key, "cluster-key", "shared key of one cluster (refuses other nodes)")
     .add(drain_timeout, "drain-timeout", "how long SIGTERM waits for requests in flight")
     .add(http_port, "http-port", "HTTP/JSON API: off (default), auto (a free port) or PORT")
@@ -29,7 +35,21 @@ config::config() {
     .add(http_max_in_flight, "http-max-in-flight",
          "HTTP API calls in flight at once; more get 429 (default 64)")
     .add(http_request_timeout, "http-request-timeout",
-         "how long an HTTP API call may wait for the service; then 504 (default 5min)");
+         "how long an HTTP API call may wait for the service; then 504 (default 5min)")
+    .add(http_max_connections, "http-max-connections",
+         "HTTP connections open at once; more get 503 (default 4096)")
+    .add(http_max_connections_per_address, "http-max-connections-per-address",
+         "HTTP connections open at once from one client address; more get 503 (default 32)")
+    .add(http_head_timeout, "http-head-timeout",
+         "deadline for an HTTP request's head, keep-alive idle included (default 10s)")
+    .add(http_body_timeout, "http-body-timeout",
+         "deadline for an HTTP request's body once its head is in (default 30s)")
+    .add(handshake_timeout, "handshake-timeout",
+         "CAF port: close connections still in their handshake after this (default 5s)")
+    .add(max_pending_connections, "max-pending-connections",
+         "CAF port: connections in their handshake at once; more close the oldest (default 64)")
+    .add(max_message_size, "max-message-size",
+         "CAF port: largest message a peer may send, in bytes (default 1 MiB)");
   register_types(*this);
   // Without heartbeats CAF never notices a hung (stopped) peer; with them a silent node is
   // declared down after connection-timeout.
@@ -80,7 +100,54 @@ bool resolvable(const std::string& host) {
 
 } // namespace
 
+std::string config::check_file() const {
+  if (config_file_path.empty())
+    return {};
+  auto bytes = read_regular_file(config_file_path, errc::invalid_argument, std::size_t{1} << 20);
+  if (!bytes) {
+    // CAF's default file (caf-application.ini) is optional; a named missing file was refused.
+    if (::access(config_file_path.c_str(), F_OK) != 0 && errno == ENOENT)
+      return {};
+    return "cannot read config file " + bytes.err().message;
+  }
+  // Parsed again without an option set: every key with its value as written.
+  std::istringstream in(std::string(bytes->begin(), bytes->end()));
+  auto parsed = caf::actor_system_config::parse_config(in);
+  if (!parsed)
+    return "bad configuration: " + caf::to_string(parsed.error());
+  const std::string where = "config file " + config_file_path + ": ";
+  auto one = [&](const std::string& category, const std::string& key,
+                 const caf::config_value& value) -> std::string {
+    const std::string name = category == "global" ? key : category + "." + key;
+    auto opt = custom_options_.qualified_name_lookup(category, key);
+    if (opt == nullptr)
+      return where + "unknown key '" + name + "'";
+    if (opt->check(value)) {
+      const auto type = opt->type_name();
+      const std::string expected(type.begin(), type.end());
+      return where + "key '" + name + "' expects a " + expected + ", got " + caf::to_string(value)
+             + (expected == "string" ? " (quote the value)" : "");
+    }
+    return {};
+  };
+  using dictionary = caf::config_value::dictionary;
+  for (const auto& [key, value] : *parsed) {
+    const auto* section = caf::get_if<dictionary>(&value);
+    if (section == nullptr) {
+      if (auto problem = one("global", key, value); !problem.empty())
+        return problem;
+      continue;
+    }
+    for (const auto& [sub, v] : *section)
+      if (auto problem = one(key, sub, v); !problem.empty())
+        return problem;
+  }
+  return {};
+}
+
 std::string check(const config& cfg) {
+  if (auto problem = cfg.check_file(); !problem.empty())
+    return problem;
   if (cfg.role != "standalone" && cfg.role != "front" && cfg.role != "worker")
     return "--role must be standalone, front or worker, got '" + cfg.role + "'";
   if (cfg.role == "front" && worker_list(cfg).empty())
@@ -89,6 +156,8 @@ std::string check(const config& cfg) {
     return "--workers is only for --role=front";
   if (cfg.model_actors < 1 || cfg.model_actors > 64)
     return "--model-actors must be in [1, 64]";
+  if (cfg.max_sequences < 1 || cfg.max_sequences > 65536)
+    return "--max-sequences must be in [1, 65536]";
   if (cfg.bind.empty())
     return "--bind must not be empty";
   if (!resolvable(cfg.bind))
@@ -104,6 +173,24 @@ std::string check(const config& cfg) {
     return "--http-max-in-flight must be in [1, 100000]";
   if (cfg.http_request_timeout <= caf::timespan{0})
     return "--http-request-timeout must be positive";
+  if (cfg.http_max_connections < 1 || cfg.http_max_connections > 1000000)
+    return "--http-max-connections must be in [1, 1000000]";
+  if (cfg.http_max_connections_per_address < 1 || cfg.http_max_connections_per_address > 1000000)
+    return "--http-max-connections-per-address must be in [1, 1000000]";
+  if (cfg.http_head_timeout <= caf::timespan{0} || cfg.http_body_timeout <= caf::timespan{0})
+    return "--http-head-timeout and --http-body-timeout must be positive";
+  if (cfg.drain_timeout < caf::timespan{0})
+    return "--drain-timeout must not be negative";
+  // CAF would tell peers to connect to its own (loopback) port instead of the guard's.
+  if (caf::get_or(cfg, "middleman.enable-automatic-connections", false))
+    return "middleman.enable-automatic-connections is not supported (peers must connect "
+           "through the guard on --bind:--port)";
+  if (cfg.handshake_timeout <= caf::timespan{0})
+    return "--handshake-timeout must be positive";
+  if (cfg.max_pending_connections < 1 || cfg.max_pending_connections > 100000)
+    return "--max-pending-connections must be in [1, 100000]";
+  if (cfg.max_message_size < (64 << 10) || cfg.max_message_size > (1 << 30))
+    return "--max-message-size must be in [65536, 1073741824]";
   return {};
 }
 

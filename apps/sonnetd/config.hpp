@@ -24,6 +24,9 @@ struct config : caf::actor_system_config {
   std::string workers;
   /// Model actors of a standalone or worker node (each on its own thread).
   int32_t model_actors = 2;
+  /// Sequences decoded at once across the model actors (standalone, worker); more wait in
+  /// arrival order (actors/model_pool.hpp).
+  int32_t max_sequences = 64;
   /// Shared by every node of one cluster: nodes with another key are refused at handshake.
   std::string cluster_key;
   /// How long SIGTERM waits for requests in flight before failing them.
@@ -38,8 +41,25 @@ struct config : caf::actor_system_config {
   int32_t http_max_in_flight = 64;
   /// How long one API call may wait for the service; then 504.
   caf::timespan http_request_timeout = std::chrono::minutes(5);
+  /// HTTP connections open at once, in all and per client address (beyond: 503 and closed),
+  /// and the deadlines of a request's head and body (a byte at a time does not extend them).
+  int32_t http_max_connections = 4096;
+  int32_t http_max_connections_per_address = 32;
+  caf::timespan http_head_timeout = std::chrono::seconds(10);
+  caf::timespan http_body_timeout = std::chrono::seconds(30);
+  /// The guard on the CAF port (net/caf_guard.hpp): connections that have not completed the
+  /// BASP (or TLS) handshake by then are closed; at most this many may be in their handshake
+  /// (a new one beyond closes the oldest); no BASP message from a peer may be larger.
+  caf::timespan handshake_timeout = std::chrono::seconds(5);
+  int32_t max_pending_connections = 64;
+  int32_t max_message_size = 1 << 20; // the largest real one: a 20000-token context, ~80 KB
 
   config();
+
+  /// The config file (config_file_path) against the declared options, ours and CAF's: an
+  /// unknown key or an ill-typed value, named (CAF itself ignores both in silence); empty when
+  /// the file is fine or absent.
+  std::string check_file() const;
 };
 
 /// Checks the values (role, workers, paths) and says what is wrong.

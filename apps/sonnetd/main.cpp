@@ -8,6 +8,7 @@
 #include <fstream>
 #include <iostream>
 #include <pthread.h>
+#include <thread>
 
 #include "caf/all.hpp"
 #include "caf/io/all.hpp"
@@ -19,9 +20,11 @@
 #include "apps/sonnetd/config.hpp"
 #include "apps/sonnetd/guardian.hpp"
 #include "core/paths.hpp"
+#include "core/regular_file.hpp"
 #include "core/sha256.hpp"
 #include "http/server.hpp"
 #include "messages/errors.hpp"
+#include "net/caf_guard.hpp"
 
 using namespace sonnet;
 
@@ -41,11 +44,20 @@ std::string default_model(const daemon::config& cfg) {
   return d.path.empty() ? "models/default.npz" : d.path;
 }
 
-/// Blocks until SIGTERM or SIGINT; returns its name.
+/// Blocks until SIGTERM or SIGINT; returns its name. SIGHUP (a closed terminal, or an admin
+/// expecting a reload) is logged and ignored: its default action would kill the daemon
+/// without draining.
 const char* wait_for_signal(const sigset_t& set) {
-  int sig = 0;
-  sigwait(&set, &sig);
-  return sig == SIGTERM ? "SIGTERM" : "SIGINT";
+  for (;;) {
+    int sig = 0;
+    if (sigwait(&set, &sig) != 0)
+      continue;
+    if (sig == SIGHUP) {
+      std::cout << "sonnetd: SIGHUP received and ignored" << std::endl;
+      continue;
+    }
+    return sig == SIGTERM ? "SIGTERM" : "SIGINT";
+  }
 }
 
 } // namespace
@@ -56,6 +68,7 @@ int main(int argc, char** argv) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   // --config=FILE names the config file (CAF calls it --config-file).
@@ -69,8 +82,10 @@ int main(int argc, char** argv) {
       args.push_back(a);
   }
   // CAF quietly runs on defaults when the file it is given is missing; we refuse instead.
-  if (!config_file.empty() && !std::ifstream(config_file))
-    return fail("cannot read config file " + config_file, 2);
+  // A FIFO or device would block CAF's read: only a regular file is read at all.
+  if (!config_file.empty())
+    if (auto ok = check_regular_file(config_file, errc::invalid_argument); !ok)
+      return fail("cannot read config file " + ok.err().message, 2);
   daemon::config cfg;
   if (auto err = cfg.parse(args, config_file.empty() ? nullptr : config_file.c_str()))
     return fail("bad configuration: " + caf::to_string(err), 2);
@@ -90,6 +105,9 @@ int main(int argc, char** argv) {
   bool tls = !cfg.openssl_certificate.empty();
   if (tls)
     cfg.load<caf::openssl::manager>();
+  // Declared before the actor system, so that it outlives it: the middleman's last writes
+  // (error replies at shutdown) still pass through it.
+  std::unique_ptr<guard::caf_guard> caf_port;
   caf::actor_system sys{cfg};
 
   service_actor service_face;    // what clients reach (standalone, front)
@@ -115,12 +133,14 @@ int main(int argc, char** argv) {
     pool_config pc;
     pc.weights = weights;
     pc.local_actors = cfg.model_actors;
+    pc.max_sequences = cfg.max_sequences;
     pool = spawn_model_pool(sys, std::move(pc));
     model_face = spawn_model_facade(sys, pool);
   } else {
     service_config sc;
     sc.db_path = cfg.db;
     sc.model_actors = cfg.model_actors;
+    sc.max_sequences = cfg.max_sequences;
     if (cfg.role == "front") {
       sc.workers = daemon::worker_list(cfg);
       sc.gateway.tls = tls;
@@ -151,23 +171,45 @@ int main(int argc, char** argv) {
     if (pool)
       caf::anon_send_exit(pool, caf::exit_reason::user_shutdown);
   };
-  // Published typed, so that clients' remote_actor<T> can check the interface.
-  auto port = service_face ? daemon::publish(service_face, cfg.port, cfg.bind, tls)
-                          : daemon::publish(model_face, cfg.port, cfg.bind, tls);
+  // CAF listens on loopback only, on a free port; peers reach it through the guard on
+  // --bind:--port (net/caf_guard.hpp), which bounds what an unauthenticated peer can make CAF
+  // allocate. Published typed, so that clients' remote_actor<T> can check the interface.
+  const std::string inner = "127.0.0.1";
+  auto port = service_face ? daemon::publish(service_face, 0, inner, tls)
+                          : daemon::publish(model_face, 0, inner, tls);
   if (!port) {
     stop_all();
-    return fail("cannot listen on " + cfg.bind + ":" + std::to_string(cfg.port) + ": "
-                + sys.render(port.error()));
+    return fail("cannot listen on " + inner + ": " + sys.render(port.error()));
+  }
+  {
+    guard::guard_config gc;
+    gc.bind = cfg.bind;
+    gc.port = cfg.port;
+    gc.upstream_port = *port;
+    gc.tls = tls;
+    gc.handshake_timeout =
+      std::chrono::duration_cast<std::chrono::milliseconds>(cfg.handshake_timeout);
+    gc.max_pending = cfg.max_pending_connections;
+    gc.max_message = static_cast<uint32_t>(cfg.max_message_size);
+    gc.log = [](const std::string& line) {
+      std::cout << "sonnetd: caf port: " << line << std::endl;
+    };
+    std::string err;
+    caf_port = guard::caf_guard::start(gc, err);
+    if (!caf_port) {
+      stop_all();
+      return fail("cannot listen on " + cfg.bind + ":" + std::to_string(cfg.port) + ": " + err);
+    }
   }
   if (service_face)
     guardian = daemon::guard_service(
       sys, service_face, [&sys, service] { return spawn_service_facade(sys, service); }, *port,
-      cfg.bind, tls);
+      inner, tls);
   else
     guardian = daemon::guard_model(
-      sys, model_face, [&sys, pool] { return spawn_model_facade(sys, pool); }, *port, cfg.bind,
+      sys, model_face, [&sys, pool] { return spawn_model_facade(sys, pool); }, *port, inner,
       tls);
-  std::cout << "sonnetd: " << cfg.role << " listening on " << cfg.bind << ":" << *port
+  std::cout << "sonnetd: " << cfg.role << " listening on " << cfg.bind << ":" << caf_port->port()
             << (tls ? " tls" : "");
   if (cfg.role != "worker")
     std::cout << " db=" << cfg.db;
@@ -187,6 +229,10 @@ int main(int argc, char** argv) {
     hc.max_in_flight = cfg.http_max_in_flight;
     hc.request_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
       cfg.http_request_timeout);
+    hc.max_connections = cfg.http_max_connections;
+    hc.max_connections_per_address = cfg.http_max_connections_per_address;
+    hc.head_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(cfg.http_head_timeout);
+    hc.body_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(cfg.http_body_timeout);
     auto started = http::server::start(sys, service, hc);
     if (!started) {
       stop_all();
@@ -208,13 +254,23 @@ int main(int argc, char** argv) {
   if (service) {
     // Refuse new requests, let those in flight finish (or time out), then close the cloud.
     caf::scoped_actor self{sys};
+    bool drained = true;
     self->request(service, cfg.drain_timeout, atom::drain_v)
       .receive(
         [](int64_t n) { std::cout << "sonnetd: drained " << n << " requests" << std::endl; },
         [&](const caf::error& e) {
           std::cout << "sonnetd: drain did not finish (" << sys.render(e)
                     << "); failing what is left" << std::endl;
+          drained = false;
         });
+    if (!drained) {
+      // The service answers every request still open with shutting_down as it exits; wait
+      // for that, then give the middleman a moment to write the answers out.
+      self->monitor(service);
+      caf::anon_send_exit(service, caf::exit_reason::user_shutdown);
+      self->receive([](const caf::down_msg&) {}, caf::after(std::chrono::seconds(5)) >> [] {});
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
   }
   stop_all();
   return 0;

@@ -7,7 +7,7 @@
 //
 // Rows: `exact` (last 64 chars, one batched pass per token), `strided S=..` (KV cache, slide by
 // keeping 64-S chars), and `chunked-64` = non-overlapping 64-char windows with a fresh context
-// each (contexts 1..64, 1742 x 64 = 111,488 predictions: the protocol of DESIGN §3's 1.5888).
+// each (contexts 1..64, 1742 x 64 = 111,488 predictions: the protocol of docs/DESIGN.md §3's 1.5888).
 // The predictions are split into --threads contiguous pieces; each piece after the first starts
 // with the preceding block_size chars as its prompt.
 // Model: --model, else the prototype's reference checkpoint (the one DESIGN's figures are for)

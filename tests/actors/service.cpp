@@ -34,7 +34,7 @@ BOOST_AUTO_TEST_CASE(one_sonnet_end_to_end) {
   BOOST_TEST(st.vocab_size > 0);
 }
 
-// DESIGN §2 invariant 1: every stored dissonance equals a recomputation against exactly the
+// docs/DESIGN.md §2 invariant 1: every stored dissonance equals a recomputation against exactly the
 // sonnets with smaller ids, however many requests ran at once. Invariant 2: every id replied
 // to a client is in the file with all its lines.
 BOOST_AUTO_TEST_CASE(field_coherence_under_16_concurrent_requests) {

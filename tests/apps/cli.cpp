@@ -200,6 +200,36 @@ BOOST_AUTO_TEST_CASE(raw_generation_is_reproducible) {
              == nlohmann::json::parse(info.out)["vocab_size"].get<std::size_t>());
 }
 
+// Seeds are one unsigned 64-bit range: its top works end to end and is printed unsigned; a
+// decode cap of 1 queues the candidates and changes no text.
+BOOST_AUTO_TEST_CASE(the_largest_seed_works_and_prints_unsigned) {
+  const std::string top = "18446744073709551615";
+  auto raw = sonnet("generate --raw --tokens 50 --seed " + top);
+  BOOST_REQUIRE_MESSAGE(raw.rc == 0, raw.err);
+  BOOST_TEST(raw.out.size() >= 50u);
+  auto a = sonnet("generate --json --candidates 3 --seed " + top + " --db s.db");
+  BOOST_REQUIRE_MESSAGE(a.rc == 0, a.err);
+  auto j = nlohmann::json::parse(a.out);
+  BOOST_TEST(j["seed"].is_number_unsigned());
+  BOOST_TEST(j["seed"].get<uint64_t>() == 18446744073709551615ull);
+  auto b = sonnet("generate --json --candidates 3 --max-sequences 1 --seed " + top + " --db t.db");
+  BOOST_REQUIRE_MESSAGE(b.rc == 0, b.err);
+  BOOST_TEST(nlohmann::json::parse(b.out)["text"] == j["text"]);
+  auto text = sonnet("generate --seed " + top + " --db u.db");
+  BOOST_REQUIRE_MESSAGE(text.rc == 0, text.err);
+  BOOST_TEST(text.out.find("seed " + top) != std::string::npos, text.out);
+}
+
+// A config file with the CLI's keys is honoured (its db is the one queried).
+BOOST_AUTO_TEST_CASE(a_config_file_sets_the_database) {
+  auto g = sonnet("generate --seed 5 --db conf.db");
+  BOOST_REQUIRE_MESSAGE(g.rc == 0, g.err);
+  std::ofstream(file("cli.conf")) << "; sonnet's keys\ndb = \"" << file("conf.db") << "\"\n";
+  auto s = sonnet("stats --json --config cli.conf");
+  BOOST_REQUIRE_MESSAGE(s.rc == 0, s.err);
+  BOOST_TEST(nlohmann::json::parse(s.out)["sonnet_count"] == 1);
+}
+
 BOOST_AUTO_TEST_CASE(queries_read_the_prototype_cloud, *utf::precondition(have_prototype_cloud{})) {
   auto db = prototype_copy();
   auto before = slurp(db);

@@ -280,6 +280,52 @@ BOOST_AUTO_TEST_CASE(the_config_file_is_read_and_flags_win) {
   BOOST_TEST(code(missing.wait(10s)) == 2);
 }
 
+BOOST_AUTO_TEST_CASE(sighup_is_logged_and_ignored) {
+  auto [d, addr] = node({"--port=0", "--db=" + file("s.db"), "--model=" + model_path});
+  d->signal(SIGHUP);
+  BOOST_REQUIRE_MESSAGE(d->wait_for("SIGHUP received and ignored", 10s), d->output());
+  d->signal(SIGHUP);
+  std::this_thread::sleep_for(200ms);
+  BOOST_TEST(d->running());
+  auto& st = client(addr, {"stats", "--json"});
+  BOOST_TEST(code(st.wait(30s)) == 0, st.output());
+  d->signal(SIGTERM);
+  BOOST_TEST(code(d->wait(10s)) == 0, d->output());
+}
+
+BOOST_AUTO_TEST_CASE(a_drain_timeout_that_runs_out_answers_with_an_error) {
+  // Eight requests of sixteen candidates each always in flight (~3 s a batch); the drain
+  // gives up after 100 ms.
+  auto [d, addr] = node({"--port=0", "--db=" + file("s.db"), "--model=" + model_path,
+                         "--drain-timeout=100ms"});
+  auto& g = client(addr, {"generate", "--count", "100", "--concurrency", "8", "--candidates",
+                          "16", "--seed", "3", "--json"});
+  BOOST_REQUIRE(g.wait_for("\"id\":", 60s)); // connected, and requests in flight
+  d->signal(SIGTERM);
+  BOOST_TEST(code(d->wait(15s)) == 0, d->output());
+  BOOST_TEST(d->output().find("drain did not finish") != std::string::npos, d->output());
+  BOOST_TEST(code(g.wait(30s)) == 1);
+  // Answers (the requests in flight when the drain ran out), not a dropped connection.
+  auto out = g.output();
+  BOOST_TEST(out.find("shutting_down: the service stopped before this request finished")
+               != std::string::npos,
+             out);
+  BOOST_TEST(out.find("went away") == std::string::npos, out);
+}
+
+BOOST_AUTO_TEST_CASE(a_negative_drain_timeout_is_refused) {
+  auto& a = start({SONNETD, "--port=0", "--db=" + file("n.db"), "--drain-timeout=-1s"});
+  BOOST_TEST(code(a.wait(10s)) == 2);
+  BOOST_TEST(a.output().find("--drain-timeout must not be negative") != std::string::npos,
+             a.output());
+  auto conf = file("neg.conf");
+  std::ofstream(conf) << "drain-timeout = -5s\n";
+  auto& b = start({SONNETD, "--config=" + conf, "--port=0", "--db=" + file("n.db")});
+  BOOST_TEST(code(b.wait(10s)) == 2);
+  BOOST_TEST(b.output().find("--drain-timeout") != std::string::npos, b.output());
+  BOOST_TEST(!fs::exists(file("n.db")));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_FIXTURE_TEST_SUITE(front_and_workers, cluster)

@@ -445,6 +445,30 @@ BOOST_FIXTURE_TEST_CASE(sigterm_stops_http_then_drains, daemon_fixture) {
   BOOST_TEST(stopped < drained);
 }
 
+BOOST_FIXTURE_TEST_CASE(connection_limits_come_from_the_config, daemon_fixture) {
+  start({"--http-max-connections-per-address=2", "--http-head-timeout=1s"});
+  net::io_context ioc;
+  std::vector<tcp::socket> held;
+  for (int i = 0; i < 2; ++i) {
+    held.emplace_back(ioc);
+    held.back().connect(tcp::endpoint{net::ip::make_address("127.0.0.1"), port});
+  }
+  // The third from the same address: 503, then closed.
+  tcp::socket third{ioc};
+  third.connect(tcp::endpoint{net::ip::make_address("127.0.0.1"), port});
+  beast::flat_buffer buf;
+  bhttp::response<bhttp::string_body> res;
+  beast::error_code ec;
+  bhttp::read(third, buf, res, ec);
+  BOOST_TEST(res.result_int() == 503u);
+  BOOST_TEST(json::parse(res.body()).at("error").at("code") == "too_many_connections");
+  // The idle ones are closed at the head deadline; then there is room again.
+  char c;
+  held[0].read_some(net::buffer(&c, 1), ec);
+  BOOST_TEST(ec == net::error::eof);
+  BOOST_TEST(get(port, "/healthz").status == 200);
+}
+
 BOOST_FIXTURE_TEST_CASE(bad_http_options_are_refused, daemon_fixture) {
   process p({SONNETD, "--http-port=eighty", "--db=" + (dir / "x.db").string()},
             (dir / "bad.txt").string());

@@ -15,12 +15,27 @@
 extern "C" void* __libc_malloc(std::size_t);
 namespace {
 std::atomic<long> g_mallocs{0};
+std::atomic<std::size_t> g_largest{0};
 }
 extern "C" void* malloc(std::size_t n) {
   g_mallocs.fetch_add(1, std::memory_order_relaxed);
+  for (auto seen = g_largest.load(std::memory_order_relaxed);
+       n > seen && !g_largest.compare_exchange_weak(seen, n, std::memory_order_relaxed);) {
+  }
   return __libc_malloc(n);
 }
 #endif
+
+namespace sonnet::test {
+// The largest malloc since the last call (tests/model/bad_sizes.cpp); -1 when not interposed.
+long long take_largest_malloc() {
+#ifdef SONNET_COUNT_MALLOC
+  return static_cast<long long>(g_largest.exchange(0));
+#else
+  return -1;
+#endif
+}
+} // namespace sonnet::test
 
 using namespace sonnet::test;
 namespace sm = sonnet::model;

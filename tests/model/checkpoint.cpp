@@ -158,7 +158,7 @@ BOOST_AUTO_TEST_SUITE(bad_files)
 BOOST_AUTO_TEST_CASE(missing_empty_devnull_directory_text) {
   expect_failure(temp_dir() + "/no_such_file.npz", errc::bad_checkpoint, "cannot open");
   expect_failure(temp_file("empty.npz", {}), errc::bad_checkpoint, "empty file");
-  expect_failure("/dev/null", errc::bad_checkpoint, "empty file");
+  expect_failure("/dev/null", errc::bad_checkpoint, "character device, not a regular file");
   expect_failure(temp_dir(), errc::bad_checkpoint, "is a directory");
   std::string text = "This is not a zip archive, just some text long enough to be looked at.\n";
   expect_failure(temp_file("text.npz", sonnet::test::bytes(text.begin(), text.end())), errc::bad_checkpoint,

@@ -390,7 +390,8 @@ BOOST_AUTO_TEST_CASE(busy_writer_fails_cleanly)
   raw.exec("BEGIN IMMEDIATE"); // another writer holds the lock
   auto r = (*s)->add(text_only("second sonnet here"));
   BOOST_REQUIRE(!r);
-  BOOST_CHECK(r.err().code == errc::db_error);
+  BOOST_CHECK(r.err().code == errc::db_locked); // named as a lock, with SQLite's text
+  BOOST_CHECK_MESSAGE(r.err().message.find("locked") != std::string::npos, r.err().message);
   raw.exec("ROLLBACK");
   BOOST_CHECK((*s)->add(text_only("second sonnet here")));
   BOOST_CHECK_EQUAL(raw.scalar("SELECT COUNT(*) FROM sonnets"), 2);

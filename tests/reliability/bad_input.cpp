@@ -9,6 +9,7 @@
 #include <fstream>
 #include <limits>
 #include <sstream>
+#include <sys/stat.h>
 
 #include "caf/all.hpp"
 
@@ -148,7 +149,11 @@ BOOST_AUTO_TEST_CASE(binaries_name_the_file_and_the_problem_and_exit_1) {
     std::string text = "this is a text file, not an archive\n";
     make("text.npz", bytes(text.begin(), text.end()), "bad_checkpoint", "");
   }
-  models.push_back({"/dev/null", "bad_checkpoint", "empty"});
+  // Not regular files: refused at once, without a read (a FIFO would block, /dev/zero not end).
+  models.push_back({"/dev/null", "bad_checkpoint", "not a regular file"});
+  models.push_back({"/dev/zero", "bad_checkpoint", "not a regular file"});
+  BOOST_REQUIRE(::mkfifo(file("model.fifo").c_str(), 0600) == 0);
+  models.push_back({file("model.fifo"), "bad_checkpoint", "FIFO"});
   make("empty.npz", {}, "bad_checkpoint", "empty");
   {
     zip_writer z;
@@ -187,7 +192,13 @@ BOOST_AUTO_TEST_CASE(binaries_name_the_file_and_the_problem_and_exit_1) {
     make("corrupt.npz", b, "bad_checkpoint", "");
   }
   fs::create_directories(file("a_directory.npz"));
-  models.push_back({file("a_directory.npz"), "bad_checkpoint", ""});
+  models.push_back({file("a_directory.npz"), "bad_checkpoint", "is a directory"});
+  {
+    // ~200 bytes declaring a 1 GiB array: refused from the sizes, naming the array.
+    zip_writer z;
+    z.add("embedding_table.weight.npy", npy_image("<f4", {268435456}, bytes(16, 0)), false);
+    make("huge_declared.npz", z.finish(), "bad_checkpoint", "array 'embedding_table.weight'");
+  }
 
   BOOST_TEST(models.size() >= 10u);
   for (auto& m : models) {
@@ -227,6 +238,13 @@ BOOST_AUTO_TEST_CASE(cli_refuses_and_leaves_the_cloud_alone) {
     std::ofstream(file("limit.txt"), std::ios::binary) << std::string(2001, 'a');
     std::ofstream(file("bad.conf")) << "model = \n[[[ broken";
     std::ofstream(file("typo.conf")) << "db = \"" << db << "\"\nmodel = \"unterminated\n";
+    std::ofstream(file("unknown.conf")) << "db = \"" << db << "\"\nmodle = \"x.npz\"\n";
+    std::ofstream(file("section.conf")) << "[cli]\nmodel = \"x.npz\"\n";
+    std::ofstream(file("number.conf")) << "db = 42\n";
+    std::ofstream(file("badsec.conf")) << "model = \"m.npz\"\n[[[ broken";
+    std::ofstream(file("good.conf")) << "; the CLI's keys\ndb = \"" << db << "\" ; comment\n";
+    fs::create_directories(file("prompt_dir"));
+    BOOST_REQUIRE(::mkfifo(file("prompt.fifo").c_str(), 0600) == 0);
   }
   const std::string t = tiny;
   std::vector<bad_case> cases{
@@ -251,15 +269,33 @@ BOOST_AUTO_TEST_CASE(cli_refuses_and_leaves_the_cloud_alone) {
     {{"generate", "--count", "99999999999", "--db", db, "--model", t}, 1, "--count must be in"},
     {{"generate", "--concurrency", "100000", "--db", db, "--model", t}, 1, "--concurrency must be in"},
     {{"generate", "--seed", "abc", "--db", db, "--model", t}, 2, "non-negative integer"},
+    {{"generate", "--seed", "-1", "--db", db, "--model", t}, 2, "option '--seed' expects"},
+    {{"generate", "--seed", " -1", "--db", db, "--model", t}, 2, "option '--seed' expects"},
+    {{"generate", "--seed", "+1", "--db", db, "--model", t}, 2, "option '--seed' expects"},
+    {{"generate", "--seed", "18446744073709551616", "--db", db, "--model", t}, 2,
+     "option '--seed' expects a non-negative integer in [0, 18446744073709551615]"},
+    {{"generate", "--seed", "18446744073709551615", "--count", "2", "--db", db, "--model", t}, 2,
+     "--seed 18446744073709551615 with --count 2"},
+    {{"generate", "--raw", "--seed", "-5", "--model", t}, 2, "option '--seed' expects"},
+    {{"generate", "--prompt-file", file("prompt_dir"), "--db", db, "--model", t}, 1, "is a directory"},
+    {{"generate", "--prompt-file", file("prompt.fifo"), "--db", db, "--model", t}, 1, "FIFO"},
+    {{"generate", "--prompt-file", "/dev/zero", "--db", db, "--model", t}, 1, "character device"},
+    {{"generate", "--max-sequences", "0", "--db", db, "--model", t}, 2, "--max-sequences must be in"},
     {{"generate", "--prompt-file", file("bad_utf8.txt"), "--db", db, "--model", t}, 1, "bad_encoding"},
     {{"generate", "--prompt-file", file("overlong.txt"), "--db", db, "--model", t}, 1, "bad_encoding"},
     {{"generate", "--prompt-file", file("limit.txt"), "--db", db, "--model", t}, 1, "prompt_too_long"},
     {{"generate", "--prompt-file", file("absent.txt"), "--db", db, "--model", t}, 1, "absent.txt"},
     {{"generate", "--raw", "--window", "bogus", "--model", t}, 2, "--window must be"},
     // configuration and connection
-    {{"stats", "--config", file("bad.conf"), "--db", db}, 1, "bad section"},
-    {{"stats", "--config", file("absent.conf"), "--db", db}, 1, "cannot read config file"},
-    {{"generate", "--config", file("typo.conf"), "--model", t}, 1, "invalid_argument"},
+    {{"stats", "--config", file("bad.conf"), "--db", db}, 2, "bad.conf:1: key 'model' expects a quoted string"},
+    {{"stats", "--config", file("badsec.conf"), "--db", db}, 2, "badsec.conf:2: bad section"},
+    {{"stats", "--config", file("absent.conf"), "--db", db}, 2, "cannot read config file"},
+    {{"stats", "--config", file("prompt.fifo"), "--db", db}, 2, "FIFO"},
+    {{"generate", "--config", file("typo.conf"), "--model", t}, 2, "unterminated string"},
+    {{"stats", "--config", file("unknown.conf")}, 2, "unknown key 'modle'"},
+    {{"stats", "--config", file("section.conf")}, 2, "unknown key 'cli.model'"},
+    {{"stats", "--config", file("number.conf")}, 2, "key 'db' expects a quoted string"},
+    {{"stats", "--config", file("good.conf")}, 0, "sonnets"},
     {{"--connect=garbage", "stats"}, 1, "invalid_argument"},
     {{"--connect=127.0.0.1:1", "stats"}, 1, "no_worker"},
     {{"vocab", "--corpus", file("absent.txt"), "--out", file("v.vocab")}, 1, "bad_vocabulary"},
@@ -287,6 +323,7 @@ BOOST_AUTO_TEST_CASE(train_and_eval_refuse_bad_flags_and_write_nothing) {
     std::ofstream(file("empty.txt")) << "";
     std::ofstream(file("ten.txt")) << "0123456789";
     fs::create_directories(file("folder"));
+    BOOST_REQUIRE(::mkfifo(file("train.fifo").c_str(), 0600) == 0);
   }
   auto train = [&](std::vector<std::string> more) {
     std::vector<std::string> a{"train", "--corpus", verse, "--out", out, "--steps", "3"};
@@ -341,6 +378,10 @@ BOOST_AUTO_TEST_CASE(train_and_eval_refuse_bad_flags_and_write_nothing) {
     {{"train", "--corpus", file("empty.txt"), "--out", out}, 1, "bad_corpus"},
     {{"train", "--corpus", file("folder"), "--out", out}, 1, "bad_corpus"},
     {{"train", "--corpus", "/dev/zero", "--out", out}, 1, "bad_corpus"},
+    {{"train", "--corpus", file("train.fifo"), "--out", out}, 1, "bad_corpus"},
+    {{"eval", "--model", tiny, "--corpus", file("train.fifo")}, 1, "FIFO"},
+    {train({"--init", file("train.fifo")}), 1, "bad_checkpoint"},
+    {{"eval", "--model", file("train.fifo"), "--corpus", verse}, 1, "FIFO"},
     {{"train", "--corpus", file("absent.txt"), "--out", out}, 1, "bad_corpus"},
     {{"train", "--corpus", file("ten.txt"), "--out", out}, 1, "corpus too small"},
     {{"train", "--corpus", verse, "--out", verse}, 1, "it would be overwritten"},
@@ -442,6 +483,18 @@ BOOST_AUTO_TEST_CASE(sonnetd_refuses_bad_flags_and_configuration) {
   auto before = slurp(db);
   std::ofstream(file("bad.conf")) << "model = \n[[[ broken";
   std::ofstream(file("unterminated.conf")) << "role = \"worker\n";
+  // CAF ignores unknown keys and ill-typed values in silence; sonnetd refuses them, by name.
+  std::ofstream(file("unknown.conf")) << "port = 0\nbogus-key = 3\n";
+  std::ofstream(file("port.conf")) << "port = \"abc\"\n";
+  std::ofstream(file("http.conf")) << "http-port = 8080\n";
+  std::ofstream(file("section.conf")) << "[middleman]\nheartbeat-interval = 250ms\nfoo = 1\n";
+  std::ofstream(file("valid.conf"))
+    << "; every kind of key: ours and CAF's own sections\nrole = \"standalone\"\nport = 0\n"
+    << "drain-timeout = 8s\nhttp-port = \"off\"\nmax-sequences = 8\nmodel-actors = 1\n"
+    << "[middleman]\nheartbeat-interval = 250ms\n[scheduler]\nmax-threads = 2\n"
+    << "[logger]\nverbosity = 'quiet'\n";
+  fs::create_directories(file("conf_dir"));
+  BOOST_REQUIRE(::mkfifo(file("conf.fifo").c_str(), 0600) == 0);
   const std::string d = "--db=" + db, m = "--model=" + tiny;
   std::vector<bad_case> cases{
     {{"--role=Standalone", "--port=0", d, m}, 2, "--role must be"},
@@ -459,6 +512,15 @@ BOOST_AUTO_TEST_CASE(sonnetd_refuses_bad_flags_and_configuration) {
     {{"--bind=999.1.1.1", "--port=0", d, m}, 2, "not an address this host can listen on"},
     {{"--bind=999.1.1.1", "--port=0", "--db=" + file("never.db"), m}, 2, "--bind"},
     {{"--http-bind=nowhere.invalid", "--http-port=auto", "--port=0", d, m}, 2, "--http-bind"},
+    {{"--config=" + file("unknown.conf"), d, m}, 2, "unknown key 'bogus-key'"},
+    {{"--config=" + file("port.conf"), d, m}, 2, "key 'port' expects a uint16, got \"abc\""},
+    {{"--config=" + file("http.conf"), d, m}, 2, "key 'http-port' expects a string"},
+    {{"--config=" + file("section.conf"), d, m}, 2, "unknown key 'middleman.foo'"},
+    {{"--config=" + file("conf.fifo"), d, m}, 2, "FIFO"},
+    {{"--config=" + file("conf_dir"), d, m}, 2, "is a directory"},
+    {{"--max-sequences=0", "--port=0", d, m}, 2, "--max-sequences must be in"},
+    // A valid file passes its check: the next problem (the address) is the one named.
+    {{"--config=" + file("valid.conf"), "--bind=999.1.1.1", d, m}, 2, "--bind"},
   };
   for (auto& c : cases) {
     BOOST_TEST_CONTEXT(joined(c.args)) {

@@ -1,4 +1,4 @@
-// Line assembly from the candidates' clean lines (issue 8, text/best_of.hpp).
+// Line assembly from the candidates' clean lines (text/best_of.hpp).
 #include <boost/test/unit_test.hpp>
 
 #include "text/best_of.hpp"

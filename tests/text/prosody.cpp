@@ -224,7 +224,7 @@ BOOST_AUTO_TEST_CASE(large_files_are_read_in_chunks_and_merged) {
 
 BOOST_AUTO_TEST_CASE(the_dictionary_is_compact,
                      *boost::unit_test::precondition(have_dictionary{})) {
-  // issue 7: ~4.6 MB for CMUdict 0.4's 106k words (was ~18 MB as an unordered_map of strings)
+  // ~4.6 MB for CMUdict 0.4's 106k words (was ~18 MB as an unordered_map of strings)
   const auto& d = dict();
   std::printf("%s: %zu words in %zu KiB\n", d.source().c_str(), d.size(), d.memory_bytes() / 1024);
   BOOST_TEST(d.memory_bytes() < 8u * 1024 * 1024);
