@@ -50,11 +50,9 @@ void commit(self_ptr self, std::chrono::milliseconds timeout) {
             st.committing[i].rp.deliver(js[i]);
         } else { // the cloud broke its contract: report it
           for (auto& e : st.committing)
-            e.rp.deliver(make_caf_error(errc::db_error, "the cloud answered "
-                                                          + std::to_string(js.size())
-                                                          + " judgements for "
-                                                          + std::to_string(st.committing.size())
-                                                          + " sonnets"));
+            e.rp.deliver(make_caf_error(
+              errc::db_error, "the cloud answered " + std::to_string(js.size()) + " judgements for "
+                                + std::to_string(st.committing.size()) + " sonnets"));
         }
         st.committing.clear();
         commit(self, timeout);

@@ -16,15 +16,14 @@ void refuse_remote_exits(Self* self) {
   });
 }
 
-service_actor::behavior_type service_facade_fn(service_actor::pointer self,
-                                               service_actor target) {
+service_actor::behavior_type service_facade_fn(service_actor::pointer self, service_actor target) {
   refuse_remote_exits(self);
   return {
     [=](atom::generate, generate_request& r) -> caf::delegated<sonnet_reply> {
       return self->delegate(target, atom::generate_v, std::move(r));
     },
-    [=](atom::generate, generate_request& r, text_sink_actor& sink)
-      -> caf::delegated<sonnet_reply> {
+    [=](atom::generate, generate_request& r,
+        text_sink_actor& sink) -> caf::delegated<sonnet_reply> {
       return self->delegate(target, atom::generate_v, std::move(r), std::move(sink));
     },
     [=](atom::dissonance, std::string& u, std::string& s) -> caf::delegated<judgement> {
@@ -51,8 +50,8 @@ model_actor::behavior_type model_facade_fn(model_actor::pointer self, model_acto
     [=](atom::generate, continue_request& r) -> caf::delegated<continuation> {
       return self->delegate(target, atom::generate_v, std::move(r));
     },
-    [=](atom::generate, continue_request& r, text_sink_actor& sink)
-      -> caf::delegated<continuation> {
+    [=](atom::generate, continue_request& r,
+        text_sink_actor& sink) -> caf::delegated<continuation> {
       return self->delegate(target, atom::generate_v, std::move(r), std::move(sink));
     },
     [=](atom::cancel, uint64_t job) { self->send(target, atom::cancel_v, job); },

@@ -23,8 +23,8 @@ struct pending_request {
   clock_type::time_point t0;
   uint64_t job = 0;
   int32_t part = 0;
-  text_sink_actor sink;  // streaming only
-  size_t streamed = 0;   // bytes of the generated text already sent to the sink
+  text_sink_actor sink; // streaming only
+  size_t streamed = 0;  // bytes of the generated text already sent to the sink
 };
 
 using pending_map = std::map<int, pending_request>; // batch id -> request
@@ -36,7 +36,7 @@ struct model_state {
   std::unique_ptr<model::batch_decoder> batch;
   /// Shared with the functor that fails the held requests when the actor dies.
   std::shared_ptr<pending_map> pending;
-  bool stepping = false;                  // a `step` message is on its way
+  bool stepping = false; // a `step` message is on its way
   int64_t cancelled = 0;
   static inline const char* name = "model";
 };
@@ -106,7 +106,8 @@ caf::result<continuation> add_request(self_ptr self, const continue_request& req
 }
 
 model_actor_impl::behavior_type model_fn(self_ptr self, std::shared_ptr<const model::model> m,
-                                         model_settings settings, std::shared_ptr<pending_map> pending) {
+                                         model_settings settings,
+                                         std::shared_ptr<pending_map> pending) {
   auto& st = self->state;
   st.pending = std::move(pending);
   st.m = std::move(m);
@@ -117,10 +118,8 @@ model_actor_impl::behavior_type model_fn(self_ptr self, std::shared_ptr<const mo
     [=](atom::generate, const continue_request& req) -> caf::result<continuation> {
       return add_request(self, req, text_sink_actor{});
     },
-    [=](atom::generate, const continue_request& req,
-        text_sink_actor& sink) -> caf::result<continuation> {
-      return add_request(self, req, std::move(sink));
-    },
+    [=](atom::generate, const continue_request& req, text_sink_actor& sink)
+      -> caf::result<continuation> { return add_request(self, req, std::move(sink)); },
     [=](atom::cancel, uint64_t job) {
       // Released now, so the next step no longer computes them; their waiters learn it at once.
       auto& st = self->state;
@@ -158,15 +157,17 @@ model_actor_impl::behavior_type model_fn(self_ptr self, std::shared_ptr<const mo
 model_actor spawn_model(caf::actor_system& sys, std::shared_ptr<const model::model> m,
                         model_settings settings, bool detached) {
   auto pending = std::make_shared<pending_map>();
-  model_actor_impl h = detached ? sys.spawn<caf::detached>(model_fn, std::move(m), settings, pending)
-                                : sys.spawn(model_fn, std::move(m), settings, pending);
+  model_actor_impl h = detached
+                         ? sys.spawn<caf::detached>(model_fn, std::move(m), settings, pending)
+                         : sys.spawn(model_fn, std::move(m), settings, pending);
   // Dying with requests held (killed, or an exception): each of them ends now. Attached here,
   // before the caller can monitor the actor: attachables run newest first, so monitors (the
   // pool's) learn of the death, and respawn, before these errors reach them.
   caf::actor_cast<caf::abstract_actor*>(h)->attach_functor([pending](const caf::error&) {
     for (auto& [id, p] : *pending)
       if (p.rp.pending())
-        p.rp.deliver(make_caf_error(errc::model_unavailable, "the model actor stopped during the request"));
+        p.rp.deliver(
+          make_caf_error(errc::model_unavailable, "the model actor stopped during the request"));
     pending->clear(); // the promises point back at the actor
   });
   return h; // the step message stays internal

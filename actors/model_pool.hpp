@@ -33,6 +33,10 @@ struct pool_config {
   /// costs time, not memory. 0: no cap. Remote slots: each worker enforces its own.
   int max_sequences = default_max_sequences;
   static constexpr int default_max_sequences = 64;
+  /// After a model swap (atom::reload): a job pinned to the old model with no round for this
+  /// long is taken to have ended (the service says when its jobs end; a worker is not told),
+  /// and the old model's actors exit once no pinned job is left.
+  std::chrono::milliseconds pin_idle = std::chrono::minutes(2);
 };
 
 /// Spawns a pool. With neither weights nor remotes every round fails with model_unavailable.

@@ -18,10 +18,9 @@ result<void> validate(const generate_request& req, const budget_rules& rules) {
   if (req.has_temperature) {
     auto t = req.temperature;
     if (!std::isfinite(t) || t < 0 || t > rules.max_temperature)
-      return fail(errc::invalid_argument,
-                  "temperature must be a finite number in [0, "
-                    + std::to_string(rules.max_temperature).substr(0, 3) + "], got "
-                    + std::to_string(t));
+      return fail(errc::invalid_argument, "temperature must be a finite number in [0, "
+                                            + std::to_string(rules.max_temperature).substr(0, 3)
+                                            + "], got " + std::to_string(t));
   }
   if (req.tokens < 0 || req.tokens > rules.max_budget)
     return fail(errc::invalid_argument, "token budget must be in [1, "

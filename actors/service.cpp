@@ -21,6 +21,7 @@
 #include "messages/errors.hpp"
 #include "persistence/sqlite_store.hpp"
 #include "persistence/store.hpp"
+#include "core/sha256.hpp"
 #include "text/formatter.hpp"
 #include "text/pronouncing.hpp"
 
@@ -96,6 +97,9 @@ template <class T>
 void finish(self_ptr self, job_ptr j, T&& outcome) {
   j->rp.deliver(std::forward<T>(outcome));
   auto& st = self->state;
+  // No more rounds: the pool drops the job's pin to its model (see atom::reload); a no-op for
+  // the model actors, since none of its rounds is in flight any more.
+  self->send(st.pool, atom::cancel_v, j->id);
   st.jobs.erase(j->id);
   if (auto o = st.owners.find(j->owner); o != st.owners.end()) {
     o->second.erase(j->id);
@@ -156,24 +160,24 @@ void model_round(self_ptr self, job_ptr j) {
     auto& pool = self->state.pool;
     auto handle = request_round(self, pool, caf::infinite, std::move(req), j->sink);
     handle.then(
-        [=](continuation& out) {
-          if (j->failed)
-            return;
-          j->raws[c] += out.text;
-          if (--j->waiting > 0)
-            return;
-          j->t.model_ms += ms_since(t0);
-          j->spent += n;
-          j->round += 1;
-          format_round(self, j);
-        },
-        [=](caf::error& e) {
-          if (j->failed)
-            return;
-          j->failed = true;
-          self->send(self->state.pool, atom::cancel_v, j->id); // the other candidates stop too
-          fail_job(self, j, e);
-        });
+      [=](continuation& out) {
+        if (j->failed)
+          return;
+        j->raws[c] += out.text;
+        if (--j->waiting > 0)
+          return;
+        j->t.model_ms += ms_since(t0);
+        j->spent += n;
+        j->round += 1;
+        format_round(self, j);
+      },
+      [=](caf::error& e) {
+        if (j->failed)
+          return;
+        j->failed = true;
+        self->send(self->state.pool, atom::cancel_v, j->id); // the other candidates stop too
+        fail_job(self, j, e);
+      });
   }
 }
 
@@ -239,6 +243,53 @@ void format_round(self_ptr self, job_ptr j) {
 /// Asks the cloud and answers the client ourselves. Not `delegate`: the detached cloud actor
 /// must never reply to a remote node directly, or CAF 0.17's BASP registry keeps a reference
 /// to it and its thread outlives the actor system's shutdown (seen as a hang on SIGTERM).
+/// Loads a checkpoint on its own thread (50-300 ms: never on a scheduler thread) and replies
+/// the loaded model and the file's SHA-256, or the load's error.
+caf::behavior loader_fn(caf::event_based_actor*, model::load_options opts) {
+  return {
+    [=](atom::reload, const std::string& path) -> caf::result<model_swap> {
+      auto m = model::load_model(path, opts);
+      if (!m)
+        return to_caf(m.err());
+      auto sha = sha256_file_hex(path, errc::bad_checkpoint);
+      if (!sha)
+        return to_caf(sha.err());
+      return model_swap{std::move(*m), std::move(*sha)};
+    },
+  };
+}
+
+caf::result<std::string> reload_model(self_ptr self, std::string path) {
+  auto& st = self->state;
+  if (!st.cfg.workers.empty())
+    return make_caf_error(errc::model_unavailable,
+                          "no local model to reload: model rounds go to the workers");
+  if (path.empty())
+    path = st.cfg.model_path;
+  if (path.empty())
+    return make_caf_error(errc::invalid_argument, "reload: no model path given or configured");
+  auto rp = self->make_response_promise<std::string>();
+  auto loader = self->spawn<caf::detached>(loader_fn, st.cfg.model_options);
+  self->request(loader, caf::infinite, atom::reload_v, path)
+    .then(
+      [=](model_swap& sw) mutable {
+        self->send_exit(loader, caf::exit_reason::user_shutdown);
+        auto sha = sw.sha256;
+        self->request(self->state.pool, caf::infinite, atom::reload_v, std::move(sw))
+          .then(
+            [=](int32_t) mutable {
+              self->state.cfg.model_path = path;
+              rp.deliver(sha);
+            },
+            [=](caf::error& e) mutable { rp.deliver(std::move(e)); });
+      },
+      [=](caf::error& e) mutable {
+        self->send_exit(loader, caf::exit_reason::user_shutdown);
+        rp.deliver(std::move(e));
+      });
+  return rp;
+}
+
 template <class T, class... Ts>
 caf::result<T> ask_cloud(self_ptr self, Ts... xs) {
   auto rp = self->make_response_promise<T>();
@@ -335,12 +386,10 @@ service_fn(self_ptr self, service_config cfg, model_pool_actor pool,
     [=](atom::generate, generate_request& req) -> caf::result<sonnet_reply> {
       return start_job(self, std::move(req), text_sink_actor{});
     },
-    [=](atom::generate, generate_request& req,
-        text_sink_actor& sink) -> caf::result<sonnet_reply> {
+    [=](atom::generate, generate_request& req, text_sink_actor& sink) -> caf::result<sonnet_reply> {
       return start_job(self, std::move(req), std::move(sink));
     },
-    [=](atom::dissonance, std::string& user_input, std::string& sonnet)
-      -> caf::result<judgement> {
+    [=](atom::dissonance, std::string& user_input, std::string& sonnet) -> caf::result<judgement> {
       if (auto ok = validate_dissonance(user_input, sonnet, self->state.cfg.budget); !ok)
         return to_caf(ok.err());
       return self->delegate(self->state.dissonance, atom::dissonance_v, std::move(user_input),
@@ -365,6 +414,9 @@ service_fn(self_ptr self, service_config cfg, model_pool_actor pool,
     },
     [=](atom::model) -> caf::delegated<model_actor> {
       return self->delegate(self->state.pool, atom::model_v);
+    },
+    [=](atom::reload, std::string& path) -> caf::result<std::string> {
+      return reload_model(self, std::move(path));
     },
     [=](atom::drain) -> caf::result<int64_t> {
       auto& st = self->state;
@@ -424,9 +476,9 @@ caf::expected<service_control_actor> spawn_service(caf::actor_system& sys,
       return to_caf(m.err());
     pc.weights = std::move(*m);
   }
-  auto store = persistence::open_sqlite(cfg.db_path, cfg.read_only
-                                                       ? persistence::open_mode::read_only
-                                                       : persistence::open_mode::read_write);
+  auto store =
+    persistence::open_sqlite(cfg.db_path, cfg.read_only ? persistence::open_mode::read_only
+                                                        : persistence::open_mode::read_write);
   if (!store) {
     for (auto& g : pc.remotes)
       caf::anon_send_exit(g, caf::exit_reason::user_shutdown);

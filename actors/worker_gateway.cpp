@@ -81,7 +81,8 @@ caf::result<continuation> forward_round(gateway_ptr self, continue_request req,
     i->second.deliver(std::forward<decltype(x)>(x));
     pending.erase(i);
   };
-  auto handle = request_round(self, st.remote, st.cfg.round_timeout, std::move(req), std::move(sink));
+  auto handle =
+    request_round(self, st.remote, st.cfg.round_timeout, std::move(req), std::move(sink));
   handle.then([=](continuation& out) { finish(std::move(out)); },
               [=](caf::error& e) { finish(std::move(e)); });
   return rp;
@@ -99,8 +100,8 @@ gateway_actor::behavior_type gateway_fn(gateway_ptr self, std::string host, uint
       return;
     // Fail what was in flight now; the pool re-sends it to another worker.
     for (auto& kv : st.pending)
-      kv.second.deliver(make_caf_error(errc::model_unavailable,
-                                       "worker " + where(self) + " went down"));
+      kv.second.deliver(
+        make_caf_error(errc::model_unavailable, "worker " + where(self) + " went down"));
     st.pending.clear();
     st.remote = nullptr;
     self->delayed_send(self, st.cfg.reconnect_interval, atom::connect_v);
@@ -110,8 +111,7 @@ gateway_actor::behavior_type gateway_fn(gateway_ptr self, std::string host, uint
     [=](atom::generate, continue_request& req) -> caf::result<continuation> {
       return forward_round(self, std::move(req), text_sink_actor{});
     },
-    [=](atom::generate, continue_request& req,
-        text_sink_actor& sink) -> caf::result<continuation> {
+    [=](atom::generate, continue_request& req, text_sink_actor& sink) -> caf::result<continuation> {
       return forward_round(self, std::move(req), std::move(sink));
     },
     [=](atom::cancel, uint64_t job) {
@@ -159,8 +159,7 @@ caf::expected<std::pair<std::string, uint16_t>> parse_host_port(const std::strin
 }
 
 caf::expected<model_actor> spawn_worker_gateway(caf::actor_system& sys,
-                                                const std::string& host_port,
-                                                gateway_config cfg) {
+                                                const std::string& host_port, gateway_config cfg) {
   auto hp = parse_host_port(host_port);
   if (!hp)
     return hp.error();

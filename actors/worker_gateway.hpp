@@ -28,7 +28,6 @@ caf::expected<std::pair<std::string, uint16_t>> parse_host_port(const std::strin
 
 /// Spawns a gateway to the worker at `host_port` ("127.0.0.1:4243"). Needs the middleman.
 caf::expected<model_actor> spawn_worker_gateway(caf::actor_system& sys,
-                                                const std::string& host_port,
-                                                gateway_config cfg);
+                                                const std::string& host_port, gateway_config cfg);
 
 } // namespace sonnet

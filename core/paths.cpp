@@ -25,7 +25,7 @@ std::string& host_dir() {
 }
 
 bool exists(const std::string& p) {
-  struct stat st{};
+  struct stat st {};
   return ::stat(p.c_str(), &st) == 0;
 }
 
@@ -60,9 +60,9 @@ std::vector<std::pair<std::string, std::string>> data_dirs() {
     out.emplace_back(host_dir(), "host");
   if (auto prefix = exe_prefix(); !prefix.empty())
     out.emplace_back(prefix + "/share/sonnet-actors", "install");
-  for (auto [dir, rule] : {std::pair{SONNET_BUILD_DATA_DIR, "build"},
-                           std::pair{SONNET_SOURCE_DATA_DIR, "source"},
-                           std::pair{SONNET_PREFIX_DATA_DIR, "prefix"}})
+  for (auto [dir, rule] :
+       {std::pair{SONNET_BUILD_DATA_DIR, "build"}, std::pair{SONNET_SOURCE_DATA_DIR, "source"},
+        std::pair{SONNET_PREFIX_DATA_DIR, "prefix"}})
     if (*dir)
       out.emplace_back(dir, rule);
   return out;

@@ -54,7 +54,7 @@ result<regular_file> regular_file::open(const std::string& path, errc code) {
 }
 
 regular_file::regular_file(regular_file&& other) noexcept
-  : fd_(std::exchange(other.fd_, -1)), size_(other.size_) {}
+    : fd_(std::exchange(other.fd_, -1)), size_(other.size_) {}
 
 regular_file& regular_file::operator=(regular_file&& other) noexcept {
   if (this != &other) {
@@ -74,7 +74,8 @@ regular_file::~regular_file() {
 result<std::vector<std::uint8_t>> regular_file::read_all(std::size_t limit, errc code,
                                                          const std::string& path) {
   // Sized from fstat and read in place; a file that grew meanwhile is read on, up to limit + 1.
-  std::vector<std::uint8_t> bytes(static_cast<std::size_t>(std::min<std::uint64_t>(size_, limit) + 1));
+  std::vector<std::uint8_t> bytes(
+    static_cast<std::size_t>(std::min<std::uint64_t>(size_, limit) + 1));
   std::size_t have = 0;
   for (;;) {
     if (have == bytes.size()) {

@@ -29,19 +29,45 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto p = reinterpret_cast<const char*>(data) + 1;
   auto n = size - 1;
   switch (data[0] % 13) {
-    case 0: one<sonnet::generate_request>(p, n); break;
-    case 1: one<sonnet::sonnet_reply>(p, n); break;
-    case 2: one<sonnet::continue_request>(p, n); break;
-    case 3: one<sonnet::continuation>(p, n); break;
-    case 4: one<sonnet::formatted>(p, n); break;
-    case 5: one<sonnet::judge_request>(p, n); break;
-    case 6: one<sonnet::judged>(p, n); break;
-    case 7: one<sonnet::store_request>(p, n); break;
-    case 8: one<sonnet::stored_sonnet>(p, n); break;
-    case 9: one<sonnet::cloud_stats>(p, n); break;
-    case 10: one<std::vector<sonnet::stored_sonnet>>(p, n); break;
-    case 12: one<std::vector<sonnet::store_request>>(p, n); break;
-    default: one<std::vector<std::string>>(p, n); break;
+  case 0:
+    one<sonnet::generate_request>(p, n);
+    break;
+  case 1:
+    one<sonnet::sonnet_reply>(p, n);
+    break;
+  case 2:
+    one<sonnet::continue_request>(p, n);
+    break;
+  case 3:
+    one<sonnet::continuation>(p, n);
+    break;
+  case 4:
+    one<sonnet::formatted>(p, n);
+    break;
+  case 5:
+    one<sonnet::judge_request>(p, n);
+    break;
+  case 6:
+    one<sonnet::judged>(p, n);
+    break;
+  case 7:
+    one<sonnet::store_request>(p, n);
+    break;
+  case 8:
+    one<sonnet::stored_sonnet>(p, n);
+    break;
+  case 9:
+    one<sonnet::cloud_stats>(p, n);
+    break;
+  case 10:
+    one<std::vector<sonnet::stored_sonnet>>(p, n);
+    break;
+  case 12:
+    one<std::vector<sonnet::store_request>>(p, n);
+    break;
+  default:
+    one<std::vector<std::string>>(p, n);
+    break;
   }
   return 0;
 }

@@ -115,9 +115,11 @@ int main(int argc, char** argv) {
     "Shall I compare thee to a summer's day?\nThou art more lovely and more temperate:\n"
     "Rough winds do shake the darling buds of May,\nAnd summer's lease hath all too short a date;\n"
     "Sometime too hot the eye of heaven shines,\nAnd often is his gold complexion dimm'd;\n"
-    "And every fair from fair sometime declines,\nBy chance or nature's changing course untrimm'd;\n"
+    "And every fair from fair sometime declines,\nBy chance or nature's changing course "
+    "untrimm'd;\n"
     "But thy eternal summer shall not fade,\nNor lose possession of that fair thou ow'st;\n"
-    "Nor shall death brag thou wander'st in his shade,\nWhen in eternal lines to time thou grow'st:\n"
+    "Nor shall death brag thou wander'st in his shade,\nWhen in eternal lines to time thou "
+    "grow'st:\n"
     "So long as men can breathe or eyes can see,\nSo long lives this, and this gives life to thee.";
   passages.push_back("ROMEO:\n" + sonnet18 + "\n[Exit]\n");
   passages.push_back("\xc3\x89LISE: caf\xc3\xa9 \xe2\x80\x94 \xce\xa3\xcf\x83\n\xff\xfe broken\n");
@@ -138,7 +140,8 @@ int main(int argc, char** argv) {
   r.dissonance = 0.4;
   r.seed = 99;
   put(msg, "sonnet_reply", serialized(1, r));
-  put(msg, "continue_request", serialized(2, sonnet::continue_request{"ROMEO:\n", 800, 0.8, 0, 1, true}));
+  put(msg, "continue_request",
+      serialized(2, sonnet::continue_request{"ROMEO:\n", 800, 0.8, 0, 1, true}));
   put(msg, "continuation", serialized(3, sonnet::continuation{"text", 4, 1.5}));
   sonnet::formatted f;
   f.lines = {"a line", "another"};

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <limits>
 #include <optional>
+#include <vector>
 
 #include "actors/request_rules.hpp"
 
@@ -77,8 +78,7 @@ struct error_finder : nlohmann::json_sax<nlohmann::json> {
   bool end_object() override { return true; }
   bool start_array(std::size_t) override { return true; }
   bool end_array() override { return true; }
-  bool parse_error(std::size_t p, const std::string&,
-                   const nlohmann::detail::exception&) override {
+  bool parse_error(std::size_t p, const std::string&, const nlohmann::detail::exception&) override {
     pos = p;
     failed = true;
     return false;
@@ -153,8 +153,9 @@ std::variant<generate_request, api_error> parse_generate(const std::string& body
         continue;
       auto x = int_field(v, 1, rules.max_candidates);
       if (!x)
-        return bad("candidates must be an integer in [1, "
-                   + std::to_string(rules.max_candidates) + "]", "candidates");
+        return bad("candidates must be an integer in [1, " + std::to_string(rules.max_candidates)
+                     + "]",
+                   "candidates");
       req.candidates = static_cast<int32_t>(*x);
     } else if (key == "top_k") {
       if (v.is_null())
@@ -250,24 +251,126 @@ std::optional<double> parse_number(const std::string& s) {
 
 int status_of(errc code) {
   switch (code) {
-    case errc::invalid_argument:
-    case errc::prompt_too_long:
-    case errc::bad_encoding:
-      return 400;
-    case errc::no_such_sonnet:
-      return 404;
-    case errc::not_enough_lines:
-      return 422;
-    case errc::model_unavailable:
-    case errc::shutting_down:
-    case errc::no_worker:
-    case errc::db_read_only:
-      return 503;
-    case errc::timeout:
-      return 504;
-    default:
-      return 500;
+  case errc::invalid_argument:
+  case errc::prompt_too_long:
+  case errc::bad_encoding:
+    return 400;
+  case errc::no_such_sonnet:
+    return 404;
+  case errc::not_enough_lines:
+    return 422;
+  case errc::model_unavailable:
+  case errc::shutting_down:
+  case errc::no_worker:
+  case errc::db_read_only:
+    return 503;
+  case errc::timeout:
+    return 504;
+  default:
+    return 500;
   }
+}
+
+route route_of(boost::beast::http::verb method, const std::string& path) {
+  namespace bhttp = boost::beast::http;
+  auto make = [&](route_kind k, const std::string& tmpl, std::vector<bhttp::verb> allowed) {
+    route r;
+    r.kind = k;
+    for (auto v : allowed) {
+      if (!r.allow.empty())
+        r.allow += ", ";
+      r.allow += std::string(bhttp::to_string(v));
+      if (v == method)
+        r.method_ok = true;
+    }
+    r.label = std::string(bhttp::to_string(method)) + " " + tmpl;
+    return r;
+  };
+  using bhttp::verb;
+  if (path == "/")
+    return make(route_kind::page, "/", {verb::get});
+  if (path == "/healthz")
+    return make(route_kind::healthz, path, {verb::get});
+  if (path == "/metrics")
+    return make(route_kind::metrics, path, {verb::get});
+  if (path == "/v1/stats")
+    return make(route_kind::stats, path, {verb::get});
+  if (path == "/v1/sonnets")
+    return make(route_kind::sonnets, path, {verb::get, verb::post});
+  if (path == "/v1/sonnets/stream")
+    return make(route_kind::stream, path, {verb::post});
+  const std::string prefix = "/v1/sonnets/";
+  if (path.size() > prefix.size() && path.compare(0, prefix.size(), prefix) == 0
+      && path.find('/', prefix.size()) == std::string::npos)
+    return make(route_kind::sonnet_by_id, "/v1/sonnets/{id}", {verb::get});
+  return route{};
+}
+
+namespace {
+
+/// "recent must be ..., got '...'": says which field and what was wrong with it.
+std::string got(const std::string& v) {
+  return ", got '" + (v.size() > 40 ? v.substr(0, 40) + "..." : v) + "'";
+}
+
+/// GET /v1/sonnets: exactly one of ?recent=N or ?best=N[&min_quality=Q].
+std::optional<api_error> parse_listing(const std::map<std::string, std::string>& query,
+                                       api_request& out) {
+  auto rec = query.find("recent");
+  auto bst = query.find("best");
+  if ((rec == query.end()) == (bst == query.end()))
+    return bad("give exactly one of ?recent=N or ?best=N[&min_quality=Q]", "recent");
+  out.best = bst != query.end();
+  const auto& field = out.best ? bst->first : rec->first;
+  const auto& value = out.best ? bst->second : rec->second;
+  auto v = parse_int(value);
+  if (!v || *v < 1 || *v > 1000)
+    return bad(field + " must be an integer in [1, 1000]" + got(value), field);
+  out.n = *v;
+  if (auto q = query.find("min_quality"); q != query.end()) {
+    if (!out.best)
+      return bad("min_quality goes with ?best=N", "min_quality");
+    auto x = parse_number(q->second);
+    if (!x)
+      return bad("min_quality must be a finite number" + got(q->second), "min_quality");
+    out.min_quality = *x;
+  }
+  return std::nullopt;
+}
+
+} // namespace
+
+std::variant<api_request, api_error>
+parse_api_request(route_kind kind, bool post, const std::string& path,
+                  const std::map<std::string, std::string>& query, const std::string& body) {
+  api_request out;
+  switch (kind) {
+  case route_kind::sonnets:
+  case route_kind::stream:
+    if (post) {
+      auto parsed = parse_generate(body);
+      if (auto* e = std::get_if<api_error>(&parsed))
+        return std::move(*e);
+      out.gen = std::get<generate_request>(std::move(parsed));
+      auto st = query.find("stream");
+      out.streaming = kind == route_kind::stream
+                      || (st != query.end() && (st->second == "1" || st->second == "true"));
+    } else if (auto e = parse_listing(query, out)) {
+      return std::move(*e);
+    }
+    break;
+  case route_kind::sonnet_by_id: {
+    auto id = path.substr(std::string("/v1/sonnets/").size());
+    auto v = parse_int(id);
+    if (!v || *v < 1)
+      return bad("the sonnet id must be a positive integer" + got(id), "id");
+    out.n = *v;
+    break;
+  }
+  default:
+    break;
+  }
+  return out;
 }
 
 } // namespace sonnet::http

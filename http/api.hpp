@@ -10,6 +10,7 @@
 #include <string>
 #include <variant>
 
+#include <boost/beast/http/verb.hpp>
 #include <nlohmann/json.hpp>
 
 #include "core/errc.hpp"
@@ -25,6 +26,38 @@ struct api_error {
   /// The request field at fault, when there is one.
   std::string field;
 };
+
+enum class route_kind { page, healthz, metrics, stats, sonnets, stream, sonnet_by_id, unknown };
+
+/// Where a request goes.
+struct route {
+  route_kind kind = route_kind::unknown;
+  /// Metrics label, e.g. "POST /v1/sonnets".
+  std::string label = "unknown";
+  /// The methods the path accepts (for 405 and Allow).
+  std::string allow;
+  bool method_ok = false;
+};
+
+/// The route table: the route of a path (without its query), unknown if there is none.
+route route_of(boost::beast::http::verb method, const std::string& path);
+
+/// A validated API request: what to ask the service.
+struct api_request {
+  /// POST /v1/sonnets and /v1/sonnets/stream.
+  generate_request gen;
+  bool streaming = false;
+  /// GET /v1/sonnets: ?recent=N or ?best=N[&min_quality=Q]; GET /v1/sonnets/{id}: the id.
+  int64_t n = 0;
+  double min_quality = 0;
+  bool best = false;
+};
+
+/// Validates the path, query and body of a request to an API route (stats, sonnets, stream,
+/// sonnet_by_id) before anything reaches the service; a bad one -> 400 with the field at fault.
+std::variant<api_request, api_error>
+parse_api_request(route_kind kind, bool post, const std::string& path,
+                  const std::map<std::string, std::string>& query, const std::string& body);
 
 /// {"error": {"code": code, "message": message}}, plus "field" when given.
 nlohmann::json error_body(const std::string& code, const std::string& message,

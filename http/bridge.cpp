@@ -4,7 +4,7 @@
 
 #include "caf/all.hpp"
 
-#include "apps/sonnet/json.hpp"
+#include "messages/json.hpp"
 #include "messages/errors.hpp"
 
 namespace sonnet::http {
@@ -97,8 +97,8 @@ call call_generate_stream(caf::actor_system& sys, const service_actor& svc, gene
   return c;
 }
 
-call call_stats(caf::actor_system& sys, const service_actor& svc,
-                std::chrono::milliseconds timeout, done_fn done) {
+call call_stats(caf::actor_system& sys, const service_actor& svc, std::chrono::milliseconds timeout,
+                done_fn done) {
   return ask<cloud_stats>(sys, svc, timeout, std::move(done), atom::stats_v);
 }
 

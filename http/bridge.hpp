@@ -50,8 +50,8 @@ call call_generate(caf::actor_system& sys, const service_actor& svc, generate_re
                    std::chrono::milliseconds timeout, done_fn done);
 call call_generate_stream(caf::actor_system& sys, const service_actor& svc, generate_request req,
                           std::chrono::milliseconds timeout, chunk_fn chunk, done_fn done);
-call call_stats(caf::actor_system& sys, const service_actor& svc,
-                std::chrono::milliseconds timeout, done_fn done);
+call call_stats(caf::actor_system& sys, const service_actor& svc, std::chrono::milliseconds timeout,
+                done_fn done);
 call call_recent(caf::actor_system& sys, const service_actor& svc, int64_t n,
                  std::chrono::milliseconds timeout, done_fn done);
 call call_best(caf::actor_system& sys, const service_actor& svc, int64_t n, double min_quality,

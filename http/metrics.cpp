@@ -47,8 +47,8 @@ std::string metrics::render() const {
   out << "# HELP sonnet_http_requests_total HTTP requests answered, by route and status.\n"
          "# TYPE sonnet_http_requests_total counter\n";
   for (const auto& [key, n] : requests_)
-    out << "sonnet_http_requests_total{route=\"" << esc(key.first) << "\",status=\""
-        << key.second << "\"} " << n << "\n";
+    out << "sonnet_http_requests_total{route=\"" << esc(key.first) << "\",status=\"" << key.second
+        << "\"} " << n << "\n";
   out << "# HELP sonnet_http_errors_total HTTP request errors, by kind.\n"
          "# TYPE sonnet_http_errors_total counter\n";
   for (const auto& [kind, n] : errors_)
@@ -72,13 +72,12 @@ std::string metrics::render() const {
   for (const auto& [route, h] : latency_) {
     auto r = esc(route);
     for (size_t i = 0; i < buckets.size(); ++i)
-      out << "sonnet_http_request_duration_seconds_bucket{route=\"" << r << "\",le=\""
-          << buckets[i] << "\"} " << h.counts[i] << "\n";
+      out << "sonnet_http_request_duration_seconds_bucket{route=\"" << r << "\",le=\"" << buckets[i]
+          << "\"} " << h.counts[i] << "\n";
     out << "sonnet_http_request_duration_seconds_bucket{route=\"" << r << "\",le=\"+Inf\"} "
         << h.count << "\n";
     out << "sonnet_http_request_duration_seconds_sum{route=\"" << r << "\"} " << h.sum << "\n";
-    out << "sonnet_http_request_duration_seconds_count{route=\"" << r << "\"} " << h.count
-        << "\n";
+    out << "sonnet_http_request_duration_seconds_count{route=\"" << r << "\"} " << h.count << "\n";
   }
   return out.str();
 }

@@ -38,51 +38,6 @@ using string_response = bhttp::response<bhttp::string_body>;
 
 namespace {
 
-enum class route_kind { page, healthz, metrics, stats, sonnets, stream, sonnet_by_id, unknown };
-
-struct route {
-  route_kind kind = route_kind::unknown;
-  /// Metrics label, e.g. "POST /v1/sonnets".
-  std::string label = "unknown";
-  /// The methods the path accepts (for 405 and Allow).
-  std::string allow;
-  bool method_ok = false;
-};
-
-route route_of(bhttp::verb method, const std::string& path) {
-  auto make = [&](route_kind k, const std::string& tmpl, std::vector<bhttp::verb> allowed) {
-    route r;
-    r.kind = k;
-    for (auto v : allowed) {
-      if (!r.allow.empty())
-        r.allow += ", ";
-      r.allow += std::string(bhttp::to_string(v));
-      if (v == method)
-        r.method_ok = true;
-    }
-    r.label = std::string(bhttp::to_string(method)) + " " + tmpl;
-    return r;
-  };
-  using bhttp::verb;
-  if (path == "/")
-    return make(route_kind::page, "/", {verb::get});
-  if (path == "/healthz")
-    return make(route_kind::healthz, path, {verb::get});
-  if (path == "/metrics")
-    return make(route_kind::metrics, path, {verb::get});
-  if (path == "/v1/stats")
-    return make(route_kind::stats, path, {verb::get});
-  if (path == "/v1/sonnets")
-    return make(route_kind::sonnets, path, {verb::get, verb::post});
-  if (path == "/v1/sonnets/stream")
-    return make(route_kind::stream, path, {verb::post});
-  const std::string prefix = "/v1/sonnets/";
-  if (path.size() > prefix.size() && path.compare(0, prefix.size(), prefix) == 0
-      && path.find('/', prefix.size()) == std::string::npos)
-    return make(route_kind::sonnet_by_id, "/v1/sonnets/{id}", {verb::get});
-  return route{};
-}
-
 double seconds_since(clock::time_point t0) {
   return std::chrono::duration<double>(clock::now() - t0).count();
 }
@@ -155,7 +110,7 @@ struct server::impl {
   std::thread io_thread;
 
   impl(caf::actor_system& s, service_actor svc, server_config c)
-    : sys(s), service(std::move(svc)), cfg(std::move(c)) {
+      : sys(s), service(std::move(svc)), cfg(std::move(c)) {
     g->ioc = &ioc;
   }
 
@@ -222,8 +177,7 @@ struct session : std::enable_shared_from_this<session> {
   bool closed = false;
 
   session(server::impl& srv, tcp::socket sock, net::ip::address a)
-    : s(srv), stream(std::move(sock)), addr(std::move(a)), tick(s.ioc) {
-  }
+      : s(srv), stream(std::move(sock)), addr(std::move(a)), tick(s.ioc) {}
 
   ~session() {
     if (pending)
@@ -269,10 +223,9 @@ struct session : std::enable_shared_from_this<session> {
     parser->header_limit(16 * 1024);
     // One deadline for the whole head: a byte every few seconds does not extend it.
     stream.expires_after(s.cfg.head_timeout);
-    bhttp::async_read_header(stream, buf, *parser,
-                             [self = shared_from_this()](beast::error_code ec, size_t) {
-                               self->on_head(ec);
-                             });
+    bhttp::async_read_header(
+      stream, buf, *parser,
+      [self = shared_from_this()](beast::error_code ec, size_t) { self->on_head(ec); });
   }
 
   void on_head(beast::error_code ec) {
@@ -365,13 +318,12 @@ struct session : std::enable_shared_from_this<session> {
   void discard(std::shared_ptr<std::vector<char>> junk, size_t total) {
     if (total >= (16u << 20))
       return close();
-    stream.async_read_some(net::buffer(*junk),
-                           [self = shared_from_this(), junk, total](beast::error_code ec,
-                                                                    size_t n) {
-                             if (ec)
-                               return self->close();
-                             self->discard(junk, total + n);
-                           });
+    stream.async_read_some(
+      net::buffer(*junk), [self = shared_from_this(), junk, total](beast::error_code ec, size_t n) {
+        if (ec)
+          return self->close();
+        self->discard(junk, total + n);
+      });
   }
 
   // -- writing ------------------------------------------------------------------
@@ -420,8 +372,9 @@ struct session : std::enable_shared_from_this<session> {
   }
 
   void handle();
-  void start_call(const string_request& req, const std::map<std::string, std::string>& query,
-                  generate_request gen, int64_t n, double min_quality, bool best);
+  void serve_here();
+  void start_call(api_request call_req);
+  void start_event_stream();
 
   // -- waiting for the service ----------------------------------------------------
 
@@ -588,11 +541,6 @@ struct session : std::enable_shared_from_this<session> {
 
 namespace {
 
-/// "recent must be ..., got '...'": says which field and what was wrong with it.
-std::string got(const std::string& v) {
-  return ", got '" + (v.size() > 40 ? v.substr(0, 40) + "..." : v) + "'";
-}
-
 void session::handle() {
   reading = false;
   auto& req = parser->get();
@@ -610,93 +558,56 @@ void session::handle() {
   if (!r.method_ok)
     return fail(405, "method_not_allowed",
                 std::string(req.method_string()) + " is not allowed on " + path, {}, r.allow);
-
-  // -- served here, without the service or the model --------------------------
-  if (r.kind == route_kind::healthz) {
-    s.m.request(r.label, 200, seconds_since(t0));
-    return send(json_response(version, 200, {{"status", s.stopping ? "stopping" : "ok"}}, keep));
-  }
-  if (r.kind == route_kind::metrics || r.kind == route_kind::page) {
-    string_response res{bhttp::status::ok, version};
-    res.set(bhttp::field::server, "sonnetd");
-    res.keep_alive(keep);
-    if (r.kind == route_kind::metrics) {
-      res.set(bhttp::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
-      res.body() = s.m.render(); // this request is counted in the next scrape
-    } else {
-      res.set(bhttp::field::content_type, "text/html; charset=utf-8");
-      res.body() = index_html();
-    }
-    res.prepare_payload();
-    s.m.request(r.label, 200, seconds_since(t0));
-    return send(std::move(res));
-  }
+  if (r.kind == route_kind::healthz || r.kind == route_kind::metrics || r.kind == route_kind::page)
+    return serve_here();
 
   // -- API calls: validate, admit, ask the service ------------------------------
   if (s.stopping) {
     keep = false;
     return fail(503, "shutting_down", "the server is shutting down");
   }
-  auto bad = [&](const std::string& field, const std::string& msg) {
-    fail(400, "bad_request", msg, {}, {}, field);
-  };
   // Everything is validated before a slot is taken and before the service sees anything.
-  generate_request gen;
-  int64_t n = 0;
-  double min_quality = 0;
-  bool best = false;
-  switch (r.kind) {
-    case route_kind::sonnets:
-    case route_kind::stream:
-      if (post_method) {
-        auto parsed = parse_generate(req.body());
-        if (auto* e = std::get_if<api_error>(&parsed))
-          return fail(e->status, e->code, e->message, {}, {}, e->field);
-        gen = std::get<generate_request>(std::move(parsed));
-        auto st = query.find("stream");
-        streaming = r.kind == route_kind::stream
-                    || (st != query.end() && (st->second == "1" || st->second == "true"));
-      } else {
-        auto rec = query.find("recent");
-        auto bst = query.find("best");
-        if ((rec == query.end()) == (bst == query.end()))
-          return bad("recent", "give exactly one of ?recent=N or ?best=N[&min_quality=Q]");
-        best = bst != query.end();
-        const auto& field = best ? bst->first : rec->first;
-        const auto& value = best ? bst->second : rec->second;
-        auto v = parse_int(value);
-        if (!v || *v < 1 || *v > 1000)
-          return bad(field, field + " must be an integer in [1, 1000]" + got(value));
-        n = *v;
-        if (auto q = query.find("min_quality"); q != query.end()) {
-          if (!best)
-            return bad("min_quality", "min_quality goes with ?best=N");
-          auto x = parse_number(q->second);
-          if (!x)
-            return bad("min_quality", "min_quality must be a finite number" + got(q->second));
-          min_quality = *x;
-        }
-      }
-      break;
-    case route_kind::sonnet_by_id: {
-      auto id = path.substr(std::string("/v1/sonnets/").size());
-      auto v = parse_int(id);
-      if (!v || *v < 1)
-        return bad("id", "the sonnet id must be a positive integer" + got(id));
-      n = *v;
-      break;
-    }
-    default:
-      break;
-  }
+  auto parsed = parse_api_request(r.kind, post_method, path, query, req.body());
+  if (auto* e = std::get_if<api_error>(&parsed))
+    return fail(e->status, e->code, e->message, {}, {}, e->field);
+  auto& call_req = std::get<api_request>(parsed);
+  streaming = call_req.streaming;
   // 429, not 503: the server is healthy and the refusal is about this client's timing (too
   // many requests at once), which is what 429 Too Many Requests means; 503 would tell load
   // balancers and health checks the whole node is unavailable. Retry-After says when to retry.
   if (!s.admit())
-    return fail(429, "too_many_requests",
-                "more than " + std::to_string(s.cfg.max_in_flight)
-                  + " requests in flight; retry later",
-                "1");
+    return fail(
+      429, "too_many_requests",
+      "more than " + std::to_string(s.cfg.max_in_flight) + " requests in flight; retry later", "1");
+  start_call(std::move(call_req));
+  watch();
+  if (streaming)
+    start_event_stream();
+}
+
+/// Served here, without the service or the model: /healthz, /metrics and the page.
+void session::serve_here() {
+  if (r.kind == route_kind::healthz) {
+    s.m.request(r.label, 200, seconds_since(t0));
+    return send(json_response(version, 200, {{"status", s.stopping ? "stopping" : "ok"}}, keep));
+  }
+  string_response res{bhttp::status::ok, version};
+  res.set(bhttp::field::server, "sonnetd");
+  res.keep_alive(keep);
+  if (r.kind == route_kind::metrics) {
+    res.set(bhttp::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+    res.body() = s.m.render(); // this request is counted in the next scrape
+  } else {
+    res.set(bhttp::field::content_type, "text/html; charset=utf-8");
+    res.body() = index_html();
+  }
+  res.prepare_payload();
+  s.m.request(r.label, 200, seconds_since(t0));
+  send(std::move(res));
+}
+
+/// Asks the service; holds the admission slot taken in handle().
+void session::start_call(api_request call_req) {
   // The answer comes on a CAF thread: posted to the io thread, to a session that may be gone.
   std::weak_ptr<session> weak = weak_from_this();
   auto g = s.g;
@@ -707,54 +618,54 @@ void session::handle() {
     });
   };
   auto to = s.cfg.request_timeout;
+  const int64_t n = call_req.n;
   switch (r.kind) {
-    case route_kind::sonnets:
-    case route_kind::stream:
-      if (streaming) {
-        chunk_fn chunk = [g, weak](int32_t part, std::string text) {
-          g->post([weak, part, text = std::move(text)]() mutable {
-            if (auto self = weak.lock())
-              self->on_chunk(part, std::move(text));
-          });
-        };
-        pending = call_generate_stream(s.sys, s.service, std::move(gen), to, chunk, done);
-      } else if (post_method) {
-        pending = call_generate(s.sys, s.service, std::move(gen), to, done);
-      } else if (best) {
-        pending = call_best(s.sys, s.service, n, min_quality, to, done);
-      } else {
-        pending = call_recent(s.sys, s.service, n, to, done);
-      }
-      break;
-    case route_kind::sonnet_by_id:
-      pending = call_get(s.sys, s.service, n, to, done);
-      break;
-    default: // stats
-      pending = call_stats(s.sys, s.service, to, done);
-      break;
+  case route_kind::sonnets:
+  case route_kind::stream:
+    if (streaming) {
+      chunk_fn chunk = [g, weak](int32_t part, std::string text) {
+        g->post([weak, part, text = std::move(text)]() mutable {
+          if (auto self = weak.lock())
+            self->on_chunk(part, std::move(text));
+        });
+      };
+      pending = call_generate_stream(s.sys, s.service, std::move(call_req.gen), to, chunk, done);
+    } else if (post_method) {
+      pending = call_generate(s.sys, s.service, std::move(call_req.gen), to, done);
+    } else if (call_req.best) {
+      pending = call_best(s.sys, s.service, n, call_req.min_quality, to, done);
+    } else {
+      pending = call_recent(s.sys, s.service, n, to, done);
+    }
+    break;
+  case route_kind::sonnet_by_id:
+    pending = call_get(s.sys, s.service, n, to, done);
+    break;
+  default: // stats
+    pending = call_stats(s.sys, s.service, to, done);
+    break;
   }
-  watch();
-  if (streaming) {
-    // Server-sent events. The head goes out at once; then each candidate's raw text as the
-    // model writes it ("token" events, a few tokens each), comments as keep-alive while
-    // nothing comes, and at the end the 14 lines and the sonnet (or an error).
-    keep = keep && version >= 11;
-    outq = "HTTP/1.1 200 OK\r\nServer: sonnetd\r\nContent-Type: text/event-stream\r\n"
-           "Cache-Control: no-cache\r\nTransfer-Encoding: chunked\r\n";
-    outq += keep ? "\r\n" : "Connection: close\r\n\r\n";
-    outq += chunk_of(": generating\n\n");
-    stream_done = false;
-    arm_tick();
-    pump();
-  }
+}
+
+// Server-sent events. The head goes out at once; then each candidate's raw text as the
+// model writes it ("token" events, a few tokens each), comments as keep-alive while
+// nothing comes, and at the end the 14 lines and the sonnet (or an error).
+void session::start_event_stream() {
+  keep = keep && version >= 11;
+  outq = "HTTP/1.1 200 OK\r\nServer: sonnetd\r\nContent-Type: text/event-stream\r\n"
+         "Cache-Control: no-cache\r\nTransfer-Encoding: chunked\r\n";
+  outq += keep ? "\r\n" : "Connection: close\r\n\r\n";
+  outq += chunk_of(": generating\n\n");
+  stream_done = false;
+  arm_tick();
+  pump();
 }
 
 } // namespace
 
 void server::impl::do_accept() {
-  acceptor.async_accept(ioc, [this](beast::error_code ec, tcp::socket sock) {
-    on_accept(ec, std::move(sock));
-  });
+  acceptor.async_accept(
+    ioc, [this](beast::error_code ec, tcp::socket sock) { on_accept(ec, std::move(sock)); });
 }
 
 void server::impl::on_accept(beast::error_code ec, tcp::socket sock) {
@@ -802,8 +713,7 @@ struct refused : std::enable_shared_from_this<refused> {
   beast::tcp_stream stream;
   string_response res;
   char junk[4096];
-  refused(tcp::socket sock, string_response r) : stream(std::move(sock)), res(std::move(r)) {
-  }
+  refused(tcp::socket sock, string_response r) : stream(std::move(sock)), res(std::move(r)) {}
   void start() {
     stream.expires_after(std::chrono::seconds(1));
     bhttp::async_write(stream, res, [self = shared_from_this()](beast::error_code ec, size_t) {
@@ -854,8 +764,7 @@ void server::impl::force_drain() {
   }
 }
 
-server::server(std::unique_ptr<impl> p) : impl_(std::move(p)) {
-}
+server::server(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
 
 server::~server() {
   stop(std::chrono::milliseconds(0));

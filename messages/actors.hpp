@@ -3,16 +3,30 @@
 // `message -> reply`; errors travel as caf::error in the "sonnet" category (see errors.hpp).
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "caf/replies_to.hpp"
+#include "caf/allowed_unsafe_message_type.hpp"
 #include "caf/typed_actor.hpp"
 
 #include "messages/atoms.hpp"
 #include "messages/types.hpp"
 
 namespace sonnet {
+
+namespace model {
+class model;
+}
+
+/// A checkpoint loaded in this process, handed to a model pool to swap in (local only: never
+/// serialized, see model_pool.hpp).
+struct model_swap {
+  std::shared_ptr<const model::model> weights;
+  /// The checkpoint file's SHA-256 (hex), for the reply and logs.
+  std::string sha256;
+};
 
 /// A TEXT SINK: receives raw text while the model writes it (streaming; e.g. an HTTP bridge).
 /// Chunks of one part arrive in order, all before the request's reply.
@@ -38,7 +52,10 @@ using model_actor = caf::typed_actor<
 /// whose remote worker failed to another worker.
 using model_pool_actor = model_actor::extend<
   // The first slot's actor (diagnostics and fault-injection tests).
-  caf::replies_to<atom::model>::with<model_actor>>;
+  caf::replies_to<atom::model>::with<model_actor>,
+  // Local only: new rounds use these weights from now on; jobs with rounds on the old model
+  // finish there, then its actors exit. Replies the jobs still pinned to the old model.
+  caf::replies_to<atom::reload, model_swap>::with<int32_t>>;
 
 /// The FORMATTER actor: cuts 14 clean lines out of raw model text (the prototype's rules) and
 /// scores them for structure, meter and rhyme.
@@ -94,6 +111,11 @@ using service_control_actor = service_actor::extend<
   caf::replies_to<atom::model>::with<model_actor>,
   // Refuses new generate requests from now on; replies with the number of requests that
   // were in flight once every one of them has ended.
-  caf::replies_to<atom::drain>::with<int64_t>>;
+  caf::replies_to<atom::drain>::with<int64_t>,
+  // Loads the checkpoint at that path (empty: the configured one) off the scheduler and swaps
+  // it into the pool (see model_pool_actor); replies its SHA-256, or the load's error.
+  caf::replies_to<atom::reload, std::string>::with<std::string>>;
 
 } // namespace sonnet
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sonnet::model_swap)

@@ -6,25 +6,26 @@
 
 CAF_BEGIN_TYPE_ID_BLOCK(sonnet_atoms, caf::first_custom_type_id)
 
-  // -- generation ---------------------------------------------------------
-  CAF_ADD_ATOM(sonnet_atoms, sonnet::atom, generate, "generate")
-  CAF_ADD_ATOM(sonnet_atoms, sonnet::atom, format, "format")
-  CAF_ADD_ATOM(sonnet_atoms, sonnet::atom, judge, "judge")
-  CAF_ADD_ATOM(sonnet_atoms, sonnet::atom, dissonance, "dissonance")
-  CAF_ADD_ATOM(sonnet_atoms, sonnet::atom, model, "model")
-  CAF_ADD_ATOM(sonnet_atoms, sonnet::atom, connect, "connect")
-  CAF_ADD_ATOM(sonnet_atoms, sonnet::atom, drain, "drain")
-  CAF_ADD_ATOM(sonnet_atoms, sonnet::atom, step, "step")
-  CAF_ADD_ATOM(sonnet_atoms, sonnet::atom, chunk, "chunk")
-  CAF_ADD_ATOM(sonnet_atoms, sonnet::atom, cancel, "cancel")
-  CAF_ADD_ATOM(sonnet_atoms, sonnet::atom, status, "status")
+// -- generation ---------------------------------------------------------
+CAF_ADD_ATOM(sonnet_atoms, sonnet::atom, generate, "generate")
+CAF_ADD_ATOM(sonnet_atoms, sonnet::atom, format, "format")
+CAF_ADD_ATOM(sonnet_atoms, sonnet::atom, judge, "judge")
+CAF_ADD_ATOM(sonnet_atoms, sonnet::atom, dissonance, "dissonance")
+CAF_ADD_ATOM(sonnet_atoms, sonnet::atom, model, "model")
+CAF_ADD_ATOM(sonnet_atoms, sonnet::atom, connect, "connect")
+CAF_ADD_ATOM(sonnet_atoms, sonnet::atom, drain, "drain")
+CAF_ADD_ATOM(sonnet_atoms, sonnet::atom, step, "step")
+CAF_ADD_ATOM(sonnet_atoms, sonnet::atom, chunk, "chunk")
+CAF_ADD_ATOM(sonnet_atoms, sonnet::atom, cancel, "cancel")
+CAF_ADD_ATOM(sonnet_atoms, sonnet::atom, status, "status")
+CAF_ADD_ATOM(sonnet_atoms, sonnet::atom, reload, "reload")
 
-  // -- the cloud ----------------------------------------------------------
-  CAF_ADD_ATOM(sonnet_atoms, sonnet::atom, store, "store")
-  CAF_ADD_ATOM(sonnet_atoms, sonnet::atom, stats, "stats")
-  CAF_ADD_ATOM(sonnet_atoms, sonnet::atom, recent, "recent")
-  CAF_ADD_ATOM(sonnet_atoms, sonnet::atom, best, "best")
-  CAF_ADD_ATOM(sonnet_atoms, sonnet::atom, get, "get")
-  CAF_ADD_ATOM(sonnet_atoms, sonnet::atom, vocabulary, "vocabulary")
+// -- the cloud ----------------------------------------------------------
+CAF_ADD_ATOM(sonnet_atoms, sonnet::atom, store, "store")
+CAF_ADD_ATOM(sonnet_atoms, sonnet::atom, stats, "stats")
+CAF_ADD_ATOM(sonnet_atoms, sonnet::atom, recent, "recent")
+CAF_ADD_ATOM(sonnet_atoms, sonnet::atom, best, "best")
+CAF_ADD_ATOM(sonnet_atoms, sonnet::atom, get, "get")
+CAF_ADD_ATOM(sonnet_atoms, sonnet::atom, vocabulary, "vocabulary")
 
 CAF_END_TYPE_ID_BLOCK(sonnet_atoms)

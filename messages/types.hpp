@@ -221,8 +221,8 @@ typename Inspector::result_type inspect(Inspector& f, sonnet_reply& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, continue_request& x) {
-  return f(caf::meta::type_name("continue_request"), x.context, x.n_tokens, x.temperature,
-           x.top_k, x.seed, x.echo_context, x.job, x.part);
+  return f(caf::meta::type_name("continue_request"), x.context, x.n_tokens, x.temperature, x.top_k,
+           x.seed, x.echo_context, x.job, x.part);
 }
 
 template <class Inspector>
@@ -237,8 +237,7 @@ typename Inspector::result_type inspect(Inspector& f, continuation& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, line_analysis& x) {
-  return f(caf::meta::type_name("line_analysis"), x.syllables, x.stress, x.iambic_fit,
-           x.rhyme_key);
+  return f(caf::meta::type_name("line_analysis"), x.syllables, x.stress, x.iambic_fit, x.rhyme_key);
 }
 
 template <class Inspector>
@@ -249,8 +248,8 @@ typename Inspector::result_type inspect(Inspector& f, formatted& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, judge_request& x) {
-  return f(caf::meta::type_name("judge_request"), x.user_input, x.text, x.quality,
-           x.temperature, x.seed);
+  return f(caf::meta::type_name("judge_request"), x.user_input, x.text, x.quality, x.temperature,
+           x.seed);
 }
 
 template <class Inspector>
@@ -265,8 +264,8 @@ typename Inspector::result_type inspect(Inspector& f, judged& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, store_request& x) {
-  return f(caf::meta::type_name("store_request"), x.text, x.quality, x.dissonance,
-           x.temperature, x.added_by, x.user_input, x.seed);
+  return f(caf::meta::type_name("store_request"), x.text, x.quality, x.dissonance, x.temperature,
+           x.added_by, x.user_input, x.seed);
 }
 
 template <class Inspector>
@@ -277,8 +276,8 @@ typename Inspector::result_type inspect(Inspector& f, stored_sonnet& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, cloud_stats& x) {
-  return f(caf::meta::type_name("cloud_stats"), x.sonnet_count, x.avg_quality,
-           x.avg_dissonance, x.vocab_size);
+  return f(caf::meta::type_name("cloud_stats"), x.sonnet_count, x.avg_quality, x.avg_dissonance,
+           x.vocab_size);
 }
 
 } // namespace sonnet

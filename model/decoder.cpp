@@ -30,7 +30,8 @@ void init_sequence(const model::impl& m, sequence& s, window_mode mode, int stri
   start_sequence(m, s, "\n", sampling{});
 }
 
-void start_sequence(const model::impl& m, sequence& s, std::string_view prompt, const sampling& smp) {
+void start_sequence(const model::impl& m, sequence& s, std::string_view prompt,
+                    const sampling& smp) {
   if (prompt.empty())
     prompt = "\n";
   const std::size_t B = static_cast<std::size_t>(m.hp.block_size);
@@ -55,8 +56,9 @@ void push_token(const model::impl& m, sequence& s, int id) {
   } else {
     // Window full: every cached position is stale once it slides. Keep the last `keep` chars
     // (including `id`) and recompute them in one batched pass on the next logits().
-    const std::size_t keep =
-        s.mode == window_mode::exact ? B : std::max<std::size_t>(1, B - static_cast<std::size_t>(s.stride));
+    const std::size_t keep = s.mode == window_mode::exact
+                               ? B
+                               : std::max<std::size_t>(1, B - static_cast<std::size_t>(s.stride));
     s.win.push_back(id); // capacity is B + 1: no allocation
     s.win.erase(s.win.begin(), s.win.end() - static_cast<std::ptrdiff_t>(keep));
     s.n_cached = 0;
@@ -109,7 +111,9 @@ decoder::~decoder() = default;
 decoder::decoder(decoder&&) noexcept = default;
 decoder& decoder::operator=(decoder&&) noexcept = default;
 
-void decoder::start(std::string_view prompt, const sampling& smp) { start_sequence(*st_->m, st_->seq, prompt, smp); }
+void decoder::start(std::string_view prompt, const sampling& smp) {
+  start_sequence(*st_->m, st_->seq, prompt, smp);
+}
 
 const std::vector<float>& decoder::logits() {
   auto& s = *st_;
@@ -123,7 +127,9 @@ const std::vector<float>& decoder::logits() {
   return q.logits;
 }
 
-void decoder::push(int id) { push_token(*st_->m, st_->seq, id); }
+void decoder::push(int id) {
+  push_token(*st_->m, st_->seq, id);
+}
 
 int decoder::next() {
   const auto& lg = logits();
@@ -138,12 +144,22 @@ std::string decoder::generate(int n_tokens) {
   return out;
 }
 
-int decoder::tokens_generated() const { return st_->seq.generated; }
+int decoder::tokens_generated() const {
+  return st_->seq.generated;
+}
 
-std::string decoder::context() const { return st_->m->vocab.decode(st_->seq.win); }
-window_mode decoder::mode() const { return st_->seq.mode; }
-int decoder::stride() const { return st_->seq.stride; }
-const model& decoder::get_model() const { return *st_->owner; }
+std::string decoder::context() const {
+  return st_->m->vocab.decode(st_->seq.win);
+}
+window_mode decoder::mode() const {
+  return st_->seq.mode;
+}
+int decoder::stride() const {
+  return st_->seq.stride;
+}
+const model& decoder::get_model() const {
+  return *st_->owner;
+}
 
 // --- batch_decoder: many sequences, one forward_step per token ------------------------------------
 //
@@ -170,10 +186,11 @@ struct batch_decoder::state {
   std::vector<int> row_slot;  // the slots of its head rows, in order
   std::vector<int> active;    // unfinished slots, in id order of addition
   int used = 0;
-  int64_t tokens = 0;         // generated since construction
+  int64_t tokens = 0; // generated since construction
 
   slot& at(int id) {
-    if (id < 0 || id >= static_cast<int>(slots.size()) || !slots[static_cast<std::size_t>(id)]->used)
+    if (id < 0 || id >= static_cast<int>(slots.size())
+        || !slots[static_cast<std::size_t>(id)]->used)
       throw std::out_of_range("batch_decoder: no sequence " + std::to_string(id));
     return *slots[static_cast<std::size_t>(id)];
   }
@@ -204,7 +221,8 @@ int batch_decoder::add(std::string_view prompt, const sampling& smp, int n_token
     const Eigen::Index floats = kv_cache_floats(*s.m);
     if (id % kv_slab_caches == 0)
       s.kv_slabs.emplace_back(static_cast<std::size_t>(floats * kv_slab_caches) * sizeof(float));
-    float* kv = static_cast<float*>(s.kv_slabs.back().data()) + floats * static_cast<Eigen::Index>(id % kv_slab_caches);
+    float* kv = static_cast<float*>(s.kv_slabs.back().data())
+                + floats * static_cast<Eigen::Index>(id % kv_slab_caches);
     s.slots.push_back(std::make_unique<state::slot>());
     init_sequence(*s.m, s.slots.back()->seq, s.mode, s.stride, kv);
   }
@@ -265,9 +283,15 @@ int batch_decoder::step(int k) {
   return static_cast<int>(s.active.size());
 }
 
-bool batch_decoder::finished(int id) const { return st_->at(id).finished; }
-int batch_decoder::tokens_generated(int id) const { return st_->at(id).seq.generated; }
-const std::string& batch_decoder::text(int id) const { return st_->at(id).text; }
+bool batch_decoder::finished(int id) const {
+  return st_->at(id).finished;
+}
+int batch_decoder::tokens_generated(int id) const {
+  return st_->at(id).seq.generated;
+}
+const std::string& batch_decoder::text(int id) const {
+  return st_->at(id).text;
+}
 
 std::string batch_decoder::release(int id) {
   auto& s = *st_;
@@ -283,17 +307,27 @@ std::string batch_decoder::release(int id) {
   return out;
 }
 
-int batch_decoder::size() const { return st_->used; }
-int batch_decoder::unfinished() const { return static_cast<int>(st_->active.size()); }
-int64_t batch_decoder::tokens_total() const { return st_->tokens; }
-window_mode batch_decoder::mode() const { return st_->mode; }
+int batch_decoder::size() const {
+  return st_->used;
+}
+int batch_decoder::unfinished() const {
+  return static_cast<int>(st_->active.size());
+}
+int64_t batch_decoder::tokens_total() const {
+  return st_->tokens;
+}
+window_mode batch_decoder::mode() const {
+  return st_->mode;
+}
 int batch_decoder::stride() const {
   const int B = st_->m->hp.block_size;
   if (B == 1)
     return 1;
   return std::max(1, std::min(st_->stride > 0 ? st_->stride : default_stride(B), B - 1));
 }
-const model& batch_decoder::get_model() const { return *st_->owner; }
+const model& batch_decoder::get_model() const {
+  return *st_->owner;
+}
 
 std::vector<float> last_logits(const model& mdl, std::string_view prompt) {
   const auto& m = mdl.internals();

@@ -12,8 +12,8 @@
 
 namespace sonnet::model {
 
-/// Row-major float matrix: weights keep PyTorch's (out_features, in_features) layout, so a GEMV
-/// reads contiguous rows; activations are (positions, features). Declared once, used everywhere.
+/// Row-major float matrix: the embedding tables (one row per token or position) and the
+/// activations, (positions, features). The Linear weights are packed_matrix, below.
 using RowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 using RowVector = Eigen::Matrix<float, 1, Eigen::Dynamic>;
 using Vector = Eigen::VectorXf;
@@ -22,7 +22,9 @@ using Vector = Eigen::VectorXf;
 
 /// Output widths are padded to a multiple of this many floats (one AVX-512 register).
 constexpr int pad_floats = 16;
-inline Eigen::Index padded(Eigen::Index n) { return (n + pad_floats - 1) / pad_floats * pad_floats; }
+inline Eigen::Index padded(Eigen::Index n) {
+  return (n + pad_floats - 1) / pad_floats * pad_floats;
+}
 
 /// A weight matrix y = x W (K inputs, N outputs, N padded with zero columns to a multiple of
 /// pad_floats) packed for the weight-product kernel (forward.cpp): packet column j (outputs
@@ -47,22 +49,23 @@ struct packed_matrix {
 
 /// One transformer block. Biases are padded with zeros like the outputs.
 struct layer_weights {
-  Vector ln1_w, ln1_b;   // (C)
-  packed_matrix wqkv;    // C -> pad 3A: outputs [0,A) queries of heads 0..H-1, [A,2A) keys, [2A,3A) values
-  packed_matrix proj;    // A -> pad C
-  Vector proj_b;         // (pad C)
-  Vector ln2_w, ln2_b;   // (C)
-  packed_matrix fc1;     // C -> pad F
-  Vector fc1_b;          // (pad F)
-  packed_matrix fc2;     // F -> pad C
-  Vector fc2_b;          // (pad C)
+  Vector ln1_w, ln1_b; // (C)
+  packed_matrix
+    wqkv; // C -> pad 3A: outputs [0,A) queries of heads 0..H-1, [A,2A) keys, [2A,3A) values
+  packed_matrix proj;  // A -> pad C
+  Vector proj_b;       // (pad C)
+  Vector ln2_w, ln2_b; // (C)
+  packed_matrix fc1;   // C -> pad F
+  Vector fc1_b;        // (pad F)
+  packed_matrix fc2;   // F -> pad C
+  Vector fc2_b;        // (pad C)
 };
 
 /// All weights of a checkpoint.
 struct weights {
-  page_buffer arena;     // every packed_matrix's floats, in one mapping (see page_buffer.hpp)
-  RowMatrix tok_emb;     // (V, C)
-  RowMatrix pos_emb;     // (B, C)
+  page_buffer arena; // every packed_matrix's floats, in one mapping (see page_buffer.hpp)
+  RowMatrix tok_emb; // (V, C)
+  RowMatrix pos_emb; // (B, C)
   std::vector<layer_weights> layers;
   Vector lnf_w, lnf_b;   // (C)
   packed_matrix lm_head; // C -> pad V
@@ -93,16 +96,17 @@ struct kv_cache {
 /// pad_floats, so every row has the alignment of row 0.
 struct step_workspace {
   int rows = 0;
-  RowMatrix x, h, qkv, att, ff, tmp, logits; // (R,pad C) (R,pad C) (R,pad 3A) (R,pad A) (R,pad F) (R,pad C) (R,pad V)
-  Vector scores;                             // (pad B): one row's attention weights
+  RowMatrix x, h, qkv, att, ff, tmp,
+    logits;      // (R,pad C) (R,pad C) (R,pad 3A) (R,pad A) (R,pad F) (R,pad C) (R,pad V)
+  Vector scores; // (pad B): one row's attention weights
 };
 
 /// One row of forward_step: a token of a sequence and where it goes.
 struct step_row {
   int token;
-  int pos;         ///< attends to the cached positions [0, pos) and itself
+  int pos; ///< attends to the cached positions [0, pos) and itself
   kv_cache* cache;
-  bool head;       ///< wants logits; a row without only writes its K/V (earlier window positions)
+  bool head; ///< wants logits; a row without only writes its K/V (earlier window positions)
 };
 
 /// Floats of one sequence's K/V cache.
@@ -114,7 +118,9 @@ constexpr int kv_slab_caches = 8;
 /// Points `c` at `storage`: kv_cache_floats(m) zeroed floats, 64-byte aligned.
 void init_kv_cache(const model::impl& m, kv_cache& c, float* storage);
 /// Most rows one forward_step call takes: a whole window, or a few windows and many tokens.
-inline int max_step_rows(const hparams& hp) { return hp.block_size > 128 ? hp.block_size : 128; }
+inline int max_step_rows(const hparams& hp) {
+  return hp.block_size > 128 ? hp.block_size : 128;
+}
 /// Grows `ws` to at least `rows` rows (allocates only when it grows).
 void reserve_step_workspace(const model::impl& m, step_workspace& ws, int rows);
 
@@ -160,11 +166,14 @@ struct sequence {
 
 /// Sizes everything once; `stride` 0 = default; `kv` as init_kv_cache. Starts the sequence at "\n".
 void init_sequence(const model::impl& m, sequence& s, window_mode mode, int stride, float* kv);
-void start_sequence(const model::impl& m, sequence& s, std::string_view prompt, const sampling& smp);
+void start_sequence(const model::impl& m, sequence& s, std::string_view prompt,
+                    const sampling& smp);
 /// Appends `id` (sliding the window when full); invalidates the logits.
 void push_token(const model::impl& m, sequence& s, int id);
 /// Rows the next logits need: one after a token, the whole window after a slide or a prompt.
-inline int pending_rows(const sequence& s) { return static_cast<int>(s.win.size()) - s.n_cached; }
+inline int pending_rows(const sequence& s) {
+  return static_cast<int>(s.win.size()) - s.n_cached;
+}
 /// Appends the forward_step rows of the positions not yet cached (only the last with `head`).
 void append_rows(sequence& s, std::vector<step_row>& rows);
 /// Takes the logits of the sequence's head row after forward_step.

@@ -36,8 +36,8 @@ static_assert(packed_matrix::width == PS, "the kernel loads one packet column pe
 // (packet p at W + p*wstride, K rows of PS floats): RB*P accumulator registers, one broadcast of
 // x[r][k] and P loads per k.
 template <int RB, int P>
-void mm_tile(const float* X, Index ldx, Index K, const float* W, Index wstride, const float* bias, float* Y,
-             Index ldy) {
+void mm_tile(const float* X, Index ldx, Index K, const float* W, Index wstride, const float* bias,
+             float* Y, Index ldy) {
   Packet acc[RB][P];
   for (int p = 0; p < P; ++p) {
     const Packet b = bias ? ei::ploadu<Packet>(bias + p * PS) : ei::pset1<Packet>(0.f);
@@ -60,13 +60,17 @@ void mm_tile(const float* X, Index ldx, Index K, const float* W, Index wstride, 
 }
 
 template <int RB>
-void mm_tile_p(int P, const float* X, Index ldx, Index K, const float* W, Index wstride, const float* bias,
-               float* Y, Index ldy) {
+void mm_tile_p(int P, const float* X, Index ldx, Index K, const float* W, Index wstride,
+               const float* bias, float* Y, Index ldy) {
   switch (P) {
-  case 1: return mm_tile<RB, 1>(X, ldx, K, W, wstride, bias, Y, ldy);
-  case 2: return mm_tile<RB, 2>(X, ldx, K, W, wstride, bias, Y, ldy);
-  case 3: return mm_tile<RB, 3>(X, ldx, K, W, wstride, bias, Y, ldy);
-  default: return mm_tile<RB, 4>(X, ldx, K, W, wstride, bias, Y, ldy);
+  case 1:
+    return mm_tile<RB, 1>(X, ldx, K, W, wstride, bias, Y, ldy);
+  case 2:
+    return mm_tile<RB, 2>(X, ldx, K, W, wstride, bias, Y, ldy);
+  case 3:
+    return mm_tile<RB, 3>(X, ldx, K, W, wstride, bias, Y, ldy);
+  default:
+    return mm_tile<RB, 4>(X, ldx, K, W, wstride, bias, Y, ldy);
   }
 }
 
@@ -87,12 +91,23 @@ void matmul_packed(const float* X, Index ldx, Index R, const packed_matrix& W, c
     const float* x = X + r * ldx;
     float* y = Y + r * ldy + j * PS;
     switch (R - r) {
-    case 0: break;
-    case 1: mm_tile_p<1>(P, x, ldx, K, w, wstride, b, y, ldy); break;
-    case 2: mm_tile_p<2>(P, x, ldx, K, w, wstride, b, y, ldy); break;
-    case 3: mm_tile_p<3>(P, x, ldx, K, w, wstride, b, y, ldy); break;
-    case 4: mm_tile_p<4>(P, x, ldx, K, w, wstride, b, y, ldy); break;
-    default: mm_tile_p<5>(P, x, ldx, K, w, wstride, b, y, ldy); break;
+    case 0:
+      break;
+    case 1:
+      mm_tile_p<1>(P, x, ldx, K, w, wstride, b, y, ldy);
+      break;
+    case 2:
+      mm_tile_p<2>(P, x, ldx, K, w, wstride, b, y, ldy);
+      break;
+    case 3:
+      mm_tile_p<3>(P, x, ldx, K, w, wstride, b, y, ldy);
+      break;
+    case 4:
+      mm_tile_p<4>(P, x, ldx, K, w, wstride, b, y, ldy);
+      break;
+    default:
+      mm_tile_p<5>(P, x, ldx, K, w, wstride, b, y, ldy);
+      break;
     }
   }
 }
@@ -101,7 +116,8 @@ void matmul_packed(const float* X, Index ldx, Index R, const packed_matrix& W, c
 
 // Sum of n floats (n a multiple of PS) in four packet chains, added in a fixed order.
 inline float sum_packets(const float* x, int n) {
-  Packet acc[4] = {ei::pset1<Packet>(0.f), ei::pset1<Packet>(0.f), ei::pset1<Packet>(0.f), ei::pset1<Packet>(0.f)};
+  Packet acc[4] = {ei::pset1<Packet>(0.f), ei::pset1<Packet>(0.f), ei::pset1<Packet>(0.f),
+                   ei::pset1<Packet>(0.f)};
   for (int i = 0; i < n; i += PS)
     acc[(i / PS) & 3] = ei::padd(acc[(i / PS) & 3], ei::ploadu<Packet>(x + i));
   return ei::predux(ei::padd(ei::padd(acc[0], acc[1]), ei::padd(acc[2], acc[3])));
@@ -128,7 +144,8 @@ inline void layer_norm(const float* x, float* y, const float* w, const float* b,
   const Packet pinv = ei::pset1<Packet>(inv);
   for (int i = 0; i < nv; i += PS) {
     const Packet d = ei::psub(ei::ploadu<Packet>(x + i), pm);
-    ei::pstoreu(y + i, ei::pmadd(ei::pmul(d, pinv), ei::ploadu<Packet>(w + i), ei::ploadu<Packet>(b + i)));
+    ei::pstoreu(y + i,
+                ei::pmadd(ei::pmul(d, pinv), ei::ploadu<Packet>(w + i), ei::ploadu<Packet>(b + i)));
   }
   for (int i = nv; i < n; ++i)
     y[i] = (x[i] - mean) * inv * w[i] + b[i];
@@ -190,7 +207,8 @@ inline void weighted_values(const float* p, const float* v, Index ldv, int n, fl
       acc[0][g] = ei::pmadd(pj, ei::ploadu<Packet>(v + j * ldv + g * PS), acc[0][g]);
   }
   for (int g = 0; g < G; ++g)
-    ei::pstoreu(out + g * PS, ei::padd(ei::padd(acc[0][g], acc[1][g]), ei::padd(acc[2][g], acc[3][g])));
+    ei::pstoreu(out + g * PS,
+                ei::padd(ei::padd(acc[0][g], acc[1][g]), ei::padd(acc[2][g], acc[3][g])));
 }
 
 // Attention of one query row (all heads) over the cached positions [0, n): KT is (A, ldk)
@@ -205,10 +223,18 @@ void attend_row(const model::impl& m, const float* q, const float* KT, Index ldk
     const float* kh = KT + h * HS * ldk;
     for (Index j0 = 0; j0 < np; j0 += 4 * PS) {
       switch (std::min<Index>(4, (np - j0) / PS)) {
-      case 1: score_packets<1>(qh, kh, ldk, HS, j0, m.attn_scale, scores); break;
-      case 2: score_packets<2>(qh, kh, ldk, HS, j0, m.attn_scale, scores); break;
-      case 3: score_packets<3>(qh, kh, ldk, HS, j0, m.attn_scale, scores); break;
-      default: score_packets<4>(qh, kh, ldk, HS, j0, m.attn_scale, scores); break;
+      case 1:
+        score_packets<1>(qh, kh, ldk, HS, j0, m.attn_scale, scores);
+        break;
+      case 2:
+        score_packets<2>(qh, kh, ldk, HS, j0, m.attn_scale, scores);
+        break;
+      case 3:
+        score_packets<3>(qh, kh, ldk, HS, j0, m.attn_scale, scores);
+        break;
+      default:
+        score_packets<4>(qh, kh, ldk, HS, j0, m.attn_scale, scores);
+        break;
       }
     }
     softmax(scores, n);
@@ -229,8 +255,8 @@ void attend_row(const model::impl& m, const float* q, const float* KT, Index ldk
 }
 
 // Final layer norm and lm_head of `rows` rows of x into `logits`.
-void head_rows(const model::impl& m, const float* x, Index ldx, int rows, float* h, Index ldh, float* logits,
-               Index ldl) {
+void head_rows(const model::impl& m, const float* x, Index ldx, int rows, float* h, Index ldh,
+               float* logits, Index ldl) {
   const auto& w = m.w;
   const int C = m.hp.n_embd;
   for (int r = 0; r < rows; ++r)

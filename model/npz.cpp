@@ -11,6 +11,7 @@
 #include <limits>
 #include <memory>
 #include <new>
+#include <optional>
 #include <stdexcept>
 #include <sys/mman.h>
 
@@ -55,7 +56,8 @@ public:
     return own(n);
   }
   static float_array own(std::size_t n) {
-    return float_array(std::shared_ptr<float>(new float[n ? n : 1], std::default_delete<float[]>()), n);
+    return float_array(std::shared_ptr<float>(new float[n ? n : 1], std::default_delete<float[]>()),
+                       n);
   }
 
 private:
@@ -63,8 +65,8 @@ private:
   std::size_t used_ = 0;
 };
 
-result<npy_array> parse_npy_into(const std::uint8_t* data, std::size_t size, const std::string& label,
-                                 float_arena* arena);
+result<npy_array> parse_npy_into(const std::uint8_t* data, std::size_t size,
+                                 const std::string& label, float_arena* arena);
 
 error bad(const std::string& where, const std::string& what) {
   return fail(errc::bad_checkpoint, where + ": " + what);
@@ -189,8 +191,8 @@ result<npy_array> parse_npy(const std::uint8_t* data, std::size_t size, const st
 
 namespace {
 
-result<npy_array> parse_npy_into(const std::uint8_t* data, std::size_t size, const std::string& label,
-                                 float_arena* arena) {
+result<npy_array> parse_npy_into(const std::uint8_t* data, std::size_t size,
+                                 const std::string& label, float_arena* arena) {
   static const std::uint8_t magic[6] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
   if (size < 10)
     return bad(label, "truncated npy header (" + std::to_string(size) + " bytes)");
@@ -261,8 +263,8 @@ result<npy_array> parse_npy_into(const std::uint8_t* data, std::size_t size, con
   } else if (descr == "<f8") {
     a.dtype = npy_dtype::f8;
     item = 8;
-  } else if (descr == "|u1" || descr == "<u1" || descr == ">u1" || descr == "|i1"
-             || descr == "|b1" || descr == "|S1") {
+  } else if (descr == "|u1" || descr == "<u1" || descr == ">u1" || descr == "|i1" || descr == "|b1"
+             || descr == "|S1") {
     a.dtype = npy_dtype::u1;
     item = 1;
   } else {
@@ -279,8 +281,8 @@ result<npy_array> parse_npy_into(const std::uint8_t* data, std::size_t size, con
   std::size_t body = size - header_off - header_len;
   std::size_t need = count * item;
   if (body < need)
-    return bad(label, "truncated array data (" + std::to_string(body) + " of " + std::to_string(need)
-                        + " bytes for shape " + shape_string(shape) + ")");
+    return bad(label, "truncated array data (" + std::to_string(body) + " of "
+                        + std::to_string(need) + " bytes for shape " + shape_string(shape) + ")");
   if (body > need)
     return bad(label, std::to_string(body - need) + " unexpected bytes after the array data");
   const std::uint8_t* src = data + header_off + header_len;
@@ -304,7 +306,8 @@ result<npy_array> parse_npy_into(const std::uint8_t* data, std::size_t size, con
 } // namespace
 
 namespace {
-result<npz_archive> parse_npz_impl(const std::uint8_t* data, std::size_t size, const std::string& path);
+result<npz_archive> parse_npz_impl(const std::uint8_t* data, std::size_t size,
+                                   const std::string& path);
 }
 
 result<npz_archive> parse_npz(const std::uint8_t* data, std::size_t size, const std::string& path) {
@@ -318,7 +321,16 @@ result<npz_archive> parse_npz(const std::uint8_t* data, std::size_t size, const 
 }
 
 namespace {
-result<npz_archive> parse_npz_impl(const std::uint8_t* data, std::size_t size, const std::string& path) {
+
+// --- end of central directory: the last "PK\5\6" within 22 + 65535 bytes of the end ----------
+
+struct central_directory {
+  std::size_t off = 0, size = 0;
+  unsigned entries = 0;
+};
+
+result<central_directory> find_central_directory(const std::uint8_t* data, std::size_t size,
+                                                 const std::string& path) {
   if (size == 0)
     return bad(path, "empty file (not a zip archive)");
   if (size < 22) {
@@ -326,7 +338,6 @@ result<npz_archive> parse_npz_impl(const std::uint8_t* data, std::size_t size, c
       return bad(path, "truncated zip archive (" + std::to_string(size) + " bytes)");
     return bad(path, "not a zip archive (too short: " + std::to_string(size) + " bytes)");
   }
-  // --- end of central directory: the last "PK\5\6" within 22 + 65535 bytes of the end ----------
   std::size_t eocd = std::numeric_limits<std::size_t>::max();
   std::size_t lowest = size > 22 + 65535 ? size - 22 - 65535 : 0;
   for (std::size_t i = size - 22 + 1; i-- > lowest;) {
@@ -350,84 +361,151 @@ result<npz_archive> parse_npz_impl(const std::uint8_t* data, std::size_t size, c
     return bad(path, "multi-disk zip archives are not supported");
   if (cd_off > eocd || cd_size > eocd - cd_off)
     return bad(path, "truncated zip archive (central directory out of range)");
+  return central_directory{cd_off, cd_size, n_total};
+}
 
-  npz_archive out;
-  std::vector<std::uint8_t> buf; // inflated member
-  std::unique_ptr<libdeflate_decompressor, void (*)(libdeflate_decompressor*)> inflater(
-    libdeflate_alloc_decompressor(), libdeflate_free_decompressor);
-  if (!inflater)
-    throw std::bad_alloc();
-  std::size_t p = cd_off, cd_end = cd_off + cd_size;
-  // Room for every member's values, from the sizes the central directory declares (a bound:
-  // headers and byte arrays count too); what it gets wrong only costs the arena. A declared
-  // size counts only as far as the file can hold it, so a tiny file never reserves much.
+// Room for every member's values, from the sizes the central directory declares (a bound:
+// headers and byte arrays count too); what it gets wrong only costs the arena. A declared
+// size counts only as far as the file can hold it, so a tiny file never reserves much.
+std::size_t declared_floats(const std::uint8_t* data, std::size_t size,
+                            const central_directory& cd) {
+  const std::size_t cd_end = cd.off + cd.size;
   std::size_t declared = 0;
-  for (std::size_t q = cd_off, e = 0; e < n_total && cd_end - q >= 46 && rd32(data + q) == 0x02014b50u; ++e) {
+  for (std::size_t q = cd.off, e = 0;
+       e < cd.entries && cd_end - q >= 46 && rd32(data + q) == 0x02014b50u; ++e) {
     declared += std::min(std::size_t{rd32(data + q + 24)},
-                         inflated_bound(rd16(data + q + 10), std::min(std::size_t{rd32(data + q + 20)}, size)))
+                         inflated_bound(rd16(data + q + 10),
+                                        std::min(std::size_t{rd32(data + q + 20)}, size)))
                   / sizeof(float)
                 + 16;
     q += 46 + std::size_t{rd16(data + q + 28)} + rd16(data + q + 30) + rd16(data + q + 32);
     if (q > cd_end)
       break;
   }
-  float_arena arena(declared);
-  for (unsigned e = 0; e < n_total; ++e) {
-    if (cd_end - p < 46 || rd32(data + p) != 0x02014b50u)
-      return bad(path, "corrupt zip central directory (entry " + std::to_string(e) + ")");
-    std::uint16_t flags = rd16(data + p + 8), method = rd16(data + p + 10);
-    std::uint32_t crc = rd32(data + p + 16), csize = rd32(data + p + 20), usize = rd32(data + p + 24);
-    std::uint16_t nlen = rd16(data + p + 28), xlen = rd16(data + p + 30), clen = rd16(data + p + 32);
-    std::uint32_t loff = rd32(data + p + 42);
-    if (cd_end - p - 46 < std::size_t{nlen} + xlen + clen)
-      return bad(path, "corrupt zip central directory (entry " + std::to_string(e) + ")");
-    std::string member(reinterpret_cast<const char*>(data + p + 46), nlen);
-    p += 46 + std::size_t{nlen} + xlen + clen;
+  return declared;
+}
+
+// --- central directory entries ---------------------------------------------------------------
+
+struct cd_entry {
+  std::uint16_t flags = 0, method = 0;
+  std::uint32_t crc = 0, csize = 0, usize = 0, loff = 0;
+  std::string member;
+};
+
+/// Reads entry e, which starts at p, and moves p past it.
+result<cd_entry> read_entry(const std::uint8_t* data, std::size_t& p, std::size_t cd_end,
+                            unsigned e, const std::string& path) {
+  if (cd_end - p < 46 || rd32(data + p) != 0x02014b50u)
+    return bad(path, "corrupt zip central directory (entry " + std::to_string(e) + ")");
+  cd_entry z;
+  z.flags = rd16(data + p + 8);
+  z.method = rd16(data + p + 10);
+  z.crc = rd32(data + p + 16);
+  z.csize = rd32(data + p + 20);
+  z.usize = rd32(data + p + 24);
+  std::uint16_t nlen = rd16(data + p + 28), xlen = rd16(data + p + 30), clen = rd16(data + p + 32);
+  z.loff = rd32(data + p + 42);
+  if (cd_end - p - 46 < std::size_t{nlen} + xlen + clen)
+    return bad(path, "corrupt zip central directory (entry " + std::to_string(e) + ")");
+  z.member.assign(reinterpret_cast<const char*>(data + p + 46), nlen);
+  p += 46 + std::size_t{nlen} + xlen + clen;
+  return z;
+}
+
+/// What this reader does not handle (zip64, encryption, other compressions), as an error.
+std::optional<error> unsupported(const cd_entry& z, const std::string& label) {
+  if (z.csize == 0xFFFFFFFFu || z.usize == 0xFFFFFFFFu || z.loff == 0xFFFFFFFFu)
+    return bad(label, "zip64 members are not supported");
+  if (z.flags & 1u)
+    return bad(label, "encrypted zip members are not supported");
+  if (z.method != 0 && z.method != 8)
+    return bad(label, "unsupported zip compression method " + std::to_string(z.method)
+                        + " (expected stored or deflated)");
+  return std::nullopt;
+}
+
+// --- member data -----------------------------------------------------------------------------
+
+/// Inflates a deflated member into buf (one buffer for every member: faulted in once).
+result<void> inflate_member(libdeflate_decompressor* inflater, const std::uint8_t* src,
+                            const cd_entry& z, const std::string& label,
+                            std::vector<std::uint8_t>& buf) {
+  if (z.usize > inflated_bound(z.method, z.csize))
+    return bad(label,
+               "corrupt zip member (implausible uncompressed size: " + std::to_string(z.usize)
+                 + " bytes from " + std::to_string(z.csize) + " compressed)");
+  if (buf.size() < z.usize)
+    buf.resize(z.usize);
+  std::size_t produced = 0;
+  const auto rc =
+    libdeflate_deflate_decompress(inflater, src, z.csize, buf.data(), z.usize, &produced);
+  if (rc == LIBDEFLATE_BAD_DATA)
+    return bad(label, "corrupt deflate data");
+  if (rc != LIBDEFLATE_SUCCESS || produced != z.usize)
+    return bad(label, "truncated or corrupt deflate data (" + std::to_string(produced) + " of "
+                        + std::to_string(z.usize) + " bytes)");
+  return {};
+}
+
+/// The member's usize bytes (in the file, or inflated into buf), CRC-checked.
+result<const std::uint8_t*> member_bytes(const std::uint8_t* data, std::size_t cd_off,
+                                         const cd_entry& z, const std::string& label,
+                                         libdeflate_decompressor* inflater,
+                                         std::vector<std::uint8_t>& buf) {
+  // Of the local header only its name/extra lengths matter (numpy writes 0xFFFFFFFF sizes there
+  // with a zip64 extra field; the central directory has the real ones).
+  if (z.loff > cd_off || cd_off - z.loff < 30 || rd32(data + z.loff) != 0x04034b50u)
+    return bad(label, "corrupt zip archive (bad local header offset)");
+  std::size_t doff = std::size_t{z.loff} + 30 + rd16(data + z.loff + 26) + rd16(data + z.loff + 28);
+  if (doff > cd_off || z.csize > cd_off - doff)
+    return bad(label, "truncated zip archive (member data out of range)");
+  if (z.usize > max_member_size)
+    return bad(label, "member too large (" + std::to_string(z.usize) + " bytes)");
+  const std::uint8_t* src = data + doff;
+  if (z.method == 0) {
+    if (z.csize != z.usize)
+      return bad(label, "corrupt zip member (stored sizes differ)");
+  } else {
+    if (auto r = inflate_member(inflater, src, z, label, buf); !r)
+      return r.err();
+    src = buf.data();
+  }
+  if (libdeflate_crc32(0, src, z.usize) != z.crc)
+    return bad(label, "CRC mismatch (corrupt data)");
+  return src;
+}
+
+result<npz_archive> parse_npz_impl(const std::uint8_t* data, std::size_t size,
+                                   const std::string& path) {
+  auto cd = find_central_directory(data, size, path);
+  if (!cd)
+    return cd.err();
+  npz_archive out;
+  std::vector<std::uint8_t> buf; // inflated member
+  std::unique_ptr<libdeflate_decompressor, void (*)(libdeflate_decompressor*)> inflater(
+    libdeflate_alloc_decompressor(), libdeflate_free_decompressor);
+  if (!inflater)
+    throw std::bad_alloc();
+  std::size_t p = cd->off, cd_end = cd->off + cd->size;
+  float_arena arena(declared_floats(data, size, *cd));
+  for (unsigned e = 0; e < cd->entries; ++e) {
+    auto z = read_entry(data, p, cd_end, e, path);
+    if (!z)
+      return z.err();
+    const std::string& member = z->member;
     if (member.size() < 4 || member.compare(member.size() - 4, 4, ".npy") != 0)
       continue; // not an array
     std::string name = member.substr(0, member.size() - 4);
     std::string label = path + ": array '" + name + "'";
-    if (csize == 0xFFFFFFFFu || usize == 0xFFFFFFFFu || loff == 0xFFFFFFFFu)
-      return bad(label, "zip64 members are not supported");
-    if (flags & 1u)
-      return bad(label, "encrypted zip members are not supported");
-    if (method != 0 && method != 8)
-      return bad(label, "unsupported zip compression method " + std::to_string(method)
-                          + " (expected stored or deflated)");
+    if (auto u = unsupported(*z, label))
+      return std::move(*u);
     if (out.count(name))
       return bad(label, "appears twice in the archive");
-    // --- local header: only its name/extra lengths matter (numpy writes 0xFFFFFFFF sizes there
-    // with a zip64 extra field; the central directory has the real ones).
-    if (loff > cd_off || cd_off - loff < 30 || rd32(data + loff) != 0x04034b50u)
-      return bad(label, "corrupt zip archive (bad local header offset)");
-    std::size_t doff = std::size_t{loff} + 30 + rd16(data + loff + 26) + rd16(data + loff + 28);
-    if (doff > cd_off || csize > cd_off - doff)
-      return bad(label, "truncated zip archive (member data out of range)");
-    if (usize > max_member_size)
-      return bad(label, "member too large (" + std::to_string(usize) + " bytes)");
-    const std::uint8_t* src = data + doff;
-    if (method == 0) {
-      if (csize != usize)
-        return bad(label, "corrupt zip member (stored sizes differ)");
-    } else {
-      if (usize > inflated_bound(method, csize))
-        return bad(label, "corrupt zip member (implausible uncompressed size: " + std::to_string(usize)
-                            + " bytes from " + std::to_string(csize) + " compressed)");
-      if (buf.size() < usize) // one buffer for every member: faulted in once
-        buf.resize(usize);
-      std::size_t produced = 0;
-      const auto rc = libdeflate_deflate_decompress(inflater.get(), src, csize, buf.data(), usize,
-                                                    &produced);
-      if (rc == LIBDEFLATE_BAD_DATA)
-        return bad(label, "corrupt deflate data");
-      if (rc != LIBDEFLATE_SUCCESS || produced != usize)
-        return bad(label, "truncated or corrupt deflate data (" + std::to_string(produced) + " of "
-                            + std::to_string(usize) + " bytes)");
-      src = buf.data();
-    }
-    if (libdeflate_crc32(0, src, usize) != crc)
-      return bad(label, "CRC mismatch (corrupt data)");
-    auto arr = parse_npy_into(src, usize, label, &arena);
+    auto src = member_bytes(data, cd->off, *z, label, inflater.get(), buf);
+    if (!src)
+      return src.err();
+    auto arr = parse_npy_into(*src, z->usize, label, &arena);
     if (!arr)
       return arr.err();
     arr->name = name;
@@ -435,6 +513,7 @@ result<npz_archive> parse_npz_impl(const std::uint8_t* data, std::size_t size, c
   }
   return out;
 }
+
 } // namespace
 
 result<std::vector<std::uint8_t>> read_file_bytes(const std::string& path, errc code) {

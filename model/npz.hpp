@@ -23,7 +23,8 @@ enum class npy_dtype { f4, f8, u1 };
 class float_array {
 public:
   float_array() = default;
-  float_array(std::shared_ptr<float> data, std::size_t size) : data_(std::move(data)), size_(size) {}
+  float_array(std::shared_ptr<float> data, std::size_t size)
+      : data_(std::move(data)), size_(size) {}
 
   float* data() { return data_.get(); }
   const float* data() const { return data_.get(); }
@@ -41,11 +42,11 @@ private:
 
 /// One array of a checkpoint, C order, shape as stored.
 struct npy_array {
-  std::string name;                 ///< member name without ".npy"
-  npy_dtype dtype = npy_dtype::f4;  ///< dtype as stored in the file
-  std::vector<std::size_t> shape;   ///< () for a scalar
-  float_array values;               ///< f4/f8 arrays, converted to float
-  std::string bytes;                ///< u1 arrays (raw bytes, e.g. a vocabulary)
+  std::string name;                ///< member name without ".npy"
+  npy_dtype dtype = npy_dtype::f4; ///< dtype as stored in the file
+  std::vector<std::size_t> shape;  ///< () for a scalar
+  float_array values;              ///< f4/f8 arrays, converted to float
+  std::string bytes;               ///< u1 arrays (raw bytes, e.g. a vocabulary)
 
   /// Number of elements (1 for a scalar).
   std::size_t size() const;

@@ -28,8 +28,8 @@ page_buffer::page_buffer(std::size_t bytes) {
   const std::size_t size = (bytes + huge_page - 1) / huge_page * huge_page;
   if (size < bytes || size + huge_page < size)
     throw std::bad_alloc();
-  void* p = ::mmap(nullptr, size + huge_page, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  void* p =
+    ::mmap(nullptr, size + huge_page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED)
     throw std::bad_alloc();
   map_ = p;
@@ -48,10 +48,8 @@ page_buffer::~page_buffer() {
 }
 
 page_buffer::page_buffer(page_buffer&& other) noexcept
-  : map_(std::exchange(other.map_, nullptr)),
-    mapped_(std::exchange(other.mapped_, 0)),
-    data_(std::exchange(other.data_, nullptr)),
-    size_(std::exchange(other.size_, 0)) {}
+    : map_(std::exchange(other.map_, nullptr)), mapped_(std::exchange(other.mapped_, 0)),
+      data_(std::exchange(other.data_, nullptr)), size_(std::exchange(other.size_, 0)) {}
 
 page_buffer& page_buffer::operator=(page_buffer&& other) noexcept {
   if (this != &other) {

@@ -24,9 +24,9 @@ public:
   std::size_t size() const { return size_; }
 
 private:
-  void* map_ = nullptr;     // what munmap gets
+  void* map_ = nullptr; // what munmap gets
   std::size_t mapped_ = 0;
-  void* data_ = nullptr;    // the huge-page-aligned start
+  void* data_ = nullptr; // the huge-page-aligned start
   std::size_t size_ = 0;
 };
 

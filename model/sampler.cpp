@@ -13,9 +13,13 @@ uint64_t splitmix64(uint64_t& x) {
   z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
   return z ^ (z >> 31);
 }
-uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+uint64_t rotl(uint64_t x, int k) {
+  return (x << k) | (x >> (64 - k));
+}
 
-bool is_argmax(const sampling& s) { return !(s.temperature > 0.f) || !std::isfinite(s.temperature); }
+bool is_argmax(const sampling& s) {
+  return !(s.temperature > 0.f) || !std::isfinite(s.temperature);
+}
 } // namespace
 
 void rng::seed(uint64_t seed) {
@@ -36,11 +40,14 @@ uint64_t rng::next_u64() { // xoshiro256**
   return result;
 }
 
-double rng::uniform() { return static_cast<double>(next_u64() >> 11) * 0x1.0p-53; }
+double rng::uniform() {
+  return static_cast<double>(next_u64() >> 11) * 0x1.0p-53;
+}
 
 result<void> check_sampling(const sampling& s) {
   if (!std::isfinite(s.temperature) || s.temperature < 0.f)
-    return fail(errc::invalid_argument, "temperature must be finite and >= 0, got " + std::to_string(s.temperature));
+    return fail(errc::invalid_argument,
+                "temperature must be finite and >= 0, got " + std::to_string(s.temperature));
   if (s.top_k < 0)
     return fail(errc::invalid_argument, "top_k must be >= 0, got " + std::to_string(s.top_k));
   return {};

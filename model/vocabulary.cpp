@@ -14,7 +14,8 @@ vocabulary::vocabulary(std::string chars) : chars_(std::move(chars)) {
     if (index_[c] < 0)
       index_[c] = static_cast<int>(i);
   }
-  fallback_ = index_[static_cast<unsigned char>(' ')] >= 0 ? index_[static_cast<unsigned char>(' ')] : 0;
+  fallback_ =
+    index_[static_cast<unsigned char>(' ')] >= 0 ? index_[static_cast<unsigned char>(' ')] : 0;
 }
 
 int vocabulary::encode_char(char c) const {

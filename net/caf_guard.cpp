@@ -124,9 +124,10 @@ struct caf_guard::impl {
       return;
     }
     last_refusal_log = now;
-    log(what + (refusals_unlogged > 0
-                  ? " (and " + std::to_string(refusals_unlogged) + " refusals not logged)"
-                  : std::string{}));
+    log(what
+        + (refusals_unlogged > 0
+             ? " (and " + std::to_string(refusals_unlogged) + " refusals not logged)"
+             : std::string{}));
     refusals_unlogged = 0;
   }
   void accept();
@@ -152,12 +153,8 @@ struct session : std::enable_shared_from_this<session> {
   bool closed = false;
 
   session(caf_guard::impl& guard, tcp::socket s)
-    : g(guard),
-      peer(std::move(s)),
-      up(guard.io),
-      deadline(guard.io),
-      peer_frames(guard.cfg.tls),
-      up_frames(guard.cfg.tls) {
+      : g(guard), peer(std::move(s)), up(guard.io), deadline(guard.io), peer_frames(guard.cfg.tls),
+        up_frames(guard.cfg.tls) {
     g.sessions += 1;
     pending_pos = g.pending.insert(g.pending.end(), this);
   }
@@ -260,7 +257,7 @@ struct session : std::enable_shared_from_this<session> {
             return true;
           },
           [](uint8_t) {});
-        (void) ok;
+        (void)ok;
       }
       asio::async_write(self->peer, asio::buffer(self->from_up.data(), n),
                         [self](const error_code& ec, size_t) {

@@ -55,7 +55,8 @@ public:
   }
 
   // Same semantics as sqlite_store in one process: each judged against the ones before it.
-  result<std::vector<judged_sonnet>> judge_and_add(const std::vector<sonnet_input>& batch) override {
+  result<std::vector<judged_sonnet>>
+  judge_and_add(const std::vector<sonnet_input>& batch) override {
     std::vector<judged_sonnet> out;
     out.reserve(batch.size());
     for (auto s : batch) {
@@ -68,8 +69,7 @@ public:
     return out;
   }
 
-  result<text::judgement> judge(const std::string& user_input,
-                                const std::string& sonnet) override {
+  result<text::judgement> judge(const std::string& user_input, const std::string& sonnet) override {
     return text::compute_dissonance(user_input, sonnet, vocab_);
   }
 

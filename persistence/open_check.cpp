@@ -68,8 +68,8 @@ result<file_state> precheck_file(const std::string& path, open_mode mode) {
     if (in.gcount() < static_cast<std::streamsize>(sizeof magic)
         || std::memcmp(head, magic, sizeof magic) != 0)
       return fail(errc::not_a_sonnet_cloud, path + ": not a SQLite database (bad header)");
-    out.wal = in.gcount() == static_cast<std::streamsize>(sizeof head) && head[18] == 2
-              && head[19] == 2;
+    out.wal =
+      in.gcount() == static_cast<std::streamsize>(sizeof head) && head[18] == 2 && head[19] == 2;
   }
   out.file_writable = writable(path, st);
   auto dir = parent_dir(path);
@@ -105,8 +105,7 @@ std::string uri_path(const std::string& path) {
 
 } // namespace
 
-result<db_ptr> open_for_reading(const std::string& path, const file_state& f,
-                                int busy_timeout_ms) {
+result<db_ptr> open_for_reading(const std::string& path, const file_state& f, int busy_timeout_ms) {
   std::string name = path;
   int flags = SQLITE_OPEN_NOMUTEX;
   const bool writer_like = f.file_writable && f.dir_writable;
@@ -201,8 +200,8 @@ result<schema_state> validate_schema(sqlite3* db, const std::string& path) {
       return as_not_cloud(path, cols.err());
     for (auto c = t.columns; *c != nullptr; ++c)
       if (cols->count(*c) == 0)
-        return fail(errc::not_a_sonnet_cloud, path + ": table '" + t.name + "' has no column '"
-                                                + *c + "'");
+        return fail(errc::not_a_sonnet_cloud,
+                    path + ": table '" + t.name + "' has no column '" + *c + "'");
     return true;
   };
   for (const auto& t : sql::required_tables)

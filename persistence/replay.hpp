@@ -1,5 +1,5 @@
 #pragma once
-// Replay verification of a cloud file (DESIGN.md §2, invariants 1 and 2).
+// Replay verification of a cloud file (docs/DESIGN.md §2, invariants 1 and 2).
 //
 // For every sonnet of ours (one with a sonnet_inputs row), in id order, recompute
 // text::compute_dissonance(user_input, text, vocab_before), where vocab_before is the vocabulary
@@ -26,9 +26,9 @@ namespace sonnet::persistence {
 
 struct dissonance_mismatch {
   int64_t id = 0;
-  double stored = 0;     ///< NaN if the column is NULL
+  double stored = 0; ///< NaN if the column is NULL
   double recomputed = 0;
-  uint64_t seed = 0;     ///< the seed it was generated with (to regenerate it)
+  uint64_t seed = 0; ///< the seed it was generated with (to regenerate it)
 };
 
 struct trigram_mismatch {
@@ -39,9 +39,9 @@ struct trigram_mismatch {
 
 struct lines_mismatch {
   int64_t id = 0;
-  int64_t line_count = 0;   ///< sonnets.line_count
-  int64_t stored_lines = 0; ///< rows in sonnet_lines
-  int64_t derived_lines = 0;///< lines text::derive_rows() yields for the text
+  int64_t line_count = 0;    ///< sonnets.line_count
+  int64_t stored_lines = 0;  ///< rows in sonnet_lines
+  int64_t derived_lines = 0; ///< lines text::derive_rows() yields for the text
 };
 
 struct replay_report {

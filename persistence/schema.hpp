@@ -37,7 +37,8 @@ inline constexpr const char* create_sonnet_lines = R"(CREATE TABLE IF NOT EXISTS
                 FOREIGN KEY (sonnet_id) REFERENCES sonnets(id)
             ))";
 
-inline constexpr const char* create_sonnet_trigrams = R"(CREATE TABLE IF NOT EXISTS sonnet_trigrams (
+inline constexpr const char* create_sonnet_trigrams =
+  R"(CREATE TABLE IF NOT EXISTS sonnet_trigrams (
                 id INTEGER PRIMARY KEY AUTOINCREMENT,
                 word1 TEXT NOT NULL,
                 word2 TEXT NOT NULL,
@@ -74,8 +75,8 @@ inline constexpr const char* create_index_best =
 
 /// All DDL, in execution order (run inside one transaction when a cloud is created or adopted).
 inline constexpr const char* ddl[] = {
-  create_sonnets,      create_sonnet_lines,  create_sonnet_trigrams, create_metrics,
-  create_meta,         create_sonnet_inputs, create_index_recent,    create_index_best,
+  create_sonnets, create_sonnet_lines,  create_sonnet_trigrams, create_metrics,
+  create_meta,    create_sonnet_inputs, create_index_recent,    create_index_best,
 };
 
 /// Columns a file must have, per table, to be taken for a sonnet cloud. `metrics` is not

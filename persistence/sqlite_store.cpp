@@ -174,8 +174,8 @@ result<void> configure(sqlite3* db, const sqlite_options& opts, bool in_memory) 
   auto jm = query_text(sql::pragma_journal_mode);
   if (!jm)
     return jm.err();
-  const auto until = std::chrono::steady_clock::now()
-                     + std::chrono::milliseconds(opts.busy_timeout_ms);
+  const auto until =
+    std::chrono::steady_clock::now() + std::chrono::milliseconds(opts.busy_timeout_ms);
   while (!in_memory && *jm != "wal") {
     jm = query_text(sql::pragma_wal);
     if (jm || jm.err().code != errc::db_locked || std::chrono::steady_clock::now() >= until)
@@ -329,8 +329,8 @@ result<std::unique_ptr<sqlite_store>> sqlite_store::open(const std::string& path
 }
 
 /// Writes one sonnet's rows inside the caller's transaction. @returns its id.
-result<int64_t> sqlite_store::impl::write_rows(const sonnet_input& s,
-                                               const text::sonnet_rows& rows, double dissonance) {
+result<int64_t> sqlite_store::impl::write_rows(const sonnet_input& s, const text::sonnet_rows& rows,
+                                               double dissonance) {
   sqlite3* h = db.get();
   int64_t id = 0;
   { // the sonnets row, exactly as the prototype writes it
@@ -383,11 +383,13 @@ result<void> sqlite_store::impl::check_identity() const {
     return {};
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0)
-    return fail(errc::db_replaced, path + ": the cloud file was deleted while open; not writing "
-                                          "into the unlinked file");
+    return fail(errc::db_replaced, path
+                                     + ": the cloud file was deleted while open; not writing "
+                                       "into the unlinked file");
   if (st.st_dev != dev || st.st_ino != ino)
-    return fail(errc::db_replaced, path + ": the cloud file was replaced by another file while "
-                                          "open; not writing into the old one");
+    return fail(errc::db_replaced, path
+                                     + ": the cloud file was replaced by another file while "
+                                       "open; not writing into the old one");
   return {};
 }
 
@@ -494,8 +496,8 @@ result<sonnet_origin> sqlite_store::origin(int64_t id) const {
   if (!impl_->select_origin) { // prepared on first use: a prototype cloud read-only has no table
     auto p = prepare(impl_->db.get(), sql::select_origin);
     if (!p)
-      return fail(errc::no_such_sonnet, "no sonnet_inputs for id " + std::to_string(id) + " ("
-                                          + p.err().message + ")");
+      return fail(errc::no_such_sonnet,
+                  "no sonnet_inputs for id " + std::to_string(id) + " (" + p.err().message + ")");
     impl_->select_origin = std::move(*p);
   }
   auto st = impl_->select_origin.get();

@@ -31,16 +31,16 @@ using stmt_ptr = std::unique_ptr<sqlite3_stmt, stmt_finalizer>;
 /// not_a_sonnet_cloud, the rest to `fallback`.
 inline errc map_code(int rc, errc fallback = errc::db_error) {
   switch (rc & 0xff) {
-    case SQLITE_READONLY:
-      return errc::db_read_only;
-    case SQLITE_BUSY:
-    case SQLITE_LOCKED:
-      return errc::db_locked;
-    case SQLITE_NOTADB:
-    case SQLITE_CORRUPT:
-      return errc::not_a_sonnet_cloud;
-    default:
-      return fallback;
+  case SQLITE_READONLY:
+    return errc::db_read_only;
+  case SQLITE_BUSY:
+  case SQLITE_LOCKED:
+    return errc::db_locked;
+  case SQLITE_NOTADB:
+  case SQLITE_CORRUPT:
+    return errc::not_a_sonnet_cloud;
+  default:
+    return fallback;
   }
 }
 
@@ -125,7 +125,7 @@ inline double column_real(sqlite3_stmt* s, int i) {
 class transaction {
 public:
   transaction(sqlite3* db, sqlite3_stmt* begin, sqlite3_stmt* commit, sqlite3_stmt* rollback)
-    : db_(db), commit_(commit), rollback_(rollback) {
+      : db_(db), commit_(commit), rollback_(rollback) {
     reset_guard g{begin};
     int rc = sqlite3_step(begin);
     if (rc == SQLITE_DONE)

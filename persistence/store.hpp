@@ -97,7 +97,8 @@ public:
   /// included -- and stores it with that dissonance. All or none; on failure `vocabulary()` has
   /// none of the batch's words (it may have gained committed words of other writers).
   /// @returns ids and judgements, in order; errors as add().
-  virtual result<std::vector<judged_sonnet>> judge_and_add(const std::vector<sonnet_input>& batch) = 0;
+  virtual result<std::vector<judged_sonnet>>
+  judge_and_add(const std::vector<sonnet_input>& batch) = 0;
 
   /// Dissonance of (user_input, sonnet) against the cloud as committed now (other writers'
   /// rows included), without storing anything.

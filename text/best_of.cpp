@@ -89,9 +89,8 @@ std::optional<assembly> assemble(const dictionary& dict, const std::vector<std::
     }
   std::vector<line_pair> pairs;
   for (auto& [sound, members] : groups) {
-    std::stable_sort(members.begin(), members.end(), [&](std::size_t x, std::size_t y) {
-      return pool[x].worth > pool[y].worth;
-    });
+    std::stable_sort(members.begin(), members.end(),
+                     [&](std::size_t x, std::size_t y) { return pool[x].worth > pool[y].worth; });
     std::vector<bool> paired(members.size(), false);
     for (std::size_t i = 0; i < members.size(); ++i) {
       if (paired[i])

@@ -66,7 +66,8 @@ struct candidate_choice {
 
 /// Whole-candidate best-of-N over `raws` (see the header comment). nullopt when no candidate has
 /// 14 clean lines.
-std::optional<candidate_choice> best_of(const dictionary& dict, const std::vector<std::string>& raws);
+std::optional<candidate_choice> best_of(const dictionary& dict,
+                                        const std::vector<std::string>& raws);
 
 /// Where an assembled line came from.
 struct line_source {

@@ -13,9 +13,9 @@ bool is_vowel_phone(std::string_view ph) {
 // Canonical upper-case phone names (static storage, so parsed entries can hold views).
 std::string_view canonical_phone(std::string_view ph) {
   static constexpr std::string_view names[] = {
-    "AA", "AE", "AH", "AO", "AW", "AY", "B",  "CH", "D",  "DH", "EH", "ER", "EY",
-    "F",  "G",  "HH", "IH", "IY", "JH", "K",  "L",  "M",  "N",  "NG", "OW", "OY",
-    "P",  "R",  "S",  "SH", "T",  "TH", "UH", "UW", "V",  "W",  "Y",  "Z",  "ZH"};
+    "AA", "AE", "AH", "AO", "AW", "AY", "B",  "CH", "D", "DH", "EH", "ER", "EY",
+    "F",  "G",  "HH", "IH", "IY", "JH", "K",  "L",  "M", "N",  "NG", "OW", "OY",
+    "P",  "R",  "S",  "SH", "T",  "TH", "UH", "UW", "V", "W",  "Y",  "Z",  "ZH"};
   char buf[4];
   std::size_t n = 0;
   for (char c : ph) {
@@ -156,37 +156,36 @@ bool parse_plain(std::string_view line, std::string& word, entry& e, bool& had_d
 
 // Early Modern words that CMUdict 0.4 lacks and sonnets use, in plain CMU format with stress.
 // Added to every loaded dictionary where the word is missing (never to empty()).
-const char* const early_modern =
-  "doth D AH1 TH\n"
-  "dost D AH1 S T\n"
-  "ere EH1 R\n"
-  "e'er EH1 R\n"
-  "ne'er N EH1 R\n"
-  "o'er OW1 R\n"
-  "whilst W AY1 L S T\n"
-  "'twas T W AH1 Z\n"
-  "'tis T IH1 Z\n"
-  "canst K AE1 N S T\n"
-  "wouldst W UH1 D S T\n"
-  "couldst K UH1 D S T\n"
-  "shouldst SH UH1 D S T\n"
-  "mayst M EY1 S T\n"
-  "didst D IH1 D S T\n"
-  "hadst HH AE1 D S T\n"
-  "thyself DH AY0 S EH1 L F\n"
-  "thither TH IH1 DH ER0\n"
-  "wherefore W EH1 R F AO2 R\n"
-  "anon AH0 N AA1 N\n"
-  "perchance P ER0 CH AE1 N S\n"
-  "methinks M IY0 TH IH1 NG K S\n"
-  "prithee P R IH1 DH IY0\n"
-  "betwixt B IH0 T W IH1 K S T\n"
-  "whereon W EH0 R AA1 N\n"
-  "forsooth F AO0 R S UW1 TH\n"
-  "alack AH0 L AE1 K\n"
-  "beseech B IH0 S IY1 CH\n"
-  "fie F AY1\n"
-  "beauteous B Y UW1 T IY0 AH0 S\n"
-  "untrimmed AH0 N T R IH1 M D\n";
+const char* const early_modern = "doth D AH1 TH\n"
+                                 "dost D AH1 S T\n"
+                                 "ere EH1 R\n"
+                                 "e'er EH1 R\n"
+                                 "ne'er N EH1 R\n"
+                                 "o'er OW1 R\n"
+                                 "whilst W AY1 L S T\n"
+                                 "'twas T W AH1 Z\n"
+                                 "'tis T IH1 Z\n"
+                                 "canst K AE1 N S T\n"
+                                 "wouldst W UH1 D S T\n"
+                                 "couldst K UH1 D S T\n"
+                                 "shouldst SH UH1 D S T\n"
+                                 "mayst M EY1 S T\n"
+                                 "didst D IH1 D S T\n"
+                                 "hadst HH AE1 D S T\n"
+                                 "thyself DH AY0 S EH1 L F\n"
+                                 "thither TH IH1 DH ER0\n"
+                                 "wherefore W EH1 R F AO2 R\n"
+                                 "anon AH0 N AA1 N\n"
+                                 "perchance P ER0 CH AE1 N S\n"
+                                 "methinks M IY0 TH IH1 NG K S\n"
+                                 "prithee P R IH1 DH IY0\n"
+                                 "betwixt B IH0 T W IH1 K S T\n"
+                                 "whereon W EH0 R AA1 N\n"
+                                 "forsooth F AO0 R S UW1 TH\n"
+                                 "alack AH0 L AE1 K\n"
+                                 "beseech B IH0 S IY1 CH\n"
+                                 "fie F AY1\n"
+                                 "beauteous B Y UW1 T IY0 AH0 S\n"
+                                 "untrimmed AH0 N T R IH1 M D\n";
 
 } // namespace sonnet::text::detail

@@ -124,9 +124,8 @@ result<std::shared_ptr<const dictionary>> dictionary::load_compiled(const std::s
   ::close(fd);
   if (map == MAP_FAILED)
     return bad("is truncated (header) or cannot be mapped");
-  std::shared_ptr<const void> mapping(map, [size](const void* p) {
-    ::munmap(const_cast<void*>(p), size);
-  });
+  std::shared_ptr<const void> mapping(
+    map, [size](const void* p) { ::munmap(const_cast<void*>(p), size); });
   const char* base = static_cast<const char*>(map);
   compiled_header h;
   std::memcpy(&h, base, sizeof h);
@@ -142,8 +141,8 @@ result<std::shared_ptr<const dictionary>> dictionary::load_compiled(const std::s
   const std::string src(at, static_cast<std::size_t>(h.source_path_len));
   at += pad8(h.source_path_len);
   // A source that still exists must be the one it was compiled from.
-  if (file_stamp now; stamp_of(src, now)
-                      && (now.size != h.source_size || now.mtime_ns != h.source_mtime_ns))
+  if (file_stamp now;
+      stamp_of(src, now) && (now.size != h.source_size || now.mtime_ns != h.source_mtime_ns))
     return bad("is stale: " + src + " changed since it was compiled (rebuild, or remove it)");
   auto d = std::make_shared<dictionary>();
   d->source_ = path;

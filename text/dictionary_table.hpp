@@ -65,7 +65,8 @@ struct dictionary_builder {
   std::uint32_t find(std::string_view key, bool insert) {
     if (key.size() > 0xFFFF)
       return UINT32_MAX;
-    if (insert && (d.table_store_.empty() || 2 * (d.words_store_.size() + 1) > d.table_store_.size()))
+    if (insert
+        && (d.table_store_.empty() || 2 * (d.words_store_.size() + 1) > d.table_store_.size()))
       grow_table();
     if (d.table_store_.empty())
       return UINT32_MAX;

@@ -10,12 +10,12 @@ namespace sonnet::text {
 namespace {
 
 constexpr std::array<std::string_view, 36> character_names = {
-  "GLOUCESTER", "JULIET",   "BUCKINGHAM", "ROMEO",     "HAMLET",   "DUKE",     "KING",
-  "QUEEN",      "PRINCE",   "LORD",       "LADY",      "GRUMIO",   "CLAURENCE", "RICHARD",
-  "HENRY",      "FIRST",    "SECOND",     "THIRD",     "CITIZEN",  "SERVANT",  "MESSENGER",
-  "BRUTUS",     "WARWICK",  "POMPEY",     "HORTENSIO", "ISABELLA", "AUMERLE",  "CLEOMENES",
-  "LUCIO",      "MENENIUS", "CAPULET",    "MERCUTIO",  "FRIAR",    "JORF",     "SOM'LEY",
-  "TLANTIO"};
+  "GLOUCESTER", "JULIET",   "BUCKINGHAM", "ROMEO",     "HAMLET",  "DUKE",
+  "KING",       "QUEEN",    "PRINCE",     "LORD",      "LADY",    "GRUMIO",
+  "CLAURENCE",  "RICHARD",  "HENRY",      "FIRST",     "SECOND",  "THIRD",
+  "CITIZEN",    "SERVANT",  "MESSENGER",  "BRUTUS",    "WARWICK", "POMPEY",
+  "HORTENSIO",  "ISABELLA", "AUMERLE",    "CLEOMENES", "LUCIO",   "MENENIUS",
+  "CAPULET",    "MERCUTIO", "FRIAR",      "JORF",      "SOM'LEY", "TLANTIO"};
 
 // Python `word.upper()`, restricted to what can equal a name (only A-Z and '): ASCII plus the
 // non-ASCII code points whose Python upper() is all ASCII letters (ß->SS, ı->I, ſ->S and the
@@ -31,17 +31,36 @@ std::optional<std::string> upper_for_names(std::string_view word) {
       continue;
     }
     switch (c) {
-      case 0xDF: out += "SS"; break;
-      case 0x131: out += "I"; break;
-      case 0x17F: out += "S"; break;
-      case 0xFB00: out += "FF"; break;
-      case 0xFB01: out += "FI"; break;
-      case 0xFB02: out += "FL"; break;
-      case 0xFB03: out += "FFI"; break;
-      case 0xFB04: out += "FFL"; break;
-      case 0xFB05: // ﬅ
-      case 0xFB06: out += "ST"; break;
-      default: return std::nullopt;
+    case 0xDF:
+      out += "SS";
+      break;
+    case 0x131:
+      out += "I";
+      break;
+    case 0x17F:
+      out += "S";
+      break;
+    case 0xFB00:
+      out += "FF";
+      break;
+    case 0xFB01:
+      out += "FI";
+      break;
+    case 0xFB02:
+      out += "FL";
+      break;
+    case 0xFB03:
+      out += "FFI";
+      break;
+    case 0xFB04:
+      out += "FFL";
+      break;
+    case 0xFB05: // ﬅ
+    case 0xFB06:
+      out += "ST";
+      break;
+    default:
+      return std::nullopt;
     }
   }
   return out;
@@ -116,8 +135,8 @@ std::optional<std::string> clean_line(std::string_view raw) {
   if (length < 3)
     return std::nullopt;
   // 8: first ASCII colon before the half; `index < len / 2.0` is exactly `2 * index < len`.
-  if (auto pos = line.find(':'); pos != std::string_view::npos
-                                 && 2 * code_points(line.substr(0, pos)) < length)
+  if (auto pos = line.find(':');
+      pos != std::string_view::npos && 2 * code_points(line.substr(0, pos)) < length)
     return std::nullopt;
   return std::string(line);
 }

@@ -132,7 +132,8 @@ bool from_base(const dictionary& dict, const std::string& base, const char* phon
 }
 
 bool ends_with(const std::string& s, std::string_view suffix) {
-  return s.size() > suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() > suffix.size()
+         && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 bool resolve(const dictionary& dict, const std::string& w, word_info& info) {

@@ -62,7 +62,7 @@ public:
 private:
   friend class dictionary;
   pronunciations(const dictionary* d, std::uint32_t first, std::uint32_t n)
-    : d_(d), first_(first), n_(n) {}
+      : d_(d), first_(first), n_(n) {}
   const dictionary* d_ = nullptr;
   std::uint32_t first_ = 0;
   std::uint32_t n_ = 0;
@@ -167,7 +167,7 @@ std::shared_ptr<const dictionary> shared_dictionary();
 
 /// What we know about one word.
 struct word_info {
-  std::string word;                ///< normalised (lower-case, apostrophes kept)
+  std::string word; ///< normalised (lower-case, apostrophes kept)
   int syllables = 0;
   std::string stress;              ///< see pronunciation::stress; size() == syllables
   std::vector<std::string> rhymes; ///< one rhyme key per pronunciation (empty if unknown)

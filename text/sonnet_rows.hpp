@@ -13,9 +13,9 @@ namespace sonnet::text {
 
 /// One `sonnet_lines` row.
 struct line_row {
-  int line_num;      ///< 1-based
-  std::string text;  ///< not stripped: inner leading/trailing spaces and '\r' stay
-  int syllables;     ///< count_syllables(text)
+  int line_num;     ///< 1-based
+  std::string text; ///< not stripped: inner leading/trailing spaces and '\r' stay
+  int syllables;    ///< count_syllables(text)
 };
 
 struct sonnet_rows {

@@ -32,7 +32,8 @@ bool is_cased(char32_t c) {
   if (c < 0x80)
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
   locale_t loc = utf8_locale();
-  return loc && (iswlower_l(static_cast<wint_t>(c), loc) || iswupper_l(static_cast<wint_t>(c), loc));
+  return loc
+         && (iswlower_l(static_cast<wint_t>(c), loc) || iswupper_l(static_cast<wint_t>(c), loc));
 }
 
 struct cp_range {

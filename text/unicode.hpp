@@ -34,9 +34,9 @@ inline constexpr char32_t replacement_char = 0xFFFD;
 
 /// One code point as found in a UTF-8 string.
 struct code_point {
-  char32_t value;     ///< the code point, or replacement_char for an ill-formed byte
-  std::size_t size;   ///< bytes it occupies (1..4; always 1 for an ill-formed byte)
-  bool valid;         ///< false for an ill-formed byte
+  char32_t value;   ///< the code point, or replacement_char for an ill-formed byte
+  std::size_t size; ///< bytes it occupies (1..4; always 1 for an ill-formed byte)
+  bool valid;       ///< false for an ill-formed byte
 };
 
 /// Decodes the code point starting at byte `pos` (requires pos < s.size()).

@@ -36,8 +36,8 @@ result<std::string> read_text(const std::string& path) {
 
 } // namespace
 
-result<corpus> load_corpus(const std::vector<std::string>& paths, double val_fraction, int block_size,
-                           const std::string& vocab) {
+result<corpus> load_corpus(const std::vector<std::string>& paths, double val_fraction,
+                           int block_size, const std::string& vocab) {
   if (paths.empty())
     return fail(errc::bad_corpus, "no corpus file given");
   if (!(val_fraction > 0 && val_fraction < 1))
@@ -76,10 +76,10 @@ result<corpus> load_corpus(const std::vector<std::string>& paths, double val_fra
   }
   const auto need = static_cast<std::size_t>(block_size) + 1;
   if (c.train.size() < need || c.val.size() < need)
-    return fail(errc::bad_corpus,
-                "corpus too small: " + std::to_string(c.train.size()) + " training and "
-                  + std::to_string(c.val.size()) + " held-out chars; each part needs at least "
-                  + std::to_string(need) + " (block size + 1)");
+    return fail(errc::bad_corpus, "corpus too small: " + std::to_string(c.train.size())
+                                    + " training and " + std::to_string(c.val.size())
+                                    + " held-out chars; each part needs at least "
+                                    + std::to_string(need) + " (block size + 1)");
   return c;
 }
 

@@ -86,16 +86,26 @@ void tile(long K, long k0, long k1, strided<T> A, const T* panels, T* C, long ld
 }
 
 template <class T, class Packet, int W, int R>
-void row_block(int P, long K, long k0, long k1, strided<T> A, const T* panels, T* C, long ldc, long cols_last,
-               bool acc) {
+void row_block(int P, long K, long k0, long k1, strided<T> A, const T* panels, T* C, long ldc,
+               long cols_last, bool acc) {
   switch (P) {
-    case 1: tile<T, Packet, W, R, 1>(K, k0, k1, A, panels, C, ldc, cols_last, acc); break;
-    case 2: tile<T, Packet, W, R, 2>(K, k0, k1, A, panels, C, ldc, cols_last, acc); break;
+  case 1:
+    tile<T, Packet, W, R, 1>(K, k0, k1, A, panels, C, ldc, cols_last, acc);
+    break;
+  case 2:
+    tile<T, Packet, W, R, 2>(K, k0, k1, A, panels, C, ldc, cols_last, acc);
+    break;
 #if defined(EIGEN_VECTORIZE_AVX512) // 32 vector registers: room for 24 accumulators
-    case 3: tile<T, Packet, W, R, 3>(K, k0, k1, A, panels, C, ldc, cols_last, acc); break;
-    default: tile<T, Packet, W, R, 4>(K, k0, k1, A, panels, C, ldc, cols_last, acc); break;
+  case 3:
+    tile<T, Packet, W, R, 3>(K, k0, k1, A, panels, C, ldc, cols_last, acc);
+    break;
+  default:
+    tile<T, Packet, W, R, 4>(K, k0, k1, A, panels, C, ldc, cols_last, acc);
+    break;
 #else
-    default: tile<T, Packet, W, R, 2>(K, k0, k1, A, panels, C, ldc, cols_last, acc); break;
+  default:
+    tile<T, Packet, W, R, 2>(K, k0, k1, A, panels, C, ldc, cols_last, acc);
+    break;
 #endif
   }
 }
@@ -130,21 +140,36 @@ void gemm(long M, long N, long K, strided<T> A, strided<T> B, T* C, long ldc, bo
     const bool acc = accumulate || k0 > 0;
     for (long j0 = 0; j0 < panels; j0 += max_packets) {
       const int P = static_cast<int>(std::min<long>(max_packets, panels - j0));
-      const long cl = std::min<long>(N - (j0 + P - 1) * W, W); // valid columns of the group's last packet
+      const long cl =
+        std::min<long>(N - (j0 + P - 1) * W, W); // valid columns of the group's last packet
       const T* pj = base + j0 * K * W;
       for (long r0 = 0; r0 < M; r0 += max_rows) {
         const strided<T> a{A.p + r0 * A.row_stride, A.row_stride, A.col_stride};
         T* c = C + r0 * ldc + j0 * W;
         switch (std::min<long>(max_rows, M - r0)) {
-          case 1: row_block<T, Packet, W, 1>(P, K, k0, k1, a, pj, c, ldc, cl, acc); break;
-          case 2: row_block<T, Packet, W, 2>(P, K, k0, k1, a, pj, c, ldc, cl, acc); break;
-          case 3: row_block<T, Packet, W, 3>(P, K, k0, k1, a, pj, c, ldc, cl, acc); break;
+        case 1:
+          row_block<T, Packet, W, 1>(P, K, k0, k1, a, pj, c, ldc, cl, acc);
+          break;
+        case 2:
+          row_block<T, Packet, W, 2>(P, K, k0, k1, a, pj, c, ldc, cl, acc);
+          break;
+        case 3:
+          row_block<T, Packet, W, 3>(P, K, k0, k1, a, pj, c, ldc, cl, acc);
+          break;
 #if defined(EIGEN_VECTORIZE_AVX512) // 32 vector registers: room for 24 accumulators
-          case 4: row_block<T, Packet, W, 4>(P, K, k0, k1, a, pj, c, ldc, cl, acc); break;
-          case 5: row_block<T, Packet, W, 5>(P, K, k0, k1, a, pj, c, ldc, cl, acc); break;
-          default: row_block<T, Packet, W, 6>(P, K, k0, k1, a, pj, c, ldc, cl, acc); break;
+        case 4:
+          row_block<T, Packet, W, 4>(P, K, k0, k1, a, pj, c, ldc, cl, acc);
+          break;
+        case 5:
+          row_block<T, Packet, W, 5>(P, K, k0, k1, a, pj, c, ldc, cl, acc);
+          break;
+        default:
+          row_block<T, Packet, W, 6>(P, K, k0, k1, a, pj, c, ldc, cl, acc);
+          break;
 #else
-          default: row_block<T, Packet, W, 4>(P, K, k0, k1, a, pj, c, ldc, cl, acc); break;
+        default:
+          row_block<T, Packet, W, 4>(P, K, k0, k1, a, pj, c, ldc, cl, acc);
+          break;
 #endif
         }
       }
@@ -152,7 +177,8 @@ void gemm(long M, long N, long K, strided<T> A, strided<T> B, T* C, long ldc, bo
   }
 }
 
-template void gemm<float>(long, long, long, strided<float>, strided<float>, float*, long, bool, std::vector<float>&);
+template void gemm<float>(long, long, long, strided<float>, strided<float>, float*, long, bool,
+                          std::vector<float>&);
 template void gemm<double>(long, long, long, strided<double>, strided<double>, double*, long, bool,
                            std::vector<double>&);
 

@@ -45,8 +45,8 @@ std::size_t parameter_count(const shape& s) {
   return t.back().offset + t.back().size();
 }
 
-checkpoint init_checkpoint(const shape& s, const std::string& vocab, float attn_scale, uint64_t seed,
-                           init_scheme scheme) {
+checkpoint init_checkpoint(const shape& s, const std::string& vocab, float attn_scale,
+                           uint64_t seed, init_scheme scheme) {
   checkpoint c;
   c.size = s;
   c.vocab = vocab;
@@ -60,13 +60,16 @@ checkpoint init_checkpoint(const shape& s, const std::string& vocab, float attn_
     double u2 = static_cast<double>(gen() >> 11) * 0x1.0p-53;
     return std::sqrt(-2.0 * std::log(u1)) * std::cos(two_pi * u2);
   };
-  auto uniform = [&gen](double bound) { return bound * (2.0 * static_cast<double>(gen() >> 11) * 0x1.0p-53 - 1.0); };
+  auto uniform = [&gen](double bound) {
+    return bound * (2.0 * static_cast<double>(gen() >> 11) * 0x1.0p-53 - 1.0);
+  };
   const auto t = layout(s);
   for (std::size_t n = 0; n < t.size(); ++n) {
     const auto& ti = t[n];
     float* p = c.params.data() + ti.offset;
     const bool is_vector = ti.cols == 1;
-    const bool ends_weight = ti.name.size() > 7 && ti.name.compare(ti.name.size() - 7, 7, ".weight") == 0;
+    const bool ends_weight =
+      ti.name.size() > 7 && ti.name.compare(ti.name.size() - 7, 7, ".weight") == 0;
     const bool embedding = ti.name.find("embedding_table") != std::string::npos;
     if (is_vector && ends_weight && ti.name.find("ln") != std::string::npos) {
       std::fill(p, p + ti.size(), 1.f); // LayerNorm gain

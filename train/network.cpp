@@ -95,7 +95,8 @@ void gelu_forward(const Mat<T>& u, Mat<T>& g) {
 }
 template <class T>
 void gelu_backward(const Mat<T>& u, Mat<T>& d) { // d <- d * gelu'(u)
-  const T r2 = static_cast<T>(0.70710678118654752440), inv_sqrt_2pi = static_cast<T>(0.39894228040143267794);
+  const T r2 = static_cast<T>(0.70710678118654752440),
+          inv_sqrt_2pi = static_cast<T>(0.39894228040143267794);
   d.array() *= T(0.5) * (T(1) + (u.array() * r2).erf())
                + u.array() * inv_sqrt_2pi * (T(-0.5) * u.array().square()).exp();
 }
@@ -105,7 +106,8 @@ template <class T>
 void layer_norm(const Mat<T>& x, const T* g, const T* b, Mat<T>& xhat, Col<T>& rstd, Mat<T>& h) {
   const auto C = x.cols();
   xhat = x.colwise() - x.rowwise().mean();
-  rstd = ((xhat.rowwise().squaredNorm() / static_cast<T>(C)).array() + static_cast<T>(ln_eps)).rsqrt();
+  rstd =
+    ((xhat.rowwise().squaredNorm() / static_cast<T>(C)).array() + static_cast<T>(ln_eps)).rsqrt();
   xhat.array().colwise() *= rstd.array();
   h.array() = (xhat.array().rowwise() * CRow<T>(g, C).array()).rowwise() + CRow<T>(b, C).array();
 }
@@ -139,7 +141,7 @@ struct network<T>::impl {
   struct saved {
     Mat<T> xhat1, h1, qkv, att, xhat2, h2, u, g;
     Col<T> rstd1, rstd2;
-    Mat<T> p;                             // (b*H*T, T) attention probabilities, by window then head
+    Mat<T> p; // (b*H*T, T) attention probabilities, by window then head
     Mat<T> mask_att, mask_proj, mask_ffwd; // dropout multipliers (empty without dropout)
   };
   std::vector<saved> L;
@@ -149,16 +151,18 @@ struct network<T>::impl {
 
   // Y (N x out) = X W^T: the forward product of a Linear, W (out, in) row-major.
   void linear(const Mat<T>& X, const T* W, long out, Mat<T>& Y) {
-    gemm<T>(X.rows(), out, X.cols(), {X.data(), X.cols(), 1}, {W, 1, X.cols()}, Y.data(), out, false, pack);
+    gemm<T>(X.rows(), out, X.cols(), {X.data(), X.cols(), 1}, {W, 1, X.cols()}, Y.data(), out,
+            false, pack);
   }
   // dX (N x in) = dY W.
   void linear_dx(const Mat<T>& dY, const T* W, long in, Mat<T>& dX) {
-    gemm<T>(dY.rows(), in, dY.cols(), {dY.data(), dY.cols(), 1}, {W, in, 1}, dX.data(), in, false, pack);
+    gemm<T>(dY.rows(), in, dY.cols(), {dY.data(), dY.cols(), 1}, {W, in, 1}, dX.data(), in, false,
+            pack);
   }
   // dW (out x in) += dY^T X.
   void linear_dw(const Mat<T>& dY, const Mat<T>& X, T* dW) {
-    gemm<T>(dY.cols(), X.cols(), dY.rows(), {dY.data(), 1, dY.cols()}, {X.data(), X.cols(), 1}, dW, X.cols(),
-            true, pack);
+    gemm<T>(dY.cols(), X.cols(), dY.rows(), {dY.data(), 1, dY.cols()}, {X.data(), X.cols(), 1}, dW,
+            X.cols(), true, pack);
   }
 
   impl(const shape& sh, double attn_scale) : s(sh), scale(static_cast<T>(attn_scale)) {
@@ -173,10 +177,10 @@ struct network<T>::impl {
     pos_emb = at("position_embedding_table.weight");
     for (int l = 0; l < s.n_layer; ++l) {
       const std::string p = "blocks." + std::to_string(l) + ".";
-      off.push_back({at(p + "ln1.weight"), at(p + "ln1.bias"), at(p + "sa.query"), at(p + "sa.proj.weight"),
-                     at(p + "sa.proj.bias"), at(p + "ln2.weight"), at(p + "ln2.bias"),
-                     at(p + "ffwd.net.0.weight"), at(p + "ffwd.net.0.bias"), at(p + "ffwd.net.2.weight"),
-                     at(p + "ffwd.net.2.bias")});
+      off.push_back({at(p + "ln1.weight"), at(p + "ln1.bias"), at(p + "sa.query"),
+                     at(p + "sa.proj.weight"), at(p + "sa.proj.bias"), at(p + "ln2.weight"),
+                     at(p + "ln2.bias"), at(p + "ffwd.net.0.weight"), at(p + "ffwd.net.0.bias"),
+                     at(p + "ffwd.net.2.weight"), at(p + "ffwd.net.2.bias")});
     }
     lnf_w = at("ln_f.weight");
     lnf_b = at("ln_f.bias");
@@ -186,8 +190,7 @@ struct network<T>::impl {
   }
 
   void reserve(int nb, bool dropout) {
-    const Eigen::Index T_ = s.block_size, N = nb * T_, C = s.n_embd, F = s.n_ffwd(),
-                       H = s.n_head;
+    const Eigen::Index T_ = s.block_size, N = nb * T_, C = s.n_embd, F = s.n_ffwd(), H = s.n_head;
     if (nb != b) {
       for (auto& l : L) {
         for (Mat<T>* m : {&l.xhat1, &l.h1, &l.att, &l.xhat2, &l.h2})
@@ -230,8 +233,10 @@ struct network<T>::impl {
         for (auto& l : L) {
           r.fill(l.mask_att.data() + static_cast<std::size_t>(w) * H * T_ * T_,
                  static_cast<std::size_t>(H) * T_ * T_, dropout);
-          r.fill(l.mask_proj.data() + static_cast<std::size_t>(w) * T_ * C, static_cast<std::size_t>(T_) * C, dropout);
-          r.fill(l.mask_ffwd.data() + static_cast<std::size_t>(w) * T_ * C, static_cast<std::size_t>(T_) * C, dropout);
+          r.fill(l.mask_proj.data() + static_cast<std::size_t>(w) * T_ * C,
+                 static_cast<std::size_t>(T_) * C, dropout);
+          r.fill(l.mask_ffwd.data() + static_cast<std::size_t>(w) * T_ * C,
+                 static_cast<std::size_t>(T_) * C, dropout);
         }
       }
 
@@ -262,7 +267,9 @@ struct network<T>::impl {
           }
           auto out = S.att.block(r0, h * HS, T_, HS);
           if (drop) {
-            pd.array() = p.array() * S.mask_att.block((static_cast<Eigen::Index>(w) * H + h) * T_, 0, T_, T_).array();
+            pd.array() =
+              p.array()
+              * S.mask_att.block((static_cast<Eigen::Index>(w) * H + h) * T_, 0, T_, T_).array();
             out.noalias() = pd * v;
           } else {
             out.noalias() = p * v;
@@ -326,7 +333,8 @@ struct network<T>::impl {
       linear_dw(dff, S.h2, G + o.fc1_w);
       add_column_sums(dff, G + o.fc1_b);
       linear_dx(dff, P + o.fc1_w, C, dh);
-      layer_norm_backward<T>(dh, S.xhat2, S.rstd2, P + o.ln2_w, G + o.ln2_w, G + o.ln2_b, scratch, dx);
+      layer_norm_backward<T>(dh, S.xhat2, S.rstd2, P + o.ln2_w, G + o.ln2_w, G + o.ln2_b, scratch,
+                             dx);
       // attention: xmid = x_in + drop(att W_proj^T + b)
       if (drop)
         dh.array() = dx.array() * S.mask_proj.array();
@@ -363,7 +371,8 @@ struct network<T>::impl {
         }
       linear_dw(dqkv, S.h1, G + o.wqkv);
       linear_dx(dqkv, P + o.wqkv, C, dh);
-      layer_norm_backward<T>(dh, S.xhat1, S.rstd1, P + o.ln1_w, G + o.ln1_w, G + o.ln1_b, scratch, dx);
+      layer_norm_backward<T>(dh, S.xhat1, S.rstd1, P + o.ln1_w, G + o.ln1_w, G + o.ln1_b, scratch,
+                             dx);
     }
     for (Eigen::Index n = 0; n < N; ++n) {
       MRow<T>(G + tok_emb + static_cast<std::size_t>(xs[n]) * C, C) += dx.row(n);

@@ -25,12 +25,12 @@ void put32(bytes& b, uint32_t v) {
   put16(b, v >> 16);
 }
 
-
 // A .npy v1 image: magic, header dict padded so the data starts at a multiple of 64.
 bytes npy(const npy_member& m) {
   std::string dict = "{'descr': '" + m.descr + "', 'fortran_order': False, 'shape': (";
   for (std::size_t i = 0; i < m.shape.size(); ++i)
-    dict += std::to_string(m.shape[i]) + (m.shape.size() == 1 ? "," : (i + 1 < m.shape.size() ? ", " : ""));
+    dict += std::to_string(m.shape[i])
+            + (m.shape.size() == 1 ? "," : (i + 1 < m.shape.size() ? ", " : ""));
   dict += "), }";
   while ((10 + dict.size() + 1) % 64 != 0)
     dict += ' ';
@@ -58,8 +58,8 @@ result<bytes> zip(const std::vector<npy_member>& members, int level) {
     uint16_t method = 0;
     if (level > 0) {
       packed.resize(libdeflate_deflate_compress_bound(deflater.get(), raw.size()));
-      const std::size_t n =
-        libdeflate_deflate_compress(deflater.get(), raw.data(), raw.size(), packed.data(), packed.size());
+      const std::size_t n = libdeflate_deflate_compress(deflater.get(), raw.data(), raw.size(),
+                                                        packed.data(), packed.size());
       if (n == 0)
         return fail(errc::internal, "deflate failed for array '" + m.name + "'");
       packed.resize(n);
@@ -140,7 +140,8 @@ result<void> write_atomically(const std::string& path, const bytes& data) {
   if (::rename(tmp.c_str(), path.c_str()) != 0)
     return failed("rename failed");
   const auto slash = path.find_last_of('/');
-  const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
+  const std::string dir =
+    slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
   const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd >= 0) {
     ::fsync(dfd);

@@ -36,9 +36,13 @@ struct aligned_allocator {
   }
   void deallocate(T* p, std::size_t) { std::free(p); }
   template <class U>
-  bool operator==(const aligned_allocator<U>&) const { return true; }
+  bool operator==(const aligned_allocator<U>&) const {
+    return true;
+  }
   template <class U>
-  bool operator!=(const aligned_allocator<U>&) const { return false; }
+  bool operator!=(const aligned_allocator<U>&) const {
+    return false;
+  }
 };
 template <class T>
 using aligned_vector = std::vector<T, aligned_allocator<T>>;
@@ -78,10 +82,10 @@ struct config {
   double lr = 1e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 0.01;
   double dropout = 0.1;
   uint64_t seed = 1337;
-  int threads = 0;            ///< 0 = every core
-  double val_fraction = 0.1;  ///< the last fraction of each corpus is held out
-  int eval_interval = 500;    ///< steps between progress evaluations (0 = only at the end)
-  int eval_windows = 200;     ///< held-out windows per progress evaluation (the final one uses all)
+  int threads = 0;           ///< 0 = every core
+  double val_fraction = 0.1; ///< the last fraction of each corpus is held out
+  int eval_interval = 500;   ///< steps between progress evaluations (0 = only at the end)
+  int eval_windows = 200;    ///< held-out windows per progress evaluation (the final one uses all)
   /// Attention scale; 0 = 1/sqrt(head_size), what the prototype's numpy inference uses.
   double attn_scale = 0;
   init_scheme init = init_scheme::torch; // PyTorch's layer defaults, as the prototype's train.py
@@ -112,8 +116,8 @@ struct checkpoint {
 };
 
 /// Fresh weights (LayerNorm 1/0), drawn from `seed`.
-checkpoint init_checkpoint(const shape& s, const std::string& vocab, float attn_scale, uint64_t seed,
-                           init_scheme scheme = init_scheme::gpt2);
+checkpoint init_checkpoint(const shape& s, const std::string& vocab, float attn_scale,
+                           uint64_t seed, init_scheme scheme = init_scheme::gpt2);
 
 /// Where each array of a NanoGPT checkpoint (head-split q/k/v, tril buffers left out) lies in
 /// the flat parameter vector, in the reference checkpoint's member order.
@@ -165,8 +169,8 @@ public:
   /// block_size). With `grad` non-null, adds d(sum of losses)*grad_scale/dparams to it.
   /// Dropout with probability `dropout` uses masks drawn from (seed, stream + sequence index).
   /// Returns the SUM of the losses (divide by b*T for the mean).
-  double run(const T* params, const uint8_t* x, const uint8_t* y, int b, T* grad,
-             double grad_scale, double dropout, uint64_t seed, uint64_t stream);
+  double run(const T* params, const uint8_t* x, const uint8_t* y, int b, T* grad, double grad_scale,
+             double dropout, uint64_t seed, uint64_t stream);
 
 private:
   struct impl;
@@ -183,8 +187,8 @@ struct options {
   config cfg;
   std::vector<std::string> corpora;
   std::string out;
-  std::string init;   ///< fine-tune from this checkpoint (its vocabulary and size are kept)
-  bool resume = false; ///< continue from `out` and `out.state`
+  std::string init;        ///< fine-tune from this checkpoint (its vocabulary and size are kept)
+  bool resume = false;     ///< continue from `out` and `out.state`
   bool size_given = false; ///< --layers/--heads/--embd/--block were given (checked against --init)
 };
 
@@ -212,7 +216,8 @@ struct summary {
 /// interrupted = true. Errors: errc::bad_corpus, errc::invalid_argument (flags),
 /// errc::bad_checkpoint (--init / --resume), errc::training_diverged (a non-finite loss: the
 /// last good checkpoint is kept at `out`).
-result<summary> run_training(const options& o, const std::function<void(const progress&)>& on_progress,
+result<summary> run_training(const options& o,
+                             const std::function<void(const progress&)>& on_progress,
                              const std::atomic<bool>* stop);
 
 } // namespace sonnet::train

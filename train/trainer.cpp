@@ -61,12 +61,23 @@ std::string weights_digest(const checkpoint& c) {
 }
 
 // What a resumed run must share with the interrupted one.
-std::string run_identity(const config& cfg, const shape& s, float attn_scale, uint64_t corpus_digest) {
-  nlohmann::json j{{"layers", s.n_layer}, {"heads", s.n_head}, {"embd", s.n_embd},
-                   {"block", s.block_size}, {"vocab_size", s.vocab_size}, {"batch", cfg.batch},
-                   {"lr", cfg.lr}, {"beta1", cfg.beta1}, {"beta2", cfg.beta2}, {"eps", cfg.eps},
-                   {"weight_decay", cfg.weight_decay}, {"dropout", cfg.dropout}, {"seed", cfg.seed},
-                   {"val_fraction", cfg.val_fraction}, {"attn_scale", attn_scale},
+std::string run_identity(const config& cfg, const shape& s, float attn_scale,
+                         uint64_t corpus_digest) {
+  nlohmann::json j{{"layers", s.n_layer},
+                   {"heads", s.n_head},
+                   {"embd", s.n_embd},
+                   {"block", s.block_size},
+                   {"vocab_size", s.vocab_size},
+                   {"batch", cfg.batch},
+                   {"lr", cfg.lr},
+                   {"beta1", cfg.beta1},
+                   {"beta2", cfg.beta2},
+                   {"eps", cfg.eps},
+                   {"weight_decay", cfg.weight_decay},
+                   {"dropout", cfg.dropout},
+                   {"seed", cfg.seed},
+                   {"val_fraction", cfg.val_fraction},
+                   {"attn_scale", attn_scale},
                    {"corpus_digest", std::to_string(corpus_digest)}};
   return j.dump();
 }
@@ -94,7 +105,8 @@ result<void> check_config(const config& c) {
 
 } // namespace
 
-double evaluate(const checkpoint& c, const std::vector<uint8_t>& ids, int max_windows, int threads) {
+double evaluate(const checkpoint& c, const std::vector<uint8_t>& ids, int max_windows,
+                int threads) {
   const int T = c.size.block_size;
   if (ids.size() < static_cast<std::size_t>(T) + 1)
     return std::nan("");
@@ -113,9 +125,11 @@ double evaluate(const checkpoint& c, const std::vector<uint8_t>& ids, int max_wi
         const int64_t window = (w0 + i) * all / n; // evenly spread when subsampling
         const uint8_t* src = ids.data() + window * T;
         std::memcpy(x.data() + static_cast<std::size_t>(i) * T, src, static_cast<std::size_t>(T));
-        std::memcpy(y.data() + static_cast<std::size_t>(i) * T, src + 1, static_cast<std::size_t>(T));
+        std::memcpy(y.data() + static_cast<std::size_t>(i) * T, src + 1,
+                    static_cast<std::size_t>(T));
       }
-      sums[static_cast<std::size_t>(k)] += net.run(c.params.data(), x.data(), y.data(), b, nullptr, 0, 0, 0, 0);
+      sums[static_cast<std::size_t>(k)] +=
+        net.run(c.params.data(), x.data(), y.data(), b, nullptr, 0, 0, 0, 0);
     }
   });
   double total = 0;
@@ -124,7 +138,8 @@ double evaluate(const checkpoint& c, const std::vector<uint8_t>& ids, int max_wi
   return total / static_cast<double>(n * T);
 }
 
-result<summary> run_training(const options& o, const std::function<void(const progress&)>& on_progress,
+result<summary> run_training(const options& o,
+                             const std::function<void(const progress&)>& on_progress,
                              const std::atomic<bool>* stop) {
   const auto started = clock_type::now();
   config cfg = o.cfg;
@@ -162,7 +177,8 @@ result<summary> run_training(const options& o, const std::function<void(const pr
       cfg.seed = j.at("seed");
       cfg.val_fraction = j.at("val_fraction");
     } catch (const std::exception& e) {
-      return fail(errc::bad_checkpoint, state_path + ": unreadable run settings (" + e.what() + ")");
+      return fail(errc::bad_checkpoint,
+                  state_path + ": unreadable run settings (" + e.what() + ")");
     }
     if (opt.m.size() != ck.params.size())
       return fail(errc::bad_checkpoint, state_path + ": optimizer state does not match " + o.out);
@@ -173,18 +189,20 @@ result<summary> run_training(const options& o, const std::function<void(const pr
     ck = std::move(*c);
     const auto& s = ck.size;
     const auto& w = cfg.size;
-    if (o.size_given && (s.n_layer != w.n_layer || s.n_head != w.n_head || s.n_embd != w.n_embd
-                         || s.block_size != w.block_size))
+    if (o.size_given
+        && (s.n_layer != w.n_layer || s.n_head != w.n_head || s.n_embd != w.n_embd
+            || s.block_size != w.block_size))
       return fail(errc::invalid_argument,
-                  o.init + " has layers " + std::to_string(s.n_layer) + ", heads " + std::to_string(s.n_head)
-                    + ", embd " + std::to_string(s.n_embd) + ", block " + std::to_string(s.block_size)
-                    + "; the size flags ask for " + std::to_string(w.n_layer) + ", " + std::to_string(w.n_head)
-                    + ", " + std::to_string(w.n_embd) + ", " + std::to_string(w.block_size)
+                  o.init + " has layers " + std::to_string(s.n_layer) + ", heads "
+                    + std::to_string(s.n_head) + ", embd " + std::to_string(s.n_embd) + ", block "
+                    + std::to_string(s.block_size) + "; the size flags ask for "
+                    + std::to_string(w.n_layer) + ", " + std::to_string(w.n_head) + ", "
+                    + std::to_string(w.n_embd) + ", " + std::to_string(w.block_size)
                     + " (drop them to fine-tune at the checkpoint's size)");
   }
   {
-    auto c = load_corpus(o.corpora, cfg.val_fraction, o.resume || !o.init.empty() ? ck.size.block_size
-                                                                                   : cfg.size.block_size,
+    auto c = load_corpus(o.corpora, cfg.val_fraction,
+                         o.resume || !o.init.empty() ? ck.size.block_size : cfg.size.block_size,
                          o.resume || !o.init.empty() ? ck.vocab : std::string());
     if (!c)
       return c.err();
@@ -203,14 +221,16 @@ result<summary> run_training(const options& o, const std::function<void(const pr
     auto stored = nlohmann::json::parse(opt.config_json);
     if (stored.value("weights", std::string()) != weights_digest(ck))
       return fail(errc::bad_checkpoint,
-                  "--resume: " + o.out + " and " + state_path + " are not from the same step (a crash "
+                  "--resume: " + o.out + " and " + state_path
+                    + " are not from the same step (a crash "
                     + "between their writes?); continue from the weights alone with --init " + o.out
                     + " and another --out");
     stored.erase("steps");
     stored.erase("weights");
     if (stored.dump() != identity)
-      return fail(errc::bad_corpus, "--resume: the corpus or settings differ from the interrupted run's ("
-                                      + state_path + ")");
+      return fail(errc::bad_corpus,
+                  "--resume: the corpus or settings differ from the interrupted run's ("
+                    + state_path + ")");
   } else {
     opt.m.assign(ck.params.size(), 0.f);
     opt.v.assign(ck.params.size(), 0.f);
@@ -263,20 +283,22 @@ result<summary> run_training(const options& o, const std::function<void(const pr
     }
     const auto t0 = clock_type::now();
     for (int i = 0; i < B; ++i) {
-      const uint64_t at = mix(batch_key ^ mix(static_cast<uint64_t>(step) * static_cast<uint64_t>(B) + i)) % range;
-      std::memcpy(xs.data() + static_cast<std::size_t>(i) * T, data.train.data() + at, static_cast<std::size_t>(T));
-      std::memcpy(ys.data() + static_cast<std::size_t>(i) * T, data.train.data() + at + 1, static_cast<std::size_t>(T));
+      const uint64_t at =
+        mix(batch_key ^ mix(static_cast<uint64_t>(step) * static_cast<uint64_t>(B) + i)) % range;
+      std::memcpy(xs.data() + static_cast<std::size_t>(i) * T, data.train.data() + at,
+                  static_cast<std::size_t>(T));
+      std::memcpy(ys.data() + static_cast<std::size_t>(i) * T, data.train.data() + at + 1,
+                  static_cast<std::size_t>(T));
     }
     const double scale = 1.0 / (static_cast<double>(B) * T);
     parallel(nt, [&](int k) {
       const int lo = B * k / nt, hi = B * (k + 1) / nt;
       auto& g = grads[static_cast<std::size_t>(k)];
       std::fill(g.begin(), g.end(), 0.f);
-      losses[static_cast<std::size_t>(k)] =
-        nets[static_cast<std::size_t>(k)].run(ck.params.data(), xs.data() + static_cast<std::size_t>(lo) * T,
-                                              ys.data() + static_cast<std::size_t>(lo) * T, hi - lo, g.data(), scale,
-                                              cfg.dropout, dropout_key,
-                                              static_cast<uint64_t>(step) * static_cast<uint64_t>(B) + lo);
+      losses[static_cast<std::size_t>(k)] = nets[static_cast<std::size_t>(k)].run(
+        ck.params.data(), xs.data() + static_cast<std::size_t>(lo) * T,
+        ys.data() + static_cast<std::size_t>(lo) * T, hi - lo, g.data(), scale, cfg.dropout,
+        dropout_key, static_cast<uint64_t>(step) * static_cast<uint64_t>(B) + lo);
     });
     double loss = 0;
     for (double l : losses)
@@ -286,8 +308,9 @@ result<summary> run_training(const options& o, const std::function<void(const pr
     // thread on its own slice of the parameters.
     std::vector<char> ok(static_cast<std::size_t>(nt), 1);
     auto slice = [&](int k) {
-      return std::pair<std::size_t, std::size_t>{P * static_cast<std::size_t>(k) / static_cast<std::size_t>(nt),
-                                                 P * static_cast<std::size_t>(k + 1) / static_cast<std::size_t>(nt)};
+      return std::pair<std::size_t, std::size_t>{
+        P * static_cast<std::size_t>(k) / static_cast<std::size_t>(nt),
+        P * static_cast<std::size_t>(k + 1) / static_cast<std::size_t>(nt)};
     };
     parallel(nt, [&](int k) {
       const auto [lo, hi] = slice(k);
@@ -305,16 +328,17 @@ result<summary> run_training(const options& o, const std::function<void(const pr
     if (!std::isfinite(loss) || std::count(ok.begin(), ok.end(), 0) > 0) {
       // No update yet: the weights are the last good ones.
       auto r = save();
-      return fail(errc::training_diverged,
-                  "non-finite loss or gradient at step " + std::to_string(step) + "; "
-                    + (r ? "the last good checkpoint (step " + std::to_string(opt.step) + ") is at " + o.out
-                         : "writing the last good checkpoint failed: " + r.err().message)
-                    + "; try a lower --lr");
+      return fail(
+        errc::training_diverged,
+        "non-finite loss or gradient at step " + std::to_string(step) + "; "
+          + (r ? "the last good checkpoint (step " + std::to_string(opt.step) + ") is at " + o.out
+               : "writing the last good checkpoint failed: " + r.err().message)
+          + "; try a lower --lr");
     }
     parallel(nt, [&](int k) {
       const auto [lo, hi] = slice(k);
-      adamw_step(ck.params.data() + lo, grads[0].data() + lo, opt.m.data() + lo, opt.v.data() + lo, hi - lo,
-                 step, cfg.lr, cfg.beta1, cfg.beta2, cfg.eps, cfg.weight_decay);
+      adamw_step(ck.params.data() + lo, grads[0].data() + lo, opt.m.data() + lo, opt.v.data() + lo,
+                 hi - lo, step, cfg.lr, cfg.beta1, cfg.beta2, cfg.eps, cfg.weight_decay);
       bool fine = true;
       for (std::size_t i = lo; i < hi; ++i)
         fine &= std::isfinite(ck.params[i]);
@@ -322,15 +346,17 @@ result<summary> run_training(const options& o, const std::function<void(const pr
     });
     if (std::count(ok.begin(), ok.end(), 0) > 0)
       // An update that overflowed: these weights are lost, the last periodic checkpoint is not.
-      return fail(errc::training_diverged,
-                  "non-finite weights after the update of step " + std::to_string(step)
-                    + "; the last periodic checkpoint at " + o.out + " (if one was written) is kept; try a lower --lr");
+      return fail(errc::training_diverged, "non-finite weights after the update of step "
+                                             + std::to_string(step)
+                                             + "; the last periodic checkpoint at " + o.out
+                                             + " (if one was written) is kept; try a lower --lr");
     opt.step = step;
     step_seconds += std::chrono::duration<double>(clock_type::now() - t0).count();
     window_loss += loss;
     ++window_steps;
 
-    const bool eval_now = cfg.eval_interval > 0 && step % cfg.eval_interval == 0 && step < cfg.steps;
+    const bool eval_now =
+      cfg.eval_interval > 0 && step % cfg.eval_interval == 0 && step < cfg.steps;
     const auto now = clock_type::now();
     if (eval_now || std::chrono::duration<double>(now - last_report).count() >= 2.0) {
       progress p;

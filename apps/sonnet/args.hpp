@@ -33,7 +33,7 @@ public:
   std::optional<std::string> str(const std::string& name) const;
   /// Every value of a repeatable option (`--corpus a --corpus b`), in command-line order.
   std::vector<std::string> all(const std::string& name) const;
-  std::optional<double> real(const std::string& name) const;        // accepts nan/inf: checked later
+  std::optional<double> real(const std::string& name) const; // accepts nan/inf: checked later
   std::optional<int64_t> integer(const std::string& name) const;
   std::optional<uint64_t> unsigned_integer(const std::string& name) const;
   const std::vector<std::string>& positional() const { return positional_; }

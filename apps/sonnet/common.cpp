@@ -18,8 +18,7 @@ std::vector<option_spec> model_options() {
   };
 }
 
-std::vector<option_spec> operator+(std::vector<option_spec> a,
-                                   const std::vector<option_spec>& b) {
+std::vector<option_spec> operator+(std::vector<option_spec> a, const std::vector<option_spec>& b) {
   a.insert(a.end(), b.begin(), b.end());
   return a;
 }
@@ -27,8 +26,9 @@ std::vector<option_spec> operator+(std::vector<option_spec> a,
 std::string help_text(const std::string& usage, const std::string& summary,
                       const std::vector<option_spec>& specs) {
   std::ostringstream out;
-  out << "usage: " << usage << "\n\n" << summary << "\n\noptions:\n" << describe(specs)
-      << "  --help                    this text\n";
+  out << "usage: " << usage << "\n\n"
+      << summary << "\n\noptions:\n"
+      << describe(specs) << "  --help                    this text\n";
   return out.str();
 }
 

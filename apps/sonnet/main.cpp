@@ -37,8 +37,9 @@ commands:
 Run `sonnet <command> --help` for the options of a command.
 With --connect=HOST:PORT every command except format, replay, logits, generate --raw, vocab,
 info, train and eval talks to a running sonnetd instead of running the pipeline in-process.
-Model: --model, else $SONNET_MODEL, else `model` in --config/$SONNET_CONFIG, else
-models/default.npz in the source tree (`sonnet info` shows which). Database: --db, else `db` in
+Model: --model, else $SONNET_MODEL, else `model` in --config/$SONNET_CONFIG, else the
+default model: models/default.npz in $SONNET_DATA_DIR, in PREFIX/share/sonnet-actors beside
+an installed binary, or in the source tree (`sonnet info` shows which). Database: --db, else `db` in
 the config file, else ./sonnets.db.
 )";
 

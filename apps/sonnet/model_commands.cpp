@@ -19,8 +19,8 @@ result<std::shared_ptr<const model::model>> load(const settings& s, const model_
   auto m = model::load_model(s.model_path, c.load);
   if (!m) {
     auto e = m.err();
-    e.message += " (model path from " + s.model_origin
-                 + "; pass --model PATH to use another NanoGPT .npz)";
+    e.message +=
+      " (model path from " + s.model_origin + "; pass --model PATH to use another NanoGPT .npz)";
     return e;
   }
   return m;
@@ -29,14 +29,15 @@ result<std::shared_ptr<const model::model>> load(const settings& s, const model_
 } // namespace
 
 int cmd_logits(int argc, char** argv) {
-  auto specs = std::vector<option_spec>{
-                 {"prompt", "TEXT", "the text to score (default: a newline)"},
-                 {"json", "", "print {\"logits\": [...]} (the default output too)"},
-               }
-               + model_options();
-  auto parsed = parse_command(argc, argv, "sonnet logits [--prompt TEXT] [--json] [model options]",
-                              "Prints the model's logits for the character after the prompt.",
-                              specs);
+  auto specs =
+    std::vector<option_spec>{
+      {"prompt", "TEXT", "the text to score (default: a newline)"},
+      {"json", "", "print {\"logits\": [...]} (the default output too)"},
+    }
+    + model_options();
+  auto parsed =
+    parse_command(argc, argv, "sonnet logits [--prompt TEXT] [--json] [model options]",
+                  "Prints the model's logits for the character after the prompt.", specs);
   if (!parsed)
     return exit_ok;
   auto& a = *parsed;
@@ -58,15 +59,16 @@ int cmd_logits(int argc, char** argv) {
 }
 
 int cmd_generate_raw(int argc, char** argv) {
-  auto specs = std::vector<option_spec>{
-                 {"raw", "", "print the model's raw text"},
-                 {"prompt", "TEXT", "text the model continues (default: a newline)"},
-                 {"tokens", "N", "characters to generate (default 800)"},
-                 {"seed", "S", "sampler seed (default 0)"},
-                 {"temperature", "T", "sampling temperature (default 0.8; 0 = argmax)"},
-                 {"top-k", "K", "sample among the K likeliest characters (0 = all)"},
-               }
-               + model_options();
+  auto specs =
+    std::vector<option_spec>{
+      {"raw", "", "print the model's raw text"},
+      {"prompt", "TEXT", "text the model continues (default: a newline)"},
+      {"tokens", "N", "characters to generate (default 800)"},
+      {"seed", "S", "sampler seed (default 0)"},
+      {"temperature", "T", "sampling temperature (default 0.8; 0 = argmax)"},
+      {"top-k", "K", "sample among the K likeliest characters (0 = all)"},
+    }
+    + model_options();
   auto parsed = parse_command(
     argc, argv, "sonnet generate --raw [--tokens N] [--seed S] [--temperature T] [--top-k K]",
     "Prints raw model text: the model alone, no formatting, nothing stored.", specs);
@@ -194,7 +196,8 @@ int cmd_info(int argc, char** argv) {
             << "from         " << s->model_origin
             << (s->model_source.empty() ? "" : " (found by the '" + s->model_source + "' rule)")
             << "\n"
-            << "file         " << j["file_bytes"].get<uint64_t>() << " bytes, sha256 " << *sha << "\n"
+            << "file         " << j["file_bytes"].get<uint64_t>() << " bytes, sha256 " << *sha
+            << "\n"
             << "sizes        vocab_size " << hp.vocab_size << ", n_layer " << hp.n_layer
             << ", n_head " << hp.n_head << ", n_embd " << hp.n_embd << ", head_size "
             << hp.head_size << ", block_size " << hp.block_size << ", n_ffwd " << hp.n_ffwd << "\n"

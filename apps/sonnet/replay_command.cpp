@@ -1,4 +1,4 @@
-// sonnet replay: checks field coherence and the atomic store of a cloud file (DESIGN §2).
+// sonnet replay: checks field coherence and the atomic store of a cloud file (docs/DESIGN.md §2).
 
 #include <iostream>
 
@@ -32,8 +32,8 @@ int cmd_replay(int argc, char** argv) {
   if (parsed->flag("json")) {
     auto mismatches = nlohmann::json::array();
     for (auto& m : r->mismatches) // seed is uint64_t: printed unsigned, never negative
-      mismatches.push_back({{"id", m.id}, {"stored", m.stored}, {"recomputed", m.recomputed},
-                            {"seed", m.seed}});
+      mismatches.push_back(
+        {{"id", m.id}, {"stored", m.stored}, {"recomputed", m.recomputed}, {"seed", m.seed}});
     nlohmann::json out{{"sonnets_checked", r->sonnets_checked},
                        {"foreign_sonnets", r->foreign_sonnets},
                        {"dissonance_mismatches", r->mismatches.size()},

@@ -12,7 +12,7 @@
 
 #include "apps/sonnet/commands.hpp"
 #include "apps/sonnet/common.hpp"
-#include "apps/sonnet/json.hpp"
+#include "messages/json.hpp"
 #include "actors/request_rules.hpp"
 #include "core/regular_file.hpp"
 #include "apps/sonnet/session.hpp"
@@ -45,9 +45,8 @@ void print_sonnet(std::ostream& out, const sonnet_reply& r) {
   out << std::fixed << std::setprecision(3) << "-- #" << r.id << "  dissonance " << r.dissonance
       << " (novelty " << r.p.novelty << ", arousal " << std::setprecision(2) << r.p.arousal
       << ", entropy " << r.p.entropy << ")  quality " << r.quality << " (meter " << r.meter
-      << ", rhymes " << r.rhyme_pairs << "/7)  temperature "
-      << r.temperature << "  seed " << r.seed << "  " << r.tokens << " tokens  "
-      << std::setprecision(0) << r.t.total_ms << " ms\n";
+      << ", rhymes " << r.rhyme_pairs << "/7)  temperature " << r.temperature << "  seed " << r.seed
+      << "  " << r.tokens << " tokens  " << std::setprecision(0) << r.t.total_ms << " ms\n";
   out.unsetf(std::ios::floatfield);
   out << std::setprecision(6);
 }
@@ -119,7 +118,8 @@ std::vector<option_spec> generate_options() {
   return {
     {"prompt", "TEXT", "your words: the model continues them; dissonance compares with them"},
     {"prompt-file", "PATH", "read the prompt from a file (at most 2000 bytes are accepted)"},
-    {"temperature", "T", "sampling temperature in [0, 5] (default: adapted from the last dissonance)"},
+    {"temperature", "T",
+     "sampling temperature in [0, 5] (default: adapted from the last dissonance)"},
     {"seed", "S", "seed of request i is S+i (default: random, printed with each sonnet)"},
     {"tokens", "N", "token budget per sonnet (default 2400: 800, then 400 more at a time)"},
     {"top-k", "K", "sample among the K likeliest characters (0 = all)"},
@@ -262,8 +262,7 @@ int cmd_query(const std::string& what, int argc, char** argv) {
     return report(what, fail(errc::invalid_argument, "--limit must be >= 1"));
   auto min_quality = a.real("min-quality").value_or(0.7);
   if (!std::isfinite(min_quality))
-    return report(what,
-                  fail(errc::invalid_argument, "--min-quality must be a finite number"));
+    return report(what, fail(errc::invalid_argument, "--min-quality must be a finite number"));
   auto id = a.integer("id");
   if (what == "get" && !id)
     throw usage_error{"--id is required"};
@@ -282,8 +281,7 @@ int cmd_query(const std::string& what, int argc, char** argv) {
         continue;
       }
       std::cout << "#" << x.id << "  quality " << show(x.quality) << "  dissonance "
-                << show(x.dissonance)
-                << "  by " << x.added_by << "\n"
+                << show(x.dissonance) << "  by " << x.added_by << "\n"
                 << x.text << "\n\n";
     }
   };
@@ -343,12 +341,13 @@ int cmd_dissonance(int argc, char** argv) {
 }
 
 int cmd_chat(int argc, char** argv) {
-  auto specs = std::vector<option_spec>{
-                 {"db", "PATH", "the sonnet cloud (default ./sonnets.db)"},
-                 {"temperature", "T", "fixed temperature (default: adapted from dissonance)"},
-                 {"top-k", "K", "sample among the K likeliest characters (0 = all)"},
-               }
-               + model_options();
+  auto specs =
+    std::vector<option_spec>{
+      {"db", "PATH", "the sonnet cloud (default ./sonnets.db)"},
+      {"temperature", "T", "fixed temperature (default: adapted from dissonance)"},
+      {"top-k", "K", "sample among the K likeliest characters (0 = all)"},
+    }
+    + model_options();
   auto parsed = parse_command(argc, argv, "sonnet chat [--db PATH] [model options]",
                               "An interactive session: each line you type becomes a sonnet.\n"
                               "Commands: /stats, /recent, /best, /help, /quit.",

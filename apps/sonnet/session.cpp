@@ -109,10 +109,11 @@ result<std::unique_ptr<session>> session::start(const settings& s, const model_c
   auto svc = spawn_service(out->impl_->sys, sc);
   if (!svc) {
     auto e = from_caf(svc.error());
-    if (choice && (e.code == errc::bad_checkpoint || e.code == errc::bad_vocabulary
-                   || e.code == errc::bad_weights))
-      e.message += " (model path from " + s.model_origin
-                   + "; pass --model PATH to use another NanoGPT .npz)";
+    if (choice
+        && (e.code == errc::bad_checkpoint || e.code == errc::bad_vocabulary
+            || e.code == errc::bad_weights))
+      e.message +=
+        " (model path from " + s.model_origin + "; pass --model PATH to use another NanoGPT .npz)";
     return e;
   }
   out->service_ = *svc;

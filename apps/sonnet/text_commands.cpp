@@ -19,8 +19,8 @@ int cmd_format(int argc, char** argv) {
   auto lines = text::format(raw);
   if (!lines) {
     auto n = text::extract_lines(raw, 20).size();
-    return report("format", "not enough clean lines: found " + std::to_string(n)
-                              + ", a sonnet needs 14");
+    return report("format",
+                  "not enough clean lines: found " + std::to_string(n) + ", a sonnet needs 14");
   }
   std::cout << text::join_lines(*lines) << "\n";
   return exit_ok;

@@ -62,7 +62,9 @@ std::vector<std::string> corpora(const args& a) {
 std::string shell_word(const std::string& s) {
   bool plain = !s.empty();
   for (char c : s)
-    plain = plain && (std::isalnum(static_cast<unsigned char>(c)) || std::string{"_-./=:,+@%"}.find(c) != std::string::npos);
+    plain = plain
+            && (std::isalnum(static_cast<unsigned char>(c))
+                || std::string{"_-./=:,+@%"}.find(c) != std::string::npos);
   if (plain)
     return s;
   std::string q = "'";
@@ -117,7 +119,8 @@ public:
   void operator()(const train::progress& p) {
     char buf[64];
     std::snprintf(buf, sizeof buf, "train %.3f", p.train_loss);
-    std::string line = "step " + std::to_string(p.step) + "/" + std::to_string(p.steps) + "  " + buf;
+    std::string line =
+      "step " + std::to_string(p.step) + "/" + std::to_string(p.steps) + "  " + buf;
     if (p.val_loss >= 0) {
       std::snprintf(buf, sizeof buf, "  val %.3f", p.val_loss);
       line += buf;
@@ -235,28 +238,202 @@ std::vector<option_spec> train_specs() {
     {"corpus", "FILE", "training text; repeat for several files"},
     {"out", "FILE.npz", "the checkpoint to write (and FILE.npz.state, for --resume)"},
     {"init", "FILE.npz", "fine-tune this checkpoint (keeps its vocabulary and size)"},
-    {"resume", "", "continue the interrupted run at --out with its settings\n"
-                   + std::string(28, ' ') + "(--steps defaults to its target)"},
+    {"resume", "",
+     "continue the interrupted run at --out with its settings\n" + std::string(28, ' ')
+       + "(--steps defaults to its target)"},
     {"layers", "N", "transformer blocks, 1..64 (default " + std::to_string(d.size.n_layer) + ")"},
-    {"heads", "N", "attention heads, must divide --embd (default " + std::to_string(d.size.n_head) + ")"},
+    {"heads", "N",
+     "attention heads, must divide --embd (default " + std::to_string(d.size.n_head) + ")"},
     {"embd", "N", "embedding width, 1..4096 (default " + std::to_string(d.size.n_embd) + ")"},
     {"block", "N", "context length, 2..4096 (default " + std::to_string(d.size.block_size) + ")"},
     {"steps", "N", "optimizer steps (default " + std::to_string(d.steps) + ")"},
     {"batch", "N", "windows per step, 1..65536 (default " + std::to_string(d.batch) + ")"},
     {"lr", "X", "AdamW learning rate, > 0 (default " + num(d.lr) + ")"},
     {"dropout", "X", "dropout probability in [0, 1) (default " + num(d.dropout) + ")"},
-    {"seed", "S", "seed of the weights, batches and dropout (default " + std::to_string(d.seed) + ")"},
+    {"seed", "S",
+     "seed of the weights, batches and dropout (default " + std::to_string(d.seed) + ")"},
     {"threads", "N", "worker threads, 0..256 (default 0 = every core)"},
-    {"val-fraction", "X", "held-out tail of each corpus, in (0, 0.5] (default " + num(d.val_fraction) + ")"},
-    {"init-scheme", "NAME", "a fresh run's weights: gpt2 (N(0, 0.02), nanoGPT's) or torch (PyTorch's\n"
-                              + std::string(28, ' ') + "layer defaults; default " + std::string(d.init == train::init_scheme::gpt2 ? "gpt2" : "torch") + ")"},
-    {"attn-scale", "X", "a fresh run's attention scale, > 0 (default 1/sqrt(head size), what the\n"
-                          + std::string(28, ' ') + "prototype's inference uses)"},
-    {"eval-interval", "N", "steps between held-out evaluations and checkpoints\n"
-                             + std::string(28, ' ') + "(0 = only at the end; default "
-                             + std::to_string(d.eval_interval) + ")"},
+    {"val-fraction", "X",
+     "held-out tail of each corpus, in (0, 0.5] (default " + num(d.val_fraction) + ")"},
+    {"init-scheme", "NAME",
+     "a fresh run's weights: gpt2 (N(0, 0.02), nanoGPT's) or torch (PyTorch's\n"
+       + std::string(28, ' ') + "layer defaults; default "
+       + std::string(d.init == train::init_scheme::gpt2 ? "gpt2" : "torch") + ")"},
+    {"attn-scale", "X",
+     "a fresh run's attention scale, > 0 (default 1/sqrt(head size), what the\n"
+       + std::string(28, ' ') + "prototype's inference uses)"},
+    {"eval-interval", "N",
+     "steps between held-out evaluations and checkpoints\n" + std::string(28, ' ')
+       + "(0 = only at the end; default " + std::to_string(d.eval_interval) + ")"},
     {"json", "", "print the summary as one JSON object"},
   };
+}
+
+// --- options -------------------------------------------------------------------------------
+
+/// --layers, --heads, --embd, --block.
+void read_size(const args& a, train::config& c) {
+  c.size.n_layer = int_in(a, "layers", 1, 64, c.size.n_layer);
+  c.size.n_head = int_in(a, "heads", 1, 4096, c.size.n_head);
+  c.size.n_embd = int_in(a, "embd", 1, 4096, c.size.n_embd);
+  c.size.block_size = int_in(a, "block", 2, 4096, c.size.block_size);
+  if (c.size.n_embd % c.size.n_head != 0)
+    throw bad_value{"--heads (" + std::to_string(c.size.n_head) + ") must divide --embd ("
+                    + std::to_string(c.size.n_embd) + ")"};
+}
+
+/// Everything else of the run: steps, batch, optimizer, seed, threads, evaluation, init.
+void read_schedule(const args& a, train::config& c) {
+  c.steps = int_in(a, "steps", 1, INT_MAX, c.steps);
+  c.batch = int_in(a, "batch", 1, 65536, c.batch);
+  if (auto lr = a.real("lr")) {
+    if (!std::isfinite(*lr) || *lr <= 0)
+      throw bad_value{"--lr must be a finite number > 0, got " + *a.str("lr")};
+    c.lr = *lr;
+  }
+  if (auto p = a.real("dropout")) {
+    if (!(*p >= 0 && *p < 1))
+      throw bad_value{"--dropout must be in [0, 1), got " + *a.str("dropout")};
+    c.dropout = *p;
+  }
+  if (auto s = a.unsigned_integer("seed"))
+    c.seed = *s;
+  c.threads = int_in(a, "threads", 0, 256, c.threads);
+  if (auto f = a.real("val-fraction")) {
+    if (!(*f > 0 && *f <= 0.5))
+      throw bad_value{"--val-fraction must be in (0, 0.5], got " + *a.str("val-fraction")};
+    c.val_fraction = *f;
+  }
+  c.eval_interval = int_in(a, "eval-interval", 0, INT_MAX, c.eval_interval);
+  if (auto scheme = a.str("init-scheme")) {
+    if (*scheme == "gpt2")
+      c.init = train::init_scheme::gpt2;
+    else if (*scheme == "torch")
+      c.init = train::init_scheme::torch;
+    else
+      throw bad_value{"--init-scheme must be gpt2 or torch, got " + *scheme};
+  }
+  if (auto x = a.real("attn-scale")) {
+    if (!std::isfinite(*x) || *x <= 0)
+      throw bad_value{"--attn-scale must be a finite number > 0, got " + *a.str("attn-scale")};
+    c.attn_scale = *x;
+  }
+}
+
+/// The options, checked in the order the flags are documented; throws bad_value / usage_error.
+train::options read_train_options(const args& a) {
+  train::options o;
+  const bool size_flags[] = {a.has("layers"), a.has("heads"), a.has("embd"), a.has("block")};
+  o.corpora = corpora(a);
+  auto out = a.str("out");
+  if (!out)
+    throw usage_error{"--out is required (the checkpoint to write, e.g. model.npz)"};
+  o.out = *out;
+  o.init = a.str("init").value_or("");
+  o.resume = a.flag("resume");
+  if (a.has("init") && o.init.empty())
+    throw bad_value{"--init must not be empty"};
+  read_size(a, o.cfg);
+  o.size_given = size_flags[0] || size_flags[1] || size_flags[2] || size_flags[3];
+  read_schedule(a, o.cfg);
+  check_out(o.out, o.corpora);
+  return o;
+}
+
+// Every input a regular file, before any work: a FIFO would block, a device never end.
+result<void> check_inputs(const train::options& o) {
+  for (const auto& c : o.corpora)
+    if (auto ok = check_regular_file(c, errc::bad_corpus); !ok)
+      return ok.err();
+  if (!o.init.empty())
+    if (auto ok = check_regular_file(o.init, errc::bad_checkpoint); !ok)
+      return ok.err();
+  return {};
+}
+
+/// --resume keeps the interrupted run's settings (its step target too, unless --steps is
+/// given); a fresh run over an interrupted one says so.
+void note_interrupted_run(const args& a, train::options& o) {
+  if (o.resume) {
+    std::vector<std::string> ignored;
+    for (auto f : {"layers", "heads", "embd", "block", "batch", "lr", "dropout", "seed",
+                   "val-fraction", "init-scheme", "attn-scale"})
+      if (a.has(f))
+        ignored.push_back(std::string("--") + f);
+    if (!ignored.empty()) {
+      std::string list;
+      for (auto& f : ignored)
+        list += (list.empty() ? "" : ", ") + f;
+      std::cerr << "sonnet train: note: --resume keeps the interrupted run's settings; ignoring "
+                << list << "\n";
+    }
+    if (!a.has("steps"))
+      if (auto st = state_beside(o.out))
+        o.cfg.steps = st->steps;
+  } else if (auto st = state_beside(o.out); st && st->step < st->steps) {
+    std::cerr << "sonnet train: note: " << o.out << " is an interrupted run (step " << st->step
+              << " of " << st->steps << "); this run starts afresh and replaces it (pass --resume "
+              << "to continue that one)\n";
+  }
+}
+
+// --- the run and its summary -------------------------------------------------------------------
+
+/// Trains with progress on stderr; SIGINT/SIGTERM stop it with a resumable checkpoint.
+result<train::summary> train_with_progress(const train::options& o) {
+  progress_printer printer;
+  result<train::summary> r = fail(errc::internal, "not run");
+  {
+    stop_signals guard;
+    r = train::run_training(
+      o, [&](const train::progress& p) { printer(p); }, &stop_requested);
+  }
+  printer.finish();
+  return r;
+}
+
+void print_summary_json(const train::summary& s) {
+  nlohmann::json j{
+    {"train_loss", s.train_loss},      {"val_loss", s.val_loss},     {"steps", s.steps},
+    {"tokens_per_s", s.tokens_per_s},  {"seconds", s.seconds},       {"out", s.out},
+    {"interrupted", s.interrupted},    {"parameters", s.parameters}, {"layers", s.size.n_layer},
+    {"heads", s.size.n_head},          {"embd", s.size.n_embd},      {"block", s.size.block_size},
+    {"vocab_size", s.size.vocab_size}, {"attn_scale", s.attn_scale}, {"threads", s.threads},
+    {"unknown_chars", s.unknown_chars}};
+  std::cout << j.dump() << std::endl;
+}
+
+void print_summary_text(const train::summary& s, const train::options& o) {
+  std::cout << (s.interrupted ? "stopped at step " + std::to_string(s.steps) + " of "
+                                  + std::to_string(o.cfg.steps)
+                              : "trained " + std::to_string(s.steps) + " steps")
+            << ": train loss " << loss(s.train_loss) << ", val loss " << loss(s.val_loss)
+            << " nats/char\n"
+            << rate(s.tokens_per_s) << " tokens/s, " << num(s.seconds, 4) << " s, " << s.threads
+            << (s.threads == 1 ? " thread\n" : " threads\n") << "wrote " << s.out << ": "
+            << s.parameters << " parameters (layers " << s.size.n_layer << ", heads "
+            << s.size.n_head << ", embd " << s.size.n_embd << ", block " << s.size.block_size
+            << ", vocabulary " << s.size.vocab_size << ")\n";
+  if (s.unknown_chars > 0)
+    std::cout << s.unknown_chars
+              << " corpus chars outside the model's vocabulary were read as ' '\n";
+  std::cout << std::flush;
+}
+
+/// After an interruption: where the checkpoint is and the command that continues it.
+void print_resume_hint(const args& a, const train::options& o, const train::summary& s) {
+  const std::string state = s.out + ".state";
+  std::string cmd = "sonnet train";
+  for (auto& c : o.corpora)
+    cmd += " --corpus " + shell_word(c);
+  cmd += " --out " + shell_word(s.out) + " --resume --steps " + std::to_string(o.cfg.steps);
+  if (a.has("threads"))
+    cmd += " --threads " + std::to_string(o.cfg.threads);
+  if (a.has("eval-interval"))
+    cmd += " --eval-interval " + std::to_string(o.cfg.eval_interval);
+  (a.flag("json") ? std::cerr : std::cout)
+    << "interrupted: checkpoint " << s.out << ", optimizer state " << state << "\n"
+    << "resume with: " << cmd << std::endl;
 }
 
 } // namespace
@@ -277,154 +454,36 @@ int cmd_train(int argc, char** argv) {
     return exit_ok;
   auto& a = *parsed;
   train::options o;
-  const bool size_flags[] = {a.has("layers"), a.has("heads"), a.has("embd"), a.has("block")};
   try {
-    o.corpora = corpora(a);
-    auto out = a.str("out");
-    if (!out)
-      throw usage_error{"--out is required (the checkpoint to write, e.g. model.npz)"};
-    o.out = *out;
-    o.init = a.str("init").value_or("");
-    o.resume = a.flag("resume");
-    if (a.has("init") && o.init.empty())
-      throw bad_value{"--init must not be empty"};
-
-    auto& c = o.cfg;
-    c.size.n_layer = int_in(a, "layers", 1, 64, c.size.n_layer);
-    c.size.n_head = int_in(a, "heads", 1, 4096, c.size.n_head);
-    c.size.n_embd = int_in(a, "embd", 1, 4096, c.size.n_embd);
-    c.size.block_size = int_in(a, "block", 2, 4096, c.size.block_size);
-    if (c.size.n_embd % c.size.n_head != 0)
-      throw bad_value{"--heads (" + std::to_string(c.size.n_head) + ") must divide --embd ("
-                      + std::to_string(c.size.n_embd) + ")"};
-    o.size_given = size_flags[0] || size_flags[1] || size_flags[2] || size_flags[3];
-    c.steps = int_in(a, "steps", 1, INT_MAX, c.steps);
-    c.batch = int_in(a, "batch", 1, 65536, c.batch);
-    if (auto lr = a.real("lr")) {
-      if (!std::isfinite(*lr) || *lr <= 0)
-        throw bad_value{"--lr must be a finite number > 0, got " + *a.str("lr")};
-      c.lr = *lr;
-    }
-    if (auto p = a.real("dropout")) {
-      if (!(*p >= 0 && *p < 1))
-        throw bad_value{"--dropout must be in [0, 1), got " + *a.str("dropout")};
-      c.dropout = *p;
-    }
-    if (auto s = a.unsigned_integer("seed"))
-      c.seed = *s;
-    c.threads = int_in(a, "threads", 0, 256, c.threads);
-    if (auto f = a.real("val-fraction")) {
-      if (!(*f > 0 && *f <= 0.5))
-        throw bad_value{"--val-fraction must be in (0, 0.5], got " + *a.str("val-fraction")};
-      c.val_fraction = *f;
-    }
-    c.eval_interval = int_in(a, "eval-interval", 0, INT_MAX, c.eval_interval);
-    if (auto scheme = a.str("init-scheme")) {
-      if (*scheme == "gpt2")
-        c.init = train::init_scheme::gpt2;
-      else if (*scheme == "torch")
-        c.init = train::init_scheme::torch;
-      else
-        throw bad_value{"--init-scheme must be gpt2 or torch, got " + *scheme};
-    }
-    if (auto x = a.real("attn-scale")) {
-      if (!std::isfinite(*x) || *x <= 0)
-        throw bad_value{"--attn-scale must be a finite number > 0, got " + *a.str("attn-scale")};
-      c.attn_scale = *x;
-    }
-    check_out(o.out, o.corpora);
+    o = read_train_options(a);
   } catch (const bad_value& e) {
     return report("train", fail(errc::invalid_argument, e.message));
   }
-  // Every input a regular file, before any work: a FIFO would block, a device never end.
-  for (const auto& c : o.corpora)
-    if (auto ok = check_regular_file(c, errc::bad_corpus); !ok)
-      return report("train", ok.err());
-  if (!o.init.empty())
-    if (auto ok = check_regular_file(o.init, errc::bad_checkpoint); !ok)
-      return report("train", ok.err());
-
-  if (o.resume) {
-    std::vector<std::string> ignored;
-    for (auto f : {"layers", "heads", "embd", "block", "batch", "lr", "dropout", "seed", "val-fraction",
-                   "init-scheme", "attn-scale"})
-      if (a.has(f))
-        ignored.push_back(std::string("--") + f);
-    if (!ignored.empty()) {
-      std::string list;
-      for (auto& f : ignored)
-        list += (list.empty() ? "" : ", ") + f;
-      std::cerr << "sonnet train: note: --resume keeps the interrupted run's settings; ignoring "
-                << list << "\n";
-    }
-    if (!a.has("steps"))
-      if (auto st = state_beside(o.out))
-        o.cfg.steps = st->steps;
-  } else if (auto st = state_beside(o.out); st && st->step < st->steps) {
-    std::cerr << "sonnet train: note: " << o.out << " is an interrupted run (step " << st->step
-              << " of " << st->steps << "); this run starts afresh and replaces it (pass --resume "
-              << "to continue that one)\n";
-  }
-
-  progress_printer printer;
-  result<train::summary> r = fail(errc::internal, "not run");
-  {
-    stop_signals guard;
-    r = train::run_training(o, [&](const train::progress& p) { printer(p); }, &stop_requested);
-  }
-  printer.finish();
+  if (auto ok = check_inputs(o); !ok)
+    return report("train", ok.err());
+  note_interrupted_run(a, o);
+  auto r = train_with_progress(o);
   if (!r)
     return report("train", r.err());
-  auto& s = *r;
-  const std::string state = s.out + ".state";
-  if (a.flag("json")) {
-    nlohmann::json j{{"train_loss", s.train_loss},   {"val_loss", s.val_loss},
-                     {"steps", s.steps},             {"tokens_per_s", s.tokens_per_s},
-                     {"seconds", s.seconds},         {"out", s.out},
-                     {"interrupted", s.interrupted}, {"parameters", s.parameters},
-                     {"layers", s.size.n_layer},     {"heads", s.size.n_head},
-                     {"embd", s.size.n_embd},        {"block", s.size.block_size},
-                     {"vocab_size", s.size.vocab_size}, {"attn_scale", s.attn_scale},
-                     {"threads", s.threads},         {"unknown_chars", s.unknown_chars}};
-    std::cout << j.dump() << std::endl;
-  } else {
-    std::cout << (s.interrupted ? "stopped at step " + std::to_string(s.steps) + " of "
-                                  + std::to_string(o.cfg.steps)
-                                : "trained " + std::to_string(s.steps) + " steps")
-              << ": train loss " << loss(s.train_loss) << ", val loss " << loss(s.val_loss)
-              << " nats/char\n"
-              << rate(s.tokens_per_s) << " tokens/s, " << num(s.seconds, 4) << " s, " << s.threads
-              << (s.threads == 1 ? " thread\n" : " threads\n")
-              << "wrote " << s.out << ": " << s.parameters << " parameters (layers "
-              << s.size.n_layer << ", heads " << s.size.n_head << ", embd " << s.size.n_embd
-              << ", block " << s.size.block_size << ", vocabulary " << s.size.vocab_size << ")\n";
-    if (s.unknown_chars > 0)
-      std::cout << s.unknown_chars << " corpus chars outside the model's vocabulary were read as ' '\n";
-    std::cout << std::flush;
-  }
-  if (s.interrupted) {
-    std::string cmd = "sonnet train";
-    for (auto& c : o.corpora)
-      cmd += " --corpus " + shell_word(c);
-    cmd += " --out " + shell_word(s.out) + " --resume --steps " + std::to_string(o.cfg.steps);
-    if (a.has("threads"))
-      cmd += " --threads " + std::to_string(o.cfg.threads);
-    if (a.has("eval-interval"))
-      cmd += " --eval-interval " + std::to_string(o.cfg.eval_interval);
-    (a.flag("json") ? std::cerr : std::cout)
-      << "interrupted: checkpoint " << s.out << ", optimizer state " << state << "\n"
-      << "resume with: " << cmd << std::endl;
-  }
+  const auto& s = *r;
+  if (a.flag("json"))
+    print_summary_json(s);
+  else
+    print_summary_text(s, o);
+  if (s.interrupted)
+    print_resume_hint(a, o, s);
   return exit_ok;
 }
 
 int cmd_eval(int argc, char** argv) {
   std::vector<option_spec> specs{
-    {"model", "FILE.npz", "the checkpoint (default: $SONNET_MODEL, `model` in --config,\n"
-                            + std::string(28, ' ') + "else the default model)"},
+    {"model", "FILE.npz",
+     "the checkpoint (default: $SONNET_MODEL, `model` in --config,\n" + std::string(28, ' ')
+       + "else the default model)"},
     {"corpus", "FILE", "text to score; repeat for several files"},
-    {"val-fraction", "X", "score the last X of each file, in (0, 1) (default 0.1:\n"
-                              + std::string(28, ' ') + "the tail `sonnet train` held out)"},
+    {"val-fraction", "X",
+     "score the last X of each file, in (0, 1) (default 0.1:\n" + std::string(28, ' ')
+       + "the tail `sonnet train` held out)"},
     {"threads", "N", "worker threads, 0..256 (default 0 = every core)"},
     {"json", "", "print one JSON object"},
     {"config", "FILE", "config file (key: model)"},
@@ -482,10 +541,11 @@ int cmd_eval(int argc, char** argv) {
     std::cout << j.dump() << std::endl;
     return exit_ok;
   }
-  std::cout << "loss " << loss(l) << " nats/char over " << chars << " chars of held-out text (the last "
-            << num(val_fraction * 100) << "% of "
+  std::cout << "loss " << loss(l) << " nats/char over " << chars
+            << " chars of held-out text (the last " << num(val_fraction * 100) << "% of "
             << (paths.size() == 1 ? paths[0] : "each of " + std::to_string(paths.size()) + " files")
-            << "; " << loss(l / std::log(2.0)) << " bits/char; model " << where->model_path << ")\n";
+            << "; " << loss(l / std::log(2.0)) << " bits/char; model " << where->model_path
+            << ")\n";
   if (data->unknown_chars > 0)
     std::cout << data->unknown_chars << " chars outside the model's vocabulary were read as ' '\n";
   std::cout << std::flush;

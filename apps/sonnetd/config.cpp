@@ -22,8 +22,9 @@ config::config() {
     .add(port, "port", "TCP port to publish on (0 = pick a free one)")
     .add(bind, "bind", "address to listen on (default 127.0.0.1)")
     .add(db, "db", "the sonnet cloud (standalone and front)")
-    .add(model, "model", "NanoGPT .npz checkpoint (standalone and worker; default: "
-                         "$SONNET_MODEL, else models/default.npz)")
+    .add(model, "model",
+         "NanoGPT .npz checkpoint (standalone and worker; default: "
+         "$SONNET_MODEL, else the default model, found as `sonnet info` shows)")
     .add(workers, "workers", "worker nodes of a front node: HOST:PORT[,HOST:PORT...]")
     .add(model_actors, "model-actors", "model actors of a standalone or worker node")
     .add(max_sequences, "max-sequences",

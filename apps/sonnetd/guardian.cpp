@@ -39,9 +39,8 @@ caf::actor guard(caf::actor_system& sys, Handle face, std::function<Handle()> re
         return;
       }
       self->monitor(*current);
-      caf::aout(self) << "sonnetd: a peer killed the published actor ("
-                      << caf::to_string(dm.reason) << "); published a new one on port " << port
-                      << std::endl;
+      caf::aout(self) << "sonnetd: a peer killed the published actor (" << caf::to_string(dm.reason)
+                      << "); published a new one on port " << port << std::endl;
     });
     self->set_exit_handler([=](caf::exit_msg& msg) {
       self->demonitor(current->address());
@@ -54,19 +53,19 @@ caf::actor guard(caf::actor_system& sys, Handle face, std::function<Handle()> re
 
 } // namespace
 
-caf::expected<uint16_t> publish(const service_actor& face, uint16_t port,
-                                const std::string& bind, bool tls) {
+caf::expected<uint16_t> publish(const service_actor& face, uint16_t port, const std::string& bind,
+                                bool tls) {
   return publish_impl(face, port, bind, tls);
 }
 
-caf::expected<uint16_t> publish(const model_actor& face, uint16_t port,
-                                const std::string& bind, bool tls) {
+caf::expected<uint16_t> publish(const model_actor& face, uint16_t port, const std::string& bind,
+                                bool tls) {
   return publish_impl(face, port, bind, tls);
 }
 
 caf::actor guard_service(caf::actor_system& sys, service_actor face,
-                         std::function<service_actor()> respawn, uint16_t port,
-                         std::string bind, bool tls) {
+                         std::function<service_actor()> respawn, uint16_t port, std::string bind,
+                         bool tls) {
   return guard(sys, std::move(face), std::move(respawn), port, std::move(bind), tls);
 }
 

@@ -17,16 +17,16 @@
 namespace sonnet::daemon {
 
 /// Publishes `face` on bind:port, through TLS when `tls` (caf::openssl::manager loaded).
-caf::expected<uint16_t> publish(const service_actor& face, uint16_t port,
-                                const std::string& bind, bool tls);
-caf::expected<uint16_t> publish(const model_actor& face, uint16_t port,
-                                const std::string& bind, bool tls);
+caf::expected<uint16_t> publish(const service_actor& face, uint16_t port, const std::string& bind,
+                                bool tls);
+caf::expected<uint16_t> publish(const model_actor& face, uint16_t port, const std::string& bind,
+                                bool tls);
 
 /// Spawns the guardian of `face`, published on bind:port; `respawn` makes a new facade.
 /// Sending the guardian an exit stops it and its facade.
 caf::actor guard_service(caf::actor_system& sys, service_actor face,
-                         std::function<service_actor()> respawn, uint16_t port,
-                         std::string bind, bool tls);
+                         std::function<service_actor()> respawn, uint16_t port, std::string bind,
+                         bool tls);
 caf::actor guard_model(caf::actor_system& sys, model_actor face,
                        std::function<model_actor()> respawn, uint16_t port, std::string bind,
                        bool tls);

@@ -2,6 +2,7 @@
 // model pool (worker) on --bind:--port and runs until SIGTERM/SIGINT, then drains and exits 0.
 // With --http-port it also serves the HTTP/JSON API and the web page (http/server.hpp).
 
+#include <chrono>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
@@ -44,16 +45,16 @@ std::string default_model(const daemon::config& cfg) {
   return d.path.empty() ? "models/default.npz" : d.path;
 }
 
-/// Blocks until SIGTERM or SIGINT; returns its name. SIGHUP (a closed terminal, or an admin
-/// expecting a reload) is logged and ignored: its default action would kill the daemon
-/// without draining.
-const char* wait_for_signal(const sigset_t& set) {
+/// Blocks until SIGTERM or SIGINT; returns its name. SIGHUP calls `on_hup` (the reload) and
+/// waits on: its default action would kill the daemon without draining.
+template <class F>
+const char* wait_for_signal(const sigset_t& set, F on_hup) {
   for (;;) {
     int sig = 0;
     if (sigwait(&set, &sig) != 0)
       continue;
     if (sig == SIGHUP) {
-      std::cout << "sonnetd: SIGHUP received and ignored" << std::endl;
+      on_hup();
       continue;
     }
     return sig == SIGTERM ? "SIGTERM" : "SIGINT";
@@ -127,7 +128,7 @@ int main(int argc, char** argv) {
     if (!sha)
       return fail(std::string{to_string(sha.err().code)} + ": " + sha.err().message);
     weights = std::move(*m);
-    model_sha = sha->substr(0, 12);
+    model_sha = *sha;
   }
   if (cfg.role == "worker") {
     pool_config pc;
@@ -176,7 +177,7 @@ int main(int argc, char** argv) {
   // allocate. Published typed, so that clients' remote_actor<T> can check the interface.
   const std::string inner = "127.0.0.1";
   auto port = service_face ? daemon::publish(service_face, 0, inner, tls)
-                          : daemon::publish(model_face, 0, inner, tls);
+                           : daemon::publish(model_face, 0, inner, tls);
   if (!port) {
     stop_all();
     return fail("cannot listen on " + inner + ": " + sys.render(port.error()));
@@ -207,8 +208,7 @@ int main(int argc, char** argv) {
       inner, tls);
   else
     guardian = daemon::guard_model(
-      sys, model_face, [&sys, pool] { return spawn_model_facade(sys, pool); }, *port, inner,
-      tls);
+      sys, model_face, [&sys, pool] { return spawn_model_facade(sys, pool); }, *port, inner, tls);
   std::cout << "sonnetd: " << cfg.role << " listening on " << cfg.bind << ":" << caf_port->port()
             << (tls ? " tls" : "");
   if (cfg.role != "worker")
@@ -216,7 +216,7 @@ int main(int argc, char** argv) {
   if (cfg.role == "front")
     std::cout << " workers=" << cfg.workers;
   else
-    std::cout << " model=" << model_path << " model-sha256=" << model_sha
+    std::cout << " model=" << model_path << " model-sha256=" << model_sha.substr(0, 12)
               << " attn-scale=" << weights->attn_scale() << " model-actors=" << cfg.model_actors;
   std::cout << std::endl;
 
@@ -227,8 +227,8 @@ int main(int argc, char** argv) {
     hc.bind = cfg.http_bind.empty() ? cfg.bind : cfg.http_bind;
     hc.port = *http_port;
     hc.max_in_flight = cfg.http_max_in_flight;
-    hc.request_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
-      cfg.http_request_timeout);
+    hc.request_timeout =
+      std::chrono::duration_cast<std::chrono::milliseconds>(cfg.http_request_timeout);
     hc.max_connections = cfg.http_max_connections;
     hc.max_connections_per_address = cfg.http_max_connections_per_address;
     hc.head_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(cfg.http_head_timeout);
@@ -242,7 +242,69 @@ int main(int argc, char** argv) {
     std::cout << "sonnetd: http listening on " << hc.bind << ":" << web->port() << std::endl;
   }
 
-  auto sig = wait_for_signal(signals);
+  // SIGHUP: re-reads the config file (flags given on the command line still win) and, when the
+  // model's path or content changed, loads the new checkpoint and swaps it into the pool: jobs
+  // under way finish on the old model, new ones use the new one. Only the model reloads.
+  auto reload = [&] {
+    std::cout << "sonnetd: SIGHUP: re-reading "
+              << (config_file.empty() ? std::string{"the command line"} : config_file)
+              << "; only the model reloads (model, SONNET_MODEL), other settings need a restart"
+              << std::endl;
+    if (cfg.role == "front") {
+      std::cout << "sonnetd: reload: a front node has no model to reload" << std::endl;
+      return;
+    }
+    auto refuse = [&](const std::string& why) {
+      std::cout << "sonnetd: reload refused: " << why << "; still serving model=" << model_path
+                << " model-sha256=" << model_sha.substr(0, 12) << std::endl;
+    };
+    daemon::config fresh;
+    if (!config_file.empty())
+      if (auto ok = check_regular_file(config_file, errc::invalid_argument); !ok)
+        return refuse("cannot read config file " + ok.err().message);
+    if (auto err = fresh.parse(args, config_file.empty() ? nullptr : config_file.c_str()))
+      return refuse("bad configuration in " + config_file + ": " + caf::to_string(err));
+    if (auto problem = daemon::check(fresh); !problem.empty())
+      return refuse("bad configuration in " + config_file + ": " + problem);
+    auto path = default_model(fresh);
+    auto sha = sha256_file_hex(path, errc::bad_checkpoint);
+    if (!sha)
+      return refuse(path + ": " + sha.err().message);
+    if (path == model_path && *sha == model_sha) {
+      std::cout << "sonnetd: reload: model unchanged (model=" << path
+                << " model-sha256=" << sha->substr(0, 12) << ")" << std::endl;
+      return;
+    }
+    auto t0 = std::chrono::steady_clock::now();
+    caf::scoped_actor self{sys};
+    std::string new_sha;
+    std::string error;
+    auto failed = [&](const caf::error& e) {
+      auto err = from_caf(e);
+      error = std::string{to_string(err.code)} + ": " + err.message;
+    };
+    if (service) {
+      // The service loads it on a thread of its own and swaps it into its pool.
+      self->request(service, caf::infinite, atom::reload_v, path)
+        .receive([&](std::string& x) { new_sha = std::move(x); }, failed);
+    } else {
+      // A worker: loaded here, on the main thread, then handed to the pool.
+      auto m = model::load_model(path);
+      if (!m)
+        return refuse(path + ": " + std::string{to_string(m.err().code)} + ": " + m.err().message);
+      self->request(pool, caf::infinite, atom::reload_v, model_swap{std::move(*m), *sha})
+        .receive([&](int32_t) { new_sha = *sha; }, failed);
+    }
+    if (!error.empty())
+      return refuse(path + ": " + error);
+    auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0);
+    std::cout << "sonnetd: reloaded model=" << path << " model-sha256=" << new_sha.substr(0, 12)
+              << " (was " << model_path << " model-sha256=" << model_sha.substr(0, 12) << ") in "
+              << static_cast<long>(ms.count()) << " ms" << std::endl;
+    model_path = path;
+    model_sha = new_sha;
+  };
+  auto sig = wait_for_signal(signals, reload);
   std::cout << "sonnetd: " << sig << ", shutting down" << std::endl;
   if (web) {
     // HTTP first: no new connections; calls in flight are answered (within drain-timeout),
@@ -256,13 +318,12 @@ int main(int argc, char** argv) {
     caf::scoped_actor self{sys};
     bool drained = true;
     self->request(service, cfg.drain_timeout, atom::drain_v)
-      .receive(
-        [](int64_t n) { std::cout << "sonnetd: drained " << n << " requests" << std::endl; },
-        [&](const caf::error& e) {
-          std::cout << "sonnetd: drain did not finish (" << sys.render(e)
-                    << "); failing what is left" << std::endl;
-          drained = false;
-        });
+      .receive([](int64_t n) { std::cout << "sonnetd: drained " << n << " requests" << std::endl; },
+               [&](const caf::error& e) {
+                 std::cout << "sonnetd: drain did not finish (" << sys.render(e)
+                           << "); failing what is left" << std::endl;
+                 drained = false;
+               });
     if (!drained) {
       // The service answers every request still open with shutting_down as it exits; wait
       // for that, then give the middleman a moment to write the answers out.

@@ -97,7 +97,7 @@ std::vector<std::string> load_corpus(std::string& source) {
 class sonnet_source {
 public:
   sonnet_source(const std::vector<std::string>& corpus, uint64_t seed)
-    : corpus_(corpus), state_(seed) {}
+      : corpus_(corpus), state_(seed) {}
 
   std::string next() {
     std::string out;
@@ -299,10 +299,9 @@ int main(int argc, char** argv) {
               "diss us", "stats ms", "rec ms");
   for (const auto& r : rows)
     std::printf("%9lld %8s %8.1f %10.0f %8.0f %8.1f %9.1f %8zu %10lld %8.2f %8.3f %7.3f\n",
-                static_cast<long long>(r.sonnets), r.build, r.build_s, r.build_per_s,
-                r.add_per_s, r.file_mb, r.open_ms, r.vocab,
-                static_cast<long long>(r.vocab_size_word1), r.dissonance_us, r.stats_ms,
-                r.recent_ms);
+                static_cast<long long>(r.sonnets), r.build, r.build_s, r.build_per_s, r.add_per_s,
+                r.file_mb, r.open_ms, r.vocab, static_cast<long long>(r.vocab_size_word1),
+                r.dissonance_us, r.stats_ms, r.recent_ms);
   std::printf(
     "\nbuild: add = one store::add (one transaction) per sonnet, batch = add_batch of 1000 per "
     "transaction; /F = synchronous=FULL, /N = NORMAL.\n"

@@ -26,7 +26,8 @@ using sonnet::bench::vec;
 
 namespace {
 
-double best_of_3(const std::shared_ptr<const sm::model>& m, sm::window_mode mode, int stride, int n) {
+double best_of_3(const std::shared_ptr<const sm::model>& m, sm::window_mode mode, int stride,
+                 int n) {
   double best = 0;
   sm::decoder d(m, mode, stride);
   for (int rep = 0; rep < 3; ++rep) {
@@ -56,8 +57,9 @@ double batch_best_of_3(const std::shared_ptr<const sm::model>& m, int b, int n) 
 }
 
 double prototype_tokens_per_s(int n, std::string& raw) {
-  std::string cmd = "env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3 " + std::string(SONNET_SHARED_DIR)
-                    + "/reference/reference.py --bench-generate " + std::to_string(n) + " 2>&1";
+  std::string cmd = "env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3 "
+                    + std::string(SONNET_SHARED_DIR) + "/reference/reference.py --bench-generate "
+                    + std::to_string(n) + " 2>&1";
   FILE* p = popen(cmd.c_str(), "r");
   if (!p)
     return 0;
@@ -127,8 +129,10 @@ int main(int argc, char** argv) {
         if (!s.empty())
           extra_strides.push_back(std::stoi(s));
     } else {
-      std::fprintf(stderr, "usage: %s [--tokens N] [--proto-tokens N] [--no-proto] [--strides 8,32] [--model PATH]\n",
-                   argv[0]);
+      std::fprintf(
+        stderr,
+        "usage: %s [--tokens N] [--proto-tokens N] [--no-proto] [--strides 8,32] [--model PATH]\n",
+        argv[0]);
       return 2;
     }
   }
@@ -147,10 +151,12 @@ int main(int argc, char** argv) {
     int stride;    // 0 = exact
   };
   std::vector<row> rows;
-  rows.push_back({"strided S=" + std::to_string(S) + " (default)", best_of_3(*m, sm::window_mode::strided, S, n), 30, S});
+  rows.push_back({"strided S=" + std::to_string(S) + " (default)",
+                  best_of_3(*m, sm::window_mode::strided, S, n), 30, S});
   for (int s : extra_strides)
     if (s != S)
-      rows.push_back({"strided S=" + std::to_string(s), best_of_3(*m, sm::window_mode::strided, s, n), 0, s});
+      rows.push_back(
+        {"strided S=" + std::to_string(s), best_of_3(*m, sm::window_mode::strided, s, n), 0, s});
   rows.push_back({"exact", best_of_3(*m, sm::window_mode::exact, 0, n), 2, 0});
   double proto_tps = 0;
   std::string raw;
@@ -160,26 +166,34 @@ int main(int argc, char** argv) {
   std::printf("one stream, %d tokens from \"\\n\", as_trained, temperature 0.8, best of 3\n", n);
   if (proto) {
     if (proto_tps > 0)
-      std::printf("prototype (reference.py --bench-generate %d, numpy + OpenBLAS): %.1f tokens/s\n", proto_n, proto_tps);
+      std::printf("prototype (reference.py --bench-generate %d, numpy + OpenBLAS): %.1f tokens/s\n",
+                  proto_n, proto_tps);
     else
       std::printf("prototype run failed: %s\n", raw.c_str());
   }
-  std::printf("\n| decoding | tokens/s | ms/token | x prototype | target | GFLOP/s |\n|---|---:|---:|---:|---|---:|\n");
+  std::printf("\n| decoding | tokens/s | ms/token | x prototype | target | GFLOP/s "
+              "|\n|---|---:|---:|---:|---|---:|\n");
   for (const auto& r : rows) {
     std::string ratio = proto_tps > 0 ? std::to_string(r.tps / proto_tps).substr(0, 6) : "-";
-    std::string target = r.target > 0 ? (">= " + std::to_string(static_cast<int>(r.target)) + "x"
-                                         + (proto_tps > 0 ? (r.tps / proto_tps >= r.target ? " met" : " MISSED") : ""))
-                                      : "";
+    std::string target =
+      r.target > 0 ? (">= " + std::to_string(static_cast<int>(r.target)) + "x"
+                      + (proto_tps > 0 ? (r.tps / proto_tps >= r.target ? " met" : " MISSED") : ""))
+                   : "";
     const std::string gflops =
-      r.stride > 0 ? std::to_string(r.tps * flops_per_token((*m)->hp(), r.stride).total() / 1e9).substr(0, 5) : "-";
-    std::printf("| %s | %.0f | %.3f | %s | %s | %s |\n", r.name.c_str(), r.tps, 1000.0 / r.tps, ratio.c_str(),
-                target.c_str(), gflops.c_str());
+      r.stride > 0
+        ? std::to_string(r.tps * flops_per_token((*m)->hp(), r.stride).total() / 1e9).substr(0, 5)
+        : "-";
+    std::printf("| %s | %.0f | %.3f | %s | %s | %s |\n", r.name.c_str(), r.tps, 1000.0 / r.tps,
+                ratio.c_str(), target.c_str(), gflops.c_str());
   }
   if (proto_tps > 0)
-    std::printf("| prototype (Python, numpy_port) | %.1f | %.3f | 1 | | |\n", proto_tps, 1000.0 / proto_tps);
+    std::printf("| prototype (Python, numpy_port) | %.1f | %.3f | 1 | | |\n", proto_tps,
+                1000.0 / proto_tps);
   if (!batches.empty()) {
-    std::printf("\nbatched (model::batch_decoder, one thread, default stride, %d tokens per sequence, best of 3)\n\n"
-                "| sequences | tokens/s (all) | tokens/s per sequence | x one stream | GFLOP/s | of FMA peak |\n"
+    std::printf("\nbatched (model::batch_decoder, one thread, default stride, %d tokens per "
+                "sequence, best of 3)\n\n"
+                "| sequences | tokens/s (all) | tokens/s per sequence | x one stream | GFLOP/s | "
+                "of FMA peak |\n"
                 "|---:|---:|---:|---:|---:|---:|\n",
                 n);
     double one = 0;
@@ -187,17 +201,19 @@ int main(int argc, char** argv) {
       double t = batch_best_of_3(*m, b, n);
       if (one == 0)
         one = t / b;
-      std::printf("| %d | %.0f | %.0f | %.2f | %.1f | %.0f%% |\n", b, t, t / b, t / one, t * fl.total() / 1e9,
-                  100 * t * fl.total() / 1e9 / peak);
+      std::printf("| %d | %.0f | %.0f | %.2f | %.1f | %.0f%% |\n", b, t, t / b, t / one,
+                  t * fl.total() / 1e9, 100 * t * fl.total() / 1e9 / peak);
     }
   }
-  std::printf("\narithmetic (default stride S=%d): %.2f MFLOP per token = %.2f in the token step (one row "
-              "through every weight matrix, %.1f MB of weights, plus attention over ~%d cached positions) "
-              "+ %.2f in window recomputes (%d rows every %d tokens = %.2f rows per token, the last layer "
-              "only to K/V); batching shares the weight reads, not the FLOPs\n",
-              S, fl.total() / 1e6, fl.step / 1e6, fl.weight_bytes / 1e6, fl.context, fl.recompute / 1e6,
-              fl.rows, S + 1, fl.rows / (S + 1.0));
-  std::printf("\nthis core's FMA peak (16 independent %zu-float FMA chains, best of 3): %.0f GFLOP/s\n",
-              sizeof(vec) / sizeof(float), peak);
+  std::printf(
+    "\narithmetic (default stride S=%d): %.2f MFLOP per token = %.2f in the token step (one row "
+    "through every weight matrix, %.1f MB of weights, plus attention over ~%d cached positions) "
+    "+ %.2f in window recomputes (%d rows every %d tokens = %.2f rows per token, the last layer "
+    "only to K/V); batching shares the weight reads, not the FLOPs\n",
+    S, fl.total() / 1e6, fl.step / 1e6, fl.weight_bytes / 1e6, fl.context, fl.recompute / 1e6,
+    fl.rows, S + 1, fl.rows / (S + 1.0));
+  std::printf(
+    "\nthis core's FMA peak (16 independent %zu-float FMA chains, best of 3): %.0f GFLOP/s\n",
+    sizeof(vec) / sizeof(float), peak);
   return 0;
 }

@@ -51,13 +51,16 @@ double nll(const std::vector<float>& lg, int y) {
 
 // Predictions i in [a, b): target val[i+1].
 // Predictions i in [a, b): target val[i+1]; each loss also goes to per[i] when per is given.
-outcome run_piece(const std::shared_ptr<const sm::model>& m, const std::vector<int>& val, const std::string& vtext,
-                  sm::window_mode mode, int stride, long a, long b, std::vector<double>* per = nullptr) {
+outcome run_piece(const std::shared_ptr<const sm::model>& m, const std::vector<int>& val,
+                  const std::string& vtext, sm::window_mode mode, int stride, long a, long b,
+                  std::vector<double>* per = nullptr) {
   outcome o;
   const long B = m->hp().block_size;
   sm::decoder d(m, mode, stride);
   long p0 = std::max(0L, a - B + 1);
-  d.start(std::string_view(vtext).substr(static_cast<std::size_t>(p0), static_cast<std::size_t>(a - p0 + 1)), {});
+  d.start(std::string_view(vtext).substr(static_cast<std::size_t>(p0),
+                                         static_cast<std::size_t>(a - p0 + 1)),
+          {});
   for (long i = a; i < b; ++i) {
     const int y = val[static_cast<std::size_t>(i + 1)];
     const double l = nll(d.logits(), y);
@@ -71,8 +74,8 @@ outcome run_piece(const std::shared_ptr<const sm::model>& m, const std::vector<i
   return o;
 }
 
-outcome run_chunked(const std::shared_ptr<const sm::model>& m, const std::vector<int>& val, const std::string& vtext,
-                    long w0, long w1) {
+outcome run_chunked(const std::shared_ptr<const sm::model>& m, const std::vector<int>& val,
+                    const std::string& vtext, long w0, long w1) {
   outcome o;
   const long B = m->hp().block_size;
   sm::decoder d(m, sm::window_mode::exact);
@@ -111,7 +114,8 @@ outcome parallel(int threads, long n, F f) {
 } // namespace
 
 int main(int argc, char** argv) {
-  std::string variant = "as_trained", model_path = std::string(SONNET_SHARED_DIR) + "/data/shakespeare_gpt.npz";
+  std::string variant = "as_trained",
+              model_path = std::string(SONNET_SHARED_DIR) + "/data/shakespeare_gpt.npz";
   if (!std::filesystem::exists(model_path))
     model_path = SONNET_DEFAULT_MODEL;
   std::string text_path = std::string(SONNET_SOURCE_DIR) + "/data/tinyshakespeare.txt";
@@ -144,8 +148,11 @@ int main(int argc, char** argv) {
     else if (a == "--text")
       text_path = val();
     else {
-      std::fprintf(stderr, "usage: %s [--variant as_trained|numpy_port] [--strides 8,16] [--threads N] [--limit N] "
-                           "[--no-exact] [--no-chunked] [--model PATH] [--text PATH]\n", argv[0]);
+      std::fprintf(
+        stderr,
+        "usage: %s [--variant as_trained|numpy_port] [--strides 8,16] [--threads N] [--limit N] "
+        "[--no-exact] [--no-chunked] [--model PATH] [--text PATH]\n",
+        argv[0]);
       return 2;
     }
   }
@@ -170,39 +177,48 @@ int main(int argc, char** argv) {
     n = std::min(n, limit);
   const long B = (*m)->hp().block_size;
   std::printf("model %s; text %s\n", model_path.c_str(), text_path.c_str());
-  std::printf("held-out: %zu chars after cut %zu; %ld predictions; variant %s; %d threads\n\n", vtext.size(), cut, n,
-              variant.c_str(), threads);
-  std::printf("| decoding | predictions | mean context | loss (nats/char) | seconds | predictions/s |\n");
+  std::printf("held-out: %zu chars after cut %zu; %ld predictions; variant %s; %d threads\n\n",
+              vtext.size(), cut, n, variant.c_str(), threads);
+  std::printf(
+    "| decoding | predictions | mean context | loss (nats/char) | seconds | predictions/s |\n");
   std::printf("|---|---:|---:|---:|---:|---:|\n");
   auto row = [&](const std::string& name, auto fn, long count) {
     auto t0 = std::chrono::steady_clock::now();
     outcome r = parallel(threads, count, fn);
     double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    std::printf("| %s | %ld | %.1f | %.4f | %.1f | %.0f |\n", name.c_str(), r.count, r.ctx_sum / r.count,
-                r.loss_sum / r.count, s, r.count / s);
+    std::printf("| %s | %ld | %.1f | %.4f | %.1f | %.0f |\n", name.c_str(), r.count,
+                r.ctx_sum / r.count, r.loss_sum / r.count, s, r.count / s);
     std::fflush(stdout);
   };
   if (do_chunked) {
     long windows = (static_cast<long>(val.size()) - 1) / B;
     if (limit > 0)
       windows = std::min(windows, std::max(1L, limit / B));
-    row("chunked-" + std::to_string(B) + " (contexts 1.." + std::to_string(B) + ")",
-        [&](long a, long b) { return run_chunked(*m, val, vtext, a, b); }, windows);
+    row(
+      "chunked-" + std::to_string(B) + " (contexts 1.." + std::to_string(B) + ")",
+      [&](long a, long b) { return run_chunked(*m, val, vtext, a, b); }, windows);
   }
-  std::vector<std::vector<double>> per(strides.size(), std::vector<double>(static_cast<std::size_t>(n)));
+  std::vector<std::vector<double>> per(strides.size(),
+                                       std::vector<double>(static_cast<std::size_t>(n)));
   for (std::size_t k = 0; k < strides.size(); ++k)
-    row("strided S=" + std::to_string(strides[k]),
-        [&](long a, long b) {
-          return run_piece(*m, val, vtext, sm::window_mode::strided, strides[k], a, b, &per[k]);
-        },
-        n);
+    row(
+      "strided S=" + std::to_string(strides[k]),
+      [&](long a, long b) {
+        return run_piece(*m, val, vtext, sm::window_mode::strided, strides[k], a, b, &per[k]);
+      },
+      n);
   if (do_exact)
-    row("exact", [&](long a, long b) { return run_piece(*m, val, vtext, sm::window_mode::exact, 0, a, b); }, n);
+    row(
+      "exact",
+      [&](long a, long b) { return run_piece(*m, val, vtext, sm::window_mode::exact, 0, a, b); },
+      n);
   if (strides.size() > 1) {
     constexpr long block = 1024;
     const long nb = n / block;
-    std::printf("\npaired with strided S=%d (blocks of %ld predictions, %ld blocks)\n\n", strides[0], block, nb);
-    std::printf("| decoding | mean loss difference | standard error | difference / SE |\n|---|---:|---:|---:|\n");
+    std::printf("\npaired with strided S=%d (blocks of %ld predictions, %ld blocks)\n\n",
+                strides[0], block, nb);
+    std::printf("| decoding | mean loss difference | standard error | difference / SE "
+                "|\n|---|---:|---:|---:|\n");
     for (std::size_t k = 1; k < strides.size() && nb > 1; ++k) {
       std::vector<double> means(static_cast<std::size_t>(nb), 0.0);
       for (long i = 0; i < nb * block; ++i)

@@ -152,7 +152,8 @@ int main(int argc, char** argv) {
       data.open(data_path);
     if (!markdown)
       std::printf("## Pipeline: %zu sonnets per row, model %s\n\n", sonnets, model.c_str());
-    std::printf("| concurrency | p50 latency ms | p99 latency ms | sonnets/s | speed-up vs 1 | failed |\n");
+    std::printf(
+      "| concurrency | p50 latency ms | p99 latency ms | sonnets/s | speed-up vs 1 | failed |\n");
     std::printf("|---|---|---|---|---|---|\n");
     double base_rate = 0;
     std::vector<double> stats_lat;
@@ -173,8 +174,8 @@ int main(int argc, char** argv) {
       if (base_rate == 0)
         base_rate = rate;
       if (data)
-        data << k << ' ' << rate << ' ' << percentile(r.latencies, 0.5) << ' ' << percentile(r.latencies, 0.99)
-             << '\n';
+        data << k << ' ' << rate << ' ' << percentile(r.latencies, 0.5) << ' '
+             << percentile(r.latencies, 0.99) << '\n';
       std::printf("| %zu | %.0f | %.0f | %.2f | %.2fx | %zu |\n", k, percentile(r.latencies, 0.5),
                   percentile(r.latencies, 0.99), rate, rate / base_rate, r.failed);
       std::fflush(stdout);
@@ -188,7 +189,8 @@ int main(int argc, char** argv) {
   if (markdown) {
     rusage ru{};
     getrusage(RUSAGE_SELF, &ru);
-    std::printf("\npeak RSS of this process (getrusage ru_maxrss): %.1f MB\n", static_cast<double>(ru.ru_maxrss) / 1024.0);
+    std::printf("\npeak RSS of this process (getrusage ru_maxrss): %.1f MB\n",
+                static_cast<double>(ru.ru_maxrss) / 1024.0);
   }
   return rc;
 }

@@ -41,17 +41,17 @@ double ms_since(clock_type::time_point t0) {
 
 struct row {
   std::string name;
-  int sonnets = 0;          // attempts
-  int fourteen = 0;         // a 14-line sonnet came out of the first pass
-  int valid = 0;            // ... and the prototype's validate() passed
-  long lines = 0;           // lines of the chosen sonnets
-  long verse_lines = 0;     // of them with 9..13 syllables
-  double rhyme_pairs = 0;   // sums over chosen sonnets
+  int sonnets = 0;        // attempts
+  int fourteen = 0;       // a 14-line sonnet came out of the first pass
+  int valid = 0;          // ... and the prototype's validate() passed
+  long lines = 0;         // lines of the chosen sonnets
+  long verse_lines = 0;   // of them with 9..13 syllables
+  double rhyme_pairs = 0; // sums over chosen sonnets
   double meter = 0;
-  double quality = 0;       // sum over attempts; a missing sonnet counts 0
-  double model_ms = 0;      // generation time, summed over candidates
-  double select_ms = 0;     // formatting, analysis, selection
-  long recited = 0;         // chosen lines found verbatim in the training texts
+  double quality = 0;   // sum over attempts; a missing sonnet counts 0
+  double model_ms = 0;  // generation time, summed over candidates
+  double select_ms = 0; // formatting, analysis, selection
+  long recited = 0;     // chosen lines found verbatim in the training texts
 
   void add(const std::optional<std::vector<std::string>>& lines_opt, const st::dictionary& d,
            const std::string& corpus) {
@@ -73,7 +73,8 @@ struct row {
     auto a = st::assess(d, ls);
     for (const auto& l : a.prosody.lines) {
       lines += 1;
-      verse_lines += l.syllables >= st::verse_min_syllables && l.syllables <= st::verse_max_syllables;
+      verse_lines +=
+        l.syllables >= st::verse_min_syllables && l.syllables <= st::verse_max_syllables;
     }
     rhyme_pairs += a.quality.rhyme_pairs;
     meter += a.quality.meter;
@@ -82,14 +83,14 @@ struct row {
 
   void print(bool with_recited) const {
     auto pct = [](double x, double n) { return n > 0 ? 100.0 * x / n : 0.0; };
-    std::printf("| %s | %.0f%% | %.0f%% | %.0f%% | ", name.c_str(), pct(fourteen, sonnets), pct(valid, sonnets),
+    std::printf("| %s | %.0f%% | %.0f%% | %.0f%% | ", name.c_str(), pct(fourteen, sonnets),
+                pct(valid, sonnets),
                 pct(static_cast<double>(verse_lines), static_cast<double>(lines)));
     if (with_recited)
       std::printf("%.1f%% | ", pct(static_cast<double>(recited), static_cast<double>(lines)));
-    std::printf("%.2f | %.2f | %.3f | %.0f | %.1f |\n",
-                fourteen ? rhyme_pairs / fourteen : 0.0, fourteen ? meter / fourteen : 0.0,
-                sonnets ? quality / sonnets : 0.0, sonnets ? model_ms / sonnets : 0.0,
-                sonnets ? select_ms / sonnets : 0.0);
+    std::printf("%.2f | %.2f | %.3f | %.0f | %.1f |\n", fourteen ? rhyme_pairs / fourteen : 0.0,
+                fourteen ? meter / fourteen : 0.0, sonnets ? quality / sonnets : 0.0,
+                sonnets ? model_ms / sonnets : 0.0, sonnets ? select_ms / sonnets : 0.0);
   }
 };
 
@@ -154,8 +155,9 @@ int main(int argc, char** argv) {
       for (int k = next++; k < total; k = next++) {
         const int s = k / candidates, c = k % candidates;
         auto t0 = clock_type::now();
-        dec.start("\n", {0.8f, 0, base_seed + 1000ull * static_cast<uint64_t>(s)
-                                      + static_cast<uint64_t>(c)});
+        dec.start(
+          "\n",
+          {0.8f, 0, base_seed + 1000ull * static_cast<uint64_t>(s) + static_cast<uint64_t>(c)});
         texts[static_cast<std::size_t>(k)] = dec.generate(tokens);
         gen_ms[static_cast<std::size_t>(k)] = ms_since(t0);
       }
@@ -206,7 +208,8 @@ int main(int argc, char** argv) {
               dict_ms, threads, wall_s);
   const bool rec = !corpus.empty();
   std::printf("| selection | 14 lines | valid (prototype) | lines 9-13 syll. | %srhyme pairs /7 "
-              "| meter | quality | model ms/sonnet | select ms/sonnet |\n", rec ? "verbatim in corpus | " : "");
+              "| meter | quality | model ms/sonnet | select ms/sonnet |\n",
+              rec ? "verbatim in corpus | " : "");
   std::printf("|---|---|---|---|%s---|---|---|---|---|\n", rec ? "---|" : "");
   one.print(rec);
   if (candidates > 1) {
@@ -215,7 +218,8 @@ int main(int argc, char** argv) {
   }
   if (candidates > 1)
     std::printf("\nService selection: %d of %d sonnets assembled from the pool, the others a "
-                "whole candidate.\n", assembled, sonnets);
+                "whole candidate.\n",
+                assembled, sonnets);
   std::printf("\nRhyme pairs, meter and the 9-13 share are over the sonnets that came out; "
               "quality is over all attempts (none = 0). Model ms is the sum over the candidates "
               "(one thread's time; the service can run them in parallel).\n");

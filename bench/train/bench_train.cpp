@@ -37,8 +37,8 @@ double flops_per_token(const st::shape& s) {
 double torch_tokens_per_s(const std::string& corpus, int steps, int threads, std::string& version) {
   const std::string script = std::string(SONNET_SOURCE_DIR) + "/bench/train/torch_train.py";
   const std::string cmd = "env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3 " + script
-                          + " --corpus '" + corpus + "' --steps " + std::to_string(steps) + " --threads "
-                          + std::to_string(threads) + " --json 2>/dev/null";
+                          + " --corpus '" + corpus + "' --steps " + std::to_string(steps)
+                          + " --threads " + std::to_string(threads) + " --json 2>/dev/null";
   FILE* p = popen(cmd.c_str(), "r");
   if (!p)
     return 0;
@@ -49,7 +49,8 @@ double torch_tokens_per_s(const std::string& corpus, int steps, int threads, std
   pclose(p);
   auto num = [&](const char* key) {
     auto k = out.find(std::string("\"") + key + "\":");
-    return k == std::string::npos ? 0.0 : std::strtod(out.c_str() + k + std::strlen(key) + 3, nullptr);
+    return k == std::string::npos ? 0.0
+                                  : std::strtod(out.c_str() + k + std::strlen(key) + 3, nullptr);
   };
   auto v = out.find("\"torch_version\": \"");
   if (v != std::string::npos)
@@ -87,9 +88,9 @@ int main(int argc, char** argv) {
       for (std::string t; std::getline(ss, t, ',');)
         threads.push_back(std::atoi(t.c_str()));
     } else {
-      std::fprintf(stderr,
-                   "usage: bench_train [--steps 200] [--torch-steps 100] [--corpus FILE] [--no-torch] "
-                   "[--threads 1,2]\n");
+      std::fprintf(
+        stderr, "usage: bench_train [--steps 200] [--torch-steps 100] [--corpus FILE] [--no-torch] "
+                "[--threads 1,2]\n");
       return a == "--help" || a == "-h" ? 0 : 2;
     }
   }
@@ -97,7 +98,8 @@ int main(int argc, char** argv) {
   st::shape size; // the recipe's
   const double fpt = flops_per_token(size);
   std::printf("recipe: 4 layers, 4 heads, width 128, block 64, batch 16, dropout 0.1, AdamW 1e-3; "
-              "%.2f MFLOP per trained token\n", fpt / 1e6);
+              "%.2f MFLOP per trained token\n",
+              fpt / 1e6);
   std::printf("this core's FMA peak: %.0f GFLOP/s\n\n", peak);
 
   struct row {
@@ -138,8 +140,9 @@ int main(int argc, char** argv) {
       torch_best = std::max(torch_best, tps);
       std::fprintf(stderr, "PyTorch, %d thread(s): %.0f tokens/s\n", t, tps);
     }
-  std::printf("| trainer | threads | tokens/s | ms per step | GFLOP/s | of FMA peak | vs PyTorch's best |\n"
-              "|---|---:|---:|---:|---:|---:|---:|\n");
+  std::printf(
+    "| trainer | threads | tokens/s | ms per step | GFLOP/s | of FMA peak | vs PyTorch's best |\n"
+    "|---|---:|---:|---:|---:|---:|---:|\n");
   for (const auto& r : rows) {
     const double gf = r.tps * fpt / 1e9;
     std::printf("| %s | %d | %.0f | %.1f | %.1f | %.0f%% | ", r.who.c_str(), r.threads, r.tps,

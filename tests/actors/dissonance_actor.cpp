@@ -63,8 +63,8 @@ cloud_actor spawn_slow_cloud(caf::actor_system& sys, std::shared_ptr<cloud_log> 
 }
 
 const std::vector<std::string> texts = {
-  "alpha beta gamma delta and the sea",     "alpha beta gamma epsilon of the sea",
-  "zeta eta theta alpha beta gamma",        "the sea the sea the sea of alpha",
+  "alpha beta gamma delta and the sea",    "alpha beta gamma epsilon of the sea",
+  "zeta eta theta alpha beta gamma",       "the sea the sea the sea of alpha",
   "iota kappa lambda mu nu xi omicron pi", "rho sigma tau upsilon alpha beta gamma",
 };
 
@@ -139,8 +139,9 @@ BOOST_AUTO_TEST_CASE(a_failed_transaction_is_forgotten_and_the_next_judged_witho
       },
       [&](caf::error& e) { BOOST_FAIL("judge " << i << " failed: " << sys.render(e)); });
   // The vocabulary holds what the cloud holds: sonnet 0's own word "delta" is unknown again.
-  self->request(d, std::chrono::seconds(30), atom::dissonance_v, std::string{"my love"},
-                std::string{"delta delta delta"})
+  self
+    ->request(d, std::chrono::seconds(30), atom::dissonance_v, std::string{"my love"},
+              std::string{"delta delta delta"})
     .receive([&](judgement& j) { BOOST_CHECK_EQUAL(j.p.novelty, 1.0); },
              [&](caf::error& e) { BOOST_FAIL("query failed: " << sys.render(e)); });
   std::lock_guard<std::mutex> g{log->mu};

@@ -112,8 +112,8 @@ void kill_after_current_message(const Handle& h) {
 /// A text sink that keeps every chunk; `get` answers them in arrival order as "part|text".
 /// Ask it after the request's reply: the chunks were sent before the reply, so they are in its
 /// mailbox before the question.
-using chunk_collector_actor = text_sink_actor::extend<
-  caf::replies_to<atom::get>::with<std::vector<std::string>>>;
+using chunk_collector_actor =
+  text_sink_actor::extend<caf::replies_to<atom::get>::with<std::vector<std::string>>>;
 
 inline chunk_collector_actor spawn_chunk_collector(caf::actor_system& sys) {
   return sys.spawn([](chunk_collector_actor::pointer) -> chunk_collector_actor::behavior_type {
@@ -134,7 +134,8 @@ struct collected {
   bool one_part = true;
 };
 
-inline collected collect(caf::scoped_actor& self, const chunk_collector_actor& c, int32_t part = 0) {
+inline collected collect(caf::scoped_actor& self, const chunk_collector_actor& c,
+                         int32_t part = 0) {
   collected out;
   self->request(c, std::chrono::seconds(60), atom::get_v)
     .receive([&](std::vector<std::string>& xs) { out.chunks = std::move(xs); },

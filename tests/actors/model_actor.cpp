@@ -37,8 +37,9 @@ std::string lone(const continue_request& req, sm::window_mode mode = sm::window_
 }
 
 std::vector<continue_request> mixed_requests(int count) {
-  const char* contexts[] = {"\n", "", "ROMEO:\n", "Shall I compare thee to a summer's day?\n",
-                            "JULIET:\nO Romeo, Romeo! wherefore art thou Romeo?\nDeny thy father and refuse thy name;\n"};
+  const char* contexts[] = {
+    "\n", "", "ROMEO:\n", "Shall I compare thee to a summer's day?\n",
+    "JULIET:\nO Romeo, Romeo! wherefore art thou Romeo?\nDeny thy father and refuse thy name;\n"};
   std::vector<continue_request> out;
   for (int i = 0; i < count; ++i) {
     continue_request r;
@@ -61,18 +62,21 @@ BOOST_AUTO_TEST_CASE(concurrent_requests_equal_a_lone_decoder) {
   threaded_system ts;
   auto actor = sonnet::spawn_model(ts.sys, shipped(), sonnet::model_settings{}, true);
   auto reqs = mixed_requests(10);
-  using handle_t = decltype(ts.self->request(actor, std::chrono::seconds(120), sonnet::atom::generate_v, reqs[0]));
+  using handle_t =
+    decltype(ts.self->request(actor, std::chrono::seconds(120), sonnet::atom::generate_v, reqs[0]));
   std::vector<handle_t> handles;
   for (const auto& r : reqs) // all sent before the first reply: they share the batch
-    handles.push_back(ts.self->request(actor, std::chrono::seconds(120), sonnet::atom::generate_v, r));
+    handles.push_back(
+      ts.self->request(actor, std::chrono::seconds(120), sonnet::atom::generate_v, r));
   for (std::size_t i = 0; i < reqs.size(); ++i) {
     continuation got;
-    handles[i].receive([&](continuation& c) { got = std::move(c); },
-                       [&](caf::error& e) { BOOST_FAIL("request " << i << ": " << ts.sys.render(e)); });
+    handles[i].receive(
+      [&](continuation& c) { got = std::move(c); },
+      [&](caf::error& e) { BOOST_FAIL("request " << i << ": " << ts.sys.render(e)); });
     BOOST_CHECK_EQUAL(got.tokens, reqs[i].n_tokens);
     BOOST_CHECK_GE(got.ms, 0.0);
     BOOST_CHECK_MESSAGE(got.text == lone(reqs[i]), "request " << i << " (seed " << reqs[i].seed
-                                                             << ") differs from a lone decoder");
+                                                              << ") differs from a lone decoder");
   }
   caf::anon_send_exit(actor, caf::exit_reason::user_shutdown);
 }
@@ -111,13 +115,16 @@ BOOST_AUTO_TEST_CASE(exact_window_batches_alike) {
   auto reqs = mixed_requests(3);
   for (auto& r : reqs)
     r.n_tokens = 90;
-  using handle_t = decltype(ts.self->request(actor, std::chrono::seconds(120), sonnet::atom::generate_v, reqs[0]));
+  using handle_t =
+    decltype(ts.self->request(actor, std::chrono::seconds(120), sonnet::atom::generate_v, reqs[0]));
   std::vector<handle_t> handles;
   for (const auto& r : reqs)
-    handles.push_back(ts.self->request(actor, std::chrono::seconds(120), sonnet::atom::generate_v, r));
+    handles.push_back(
+      ts.self->request(actor, std::chrono::seconds(120), sonnet::atom::generate_v, r));
   for (std::size_t i = 0; i < reqs.size(); ++i)
-    handles[i].receive([&](continuation& c) { BOOST_CHECK(c.text == lone(reqs[i], sm::window_mode::exact)); },
-                       [&](caf::error& e) { BOOST_FAIL(ts.sys.render(e)); });
+    handles[i].receive(
+      [&](continuation& c) { BOOST_CHECK(c.text == lone(reqs[i], sm::window_mode::exact)); },
+      [&](caf::error& e) { BOOST_FAIL(ts.sys.render(e)); });
   caf::anon_send_exit(actor, caf::exit_reason::user_shutdown);
 }
 
@@ -139,10 +146,12 @@ BOOST_AUTO_TEST_CASE(held_requests_fail_when_the_actor_dies) {
   auto reqs = mixed_requests(3);
   for (auto& r : reqs)
     r.n_tokens = 50000; // seconds of work: still held when the kill arrives
-  using handle_t = decltype(ts.self->request(actor, std::chrono::seconds(60), sonnet::atom::generate_v, reqs[0]));
+  using handle_t =
+    decltype(ts.self->request(actor, std::chrono::seconds(60), sonnet::atom::generate_v, reqs[0]));
   std::vector<handle_t> handles;
   for (const auto& r : reqs)
-    handles.push_back(ts.self->request(actor, std::chrono::seconds(60), sonnet::atom::generate_v, r));
+    handles.push_back(
+      ts.self->request(actor, std::chrono::seconds(60), sonnet::atom::generate_v, r));
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   auto t0 = std::chrono::steady_clock::now();
   caf::anon_send_exit(actor, caf::exit_reason::kill);
@@ -151,7 +160,8 @@ BOOST_AUTO_TEST_CASE(held_requests_fail_when_the_actor_dies) {
     h.receive([&](continuation&) {}, [&](caf::error& e) { err = sonnet::from_caf(e); });
     BOOST_CHECK(err.code == sonnet::errc::model_unavailable);
   }
-  BOOST_CHECK_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 10.0);
+  BOOST_CHECK_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(),
+                 10.0);
 }
 
 BOOST_AUTO_TEST_CASE(streamed_chunks_are_the_reply_in_order) {
@@ -159,7 +169,8 @@ BOOST_AUTO_TEST_CASE(streamed_chunks_are_the_reply_in_order) {
   auto actor = sonnet::spawn_model(ts.sys, shipped(), sonnet::model_settings{}, true);
   auto reqs = mixed_requests(3); // batched together: streaming must not change the text
   std::vector<sonnet::test::chunk_collector_actor> sinks;
-  using handle_t = decltype(ts.self->request(actor, std::chrono::seconds(120), sonnet::atom::generate_v, reqs[0]));
+  using handle_t =
+    decltype(ts.self->request(actor, std::chrono::seconds(120), sonnet::atom::generate_v, reqs[0]));
   std::vector<handle_t> handles;
   for (std::size_t i = 0; i < reqs.size(); ++i) {
     reqs[i].part = static_cast<int32_t>(i) + 3;
@@ -169,8 +180,9 @@ BOOST_AUTO_TEST_CASE(streamed_chunks_are_the_reply_in_order) {
   }
   for (std::size_t i = 0; i < reqs.size(); ++i) {
     continuation got;
-    handles[i].receive([&](continuation& c) { got = std::move(c); },
-                       [&](caf::error& e) { BOOST_FAIL("request " << i << ": " << ts.sys.render(e)); });
+    handles[i].receive(
+      [&](continuation& c) { got = std::move(c); },
+      [&](caf::error& e) { BOOST_FAIL("request " << i << ": " << ts.sys.render(e)); });
     auto c = sonnet::test::collect(ts.self, sinks[i], reqs[i].part);
     BOOST_TEST_CONTEXT("request " << i) {
       BOOST_TEST(c.one_part);
@@ -189,10 +201,12 @@ BOOST_AUTO_TEST_CASE(cancel_releases_the_jobs_sequences) {
   reqs[0].job = reqs[1].job = 7;
   reqs[0].n_tokens = reqs[1].n_tokens = 50000; // seconds of work each
   reqs[2].job = 8;
-  using handle_t = decltype(ts.self->request(actor, std::chrono::seconds(120), sonnet::atom::generate_v, reqs[0]));
+  using handle_t =
+    decltype(ts.self->request(actor, std::chrono::seconds(120), sonnet::atom::generate_v, reqs[0]));
   std::vector<handle_t> handles;
   for (const auto& r : reqs)
-    handles.push_back(ts.self->request(actor, std::chrono::seconds(120), sonnet::atom::generate_v, r));
+    handles.push_back(
+      ts.self->request(actor, std::chrono::seconds(120), sonnet::atom::generate_v, r));
   // Same sender, so the model has all three before the cancel.
   ts.self->send(actor, sonnet::atom::cancel_v, uint64_t{7});
   for (int i = 0; i < 2; ++i) {

@@ -83,8 +83,7 @@ void send_all(caf::actor_system& sys, const sonnet::model_pool_actor& pool,
 int32_t held(caf::scoped_actor& self, const sonnet::model_pool_actor& pool) {
   int32_t n = -1;
   self->request(pool, std::chrono::seconds(30), sonnet::atom::status_v)
-    .receive([&](sonnet::model_status& s) { n = s.sequences; },
-             [&](caf::error&) { n = -1; });
+    .receive([&](sonnet::model_status& s) { n = s.sequences; }, [&](caf::error&) { n = -1; });
   return n;
 }
 

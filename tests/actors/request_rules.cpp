@@ -51,10 +51,12 @@ BOOST_AUTO_TEST_CASE(dissonance_queries_follow_the_prompt_rules) {
   auto bad_sonnet = validate_dissonance("the sea", sonnet + "\xc3", rules);
   BOOST_TEST(bad_sonnet.err().code == errc::bad_encoding);
   BOOST_TEST(bad_sonnet.err().message.find("sonnet") != std::string::npos);
-  BOOST_TEST(validate_dissonance(std::string(rules.max_prompt_bytes + 1, 'x'), sonnet, rules)
-               .err().code == errc::prompt_too_long);
-  BOOST_TEST(validate_dissonance("x", std::string(rules.max_sonnet_bytes + 1, 'x'), rules)
-               .err().code == errc::invalid_argument);
+  BOOST_TEST(
+    validate_dissonance(std::string(rules.max_prompt_bytes + 1, 'x'), sonnet, rules).err().code
+    == errc::prompt_too_long);
+  BOOST_TEST(
+    validate_dissonance("x", std::string(rules.max_sonnet_bytes + 1, 'x'), rules).err().code
+    == errc::invalid_argument);
 }
 
 BOOST_AUTO_TEST_CASE(rounds_stay_within_the_budget) {

@@ -54,7 +54,8 @@ BOOST_AUTO_TEST_CASE(field_coherence_under_16_concurrent_requests) {
   BOOST_TEST(*ids.begin() == 1);
   BOOST_TEST(*ids.rbegin() == n);
   auto report = persistence::replay(sc.db_path);
-  BOOST_REQUIRE_MESSAGE(report.ok(), "replay failed: " << (report.ok() ? "" : report.err().message));
+  BOOST_REQUIRE_MESSAGE(report.ok(),
+                        "replay failed: " << (report.ok() ? "" : report.err().message));
   BOOST_TEST(report->sonnets_checked == n);
   BOOST_TEST(report->mismatches.empty());
   BOOST_TEST(report->trigram_mismatches.empty());
@@ -92,8 +93,9 @@ BOOST_AUTO_TEST_CASE(stats_answered_while_the_model_is_busy) {
     BOOST_TEST(st.sonnet_count == 0);
   }
   judgement j;
-  self->request(svc, std::chrono::seconds(10), atom::dissonance_v, std::string{"love"},
-                std::string{"love is not love"})
+  self
+    ->request(svc, std::chrono::seconds(10), atom::dissonance_v, std::string{"love"},
+              std::string{"love is not love"})
     .receive([&](judgement& x) { j = x; }, [&](caf::error& e) { BOOST_FAIL(sys.render(e)); });
   BOOST_TEST(j.dissonance >= 0.7);
   BOOST_TEST(!long_done.load()); // every answer above arrived while the model was still busy
@@ -264,7 +266,8 @@ BOOST_AUTO_TEST_CASE(streamed_chunks_are_the_raw_text_in_order) {
     BOOST_REQUIRE(n > 0);
     model::decoder d(*m);
     d.start(spent == 0 ? generation_context(req.prompt) : raw,
-            {static_cast<float>(r.temperature), req.top_k, round_seed(candidate_seed(req.seed, 0), round)});
+            {static_cast<float>(r.temperature), req.top_k,
+             round_seed(candidate_seed(req.seed, 0), round)});
     raw += d.generate(n);
     spent += n;
   }

@@ -71,8 +71,8 @@ struct cli {
   outcome run(const std::string& cmd, const std::string& input = "") const {
     auto in = file("stdin"), out = file("stdout"), err = file("stderr");
     std::ofstream(in, std::ios::binary) << input;
-    auto full = "cd " + quote(dir.string()) + " && " + cmd + " < " + in + " > " + out + " 2> "
-                + err;
+    auto full =
+      "cd " + quote(dir.string()) + " && " + cmd + " < " + in + " > " + out + " 2> " + err;
     int status = std::system(full.c_str());
     outcome o;
     o.rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
@@ -166,8 +166,8 @@ BOOST_AUTO_TEST_CASE(generate_16_concurrent_sonnets) {
   while (std::getline(lines, line)) {
     auto j = nlohmann::json::parse(line);
     BOOST_TEST(j["lines"].size() == 14u);
-    for (auto key : {"id", "text", "dissonance", "pulse", "quality", "temperature", "tokens",
-                     "timings"})
+    for (auto key :
+         {"id", "text", "dissonance", "pulse", "quality", "temperature", "tokens", "timings"})
       BOOST_TEST(j.contains(key), key);
     ids.insert(j["id"].get<int64_t>());
     seeds.insert(j["seed"].get<uint64_t>());
@@ -365,7 +365,8 @@ BOOST_AUTO_TEST_CASE(info_reports_sizes_parameters_and_the_checkpoints_attn_scal
     BOOST_TEST(k["attn_scale_source"] == "array 'attn_scale' in " + scaled);
   }
   auto t = sonnet("info --window exact --model " + quote(scaled));
-  BOOST_TEST(t.out.find("attn_scale   0.25 (array 'attn_scale' in " + scaled + ")") != std::string::npos,
+  BOOST_TEST(t.out.find("attn_scale   0.25 (array 'attn_scale' in " + scaled + ")")
+               != std::string::npos,
              t.out);
   BOOST_TEST(t.out.find("window exact") != std::string::npos, t.out);
 }
@@ -404,8 +405,8 @@ BOOST_AUTO_TEST_CASE(bad_generation_parameters_write_nothing,
                                   {"--top-k -1", "top-k"},
                                   {"--prompt-file big.txt", "prompt_too_long"},
                                   {"--prompt $'\\xff\\xfe'", "UTF-8"}}) {
-    auto o = run("bash -c " + quote(quote(SONNET_CLI) + " generate --db " + quote(db) + " "
-                                    + b.args));
+    auto o =
+      run("bash -c " + quote(quote(SONNET_CLI) + " generate --db " + quote(db) + " " + b.args));
     BOOST_TEST(o.rc == 1, b.args);
     BOOST_TEST(o.err.find(b.says) != std::string::npos, b.args << " -> " << o.err);
   }
@@ -528,9 +529,9 @@ BOOST_AUTO_TEST_CASE(a_tiny_run_trains_and_eval_scores_the_same_split) {
                   + " --steps 30 --eval-interval 10 --json");
   BOOST_REQUIRE_MESSAGE(t.rc == 0, t.err);
   auto j = nlohmann::json::parse(t.out); // exactly one JSON object on stdout
-  for (auto key : {"train_loss", "val_loss", "steps", "tokens_per_s", "seconds", "out", "interrupted",
-                   "parameters", "layers", "heads", "embd", "block", "vocab_size", "attn_scale",
-                   "threads", "unknown_chars"})
+  for (auto key : {"train_loss", "val_loss", "steps", "tokens_per_s", "seconds", "out",
+                   "interrupted", "parameters", "layers", "heads", "embd", "block", "vocab_size",
+                   "attn_scale", "threads", "unknown_chars"})
     BOOST_TEST(j.contains(key), key);
   BOOST_REQUIRE(j["val_loss"].is_number() && j["train_loss"].is_number());
   const double val = j["val_loss"].get<double>();
@@ -581,9 +582,11 @@ BOOST_AUTO_TEST_CASE(a_tiny_run_trains_and_eval_scores_the_same_split) {
 BOOST_AUTO_TEST_CASE(sigterm_leaves_a_resumable_checkpoint) {
   std::ofstream(file("verse.txt")) << training_verse();
   const auto out = file("long.npz");
-  sonnet::test::process p({SONNET_CLI, "train", "--corpus", file("verse.txt"), "--out", out,
-                           "--layers", "1", "--heads", "2", "--embd", "16", "--block", "16",
-                           "--batch", "4", "--threads", "1", "--steps", "100000"},
+  sonnet::test::process p({SONNET_CLI,  "train", "--corpus", file("verse.txt"),
+                           "--out",     out,     "--layers", "1",
+                           "--heads",   "2",     "--embd",   "16",
+                           "--block",   "16",    "--batch",  "4",
+                           "--threads", "1",     "--steps",  "100000"},
                           file("long.log"));
   BOOST_REQUIRE_MESSAGE(p.wait_for("step [0-9]+/100000", std::chrono::seconds(60)), p.output());
   p.signal(SIGTERM);

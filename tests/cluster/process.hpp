@@ -61,8 +61,9 @@ public:
   std::string output() const { return read_file(log_); }
 
   /// Waits until the log matches `pattern`; returns the first capture group (or the match).
-  std::optional<std::string> wait_for(const std::string& pattern,
-                                      std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
+  std::optional<std::string>
+  wait_for(const std::string& pattern,
+           std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
     std::regex re(pattern);
     auto deadline = std::chrono::steady_clock::now() + timeout;
     while (std::chrono::steady_clock::now() < deadline) {

@@ -16,13 +16,15 @@ BOOST_AUTO_TEST_SUITE(sha256_digest)
 
 BOOST_AUTO_TEST_CASE(known_vectors) {
   BOOST_TEST(sha256_hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-  BOOST_TEST(sha256_hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  BOOST_TEST(sha256_hex("abc")
+             == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   // 56 bytes: the padding needs a second block.
   BOOST_TEST(sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")
              == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
-  BOOST_TEST(sha256_hex("abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopq"
-                        "klmnopqrlmnopqrsmnopqrstnopqrstu")
-             == "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1");
+  BOOST_TEST(
+    sha256_hex("abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopq"
+               "klmnopqrlmnopqrsmnopqrstnopqrstu")
+    == "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1");
   BOOST_TEST(sha256_hex(std::string(1000000, 'a'))
              == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
 }
@@ -41,8 +43,9 @@ BOOST_AUTO_TEST_CASE(pieces_of_any_size_give_the_same_digest) {
 }
 
 BOOST_AUTO_TEST_CASE(file_digest_and_unreadable_file) {
-  auto path = (std::filesystem::temp_directory_path() / ("sonnet_sha_" + std::to_string(::getpid())))
-                .string();
+  auto path =
+    (std::filesystem::temp_directory_path() / ("sonnet_sha_" + std::to_string(::getpid())))
+      .string();
   std::ofstream(path, std::ios::binary) << std::string(200000, 'a') << "abc";
   auto h = sha256_file_hex(path);
   BOOST_REQUIRE(h.ok());

@@ -119,7 +119,8 @@ struct daemon_fixture {
 
   daemon_fixture() {
     std::random_device rd;
-    dir = fs::temp_directory_path() / ("sonnet-http-" + std::to_string(rd()) + std::to_string(rd()));
+    dir =
+      fs::temp_directory_path() / ("sonnet-http-" + std::to_string(rd()) + std::to_string(rd()));
     fs::create_directories(dir);
   }
   ~daemon_fixture() {
@@ -130,8 +131,7 @@ struct daemon_fixture {
 
   void start(std::vector<std::string> extra = {}) {
     std::vector<std::string> argv{SONNETD, "--port=0", "--http-port=auto",
-                                  "--db=" + (dir / "sonnets.db").string(),
-                                  "--model=" + model_path};
+                                  "--db=" + (dir / "sonnets.db").string(), "--model=" + model_path};
     argv.insert(argv.end(), extra.begin(), extra.end());
     proc = std::make_unique<process>(argv, (dir / "log.txt").string());
     auto p = proc->wait_for("http listening on [0-9.]+:([0-9]+)", 60s);
@@ -177,7 +177,8 @@ const std::string long_fixed_request =
 std::vector<std::pair<std::string, std::string>> sse_events(const std::string& body) {
   std::vector<std::pair<std::string, std::string>> out;
   std::regex ev("event: ([a-z]+)\ndata: ([^\n]*)\n\n");
-  for (auto i = std::sregex_iterator(body.begin(), body.end(), ev); i != std::sregex_iterator(); ++i)
+  for (auto i = std::sregex_iterator(body.begin(), body.end(), ev); i != std::sregex_iterator();
+       ++i)
     out.emplace_back((*i)[1].str(), (*i)[2].str());
   return out;
 }
@@ -250,11 +251,11 @@ BOOST_FIXTURE_TEST_CASE(post_gives_a_sonnet_that_stats_and_queries_see, daemon_f
              == 1);
   BOOST_TEST(metric(m.body, "sonnet_tokens_generated_total") == s.at("tokens").get<double>());
   BOOST_TEST(
-    metric(m.body, R"(sonnet_http_request_duration_seconds_count{route="POST /v1/sonnets"})")
+    metric(m.body, R"(sonnet_http_request_duration_seconds_count{route="POST /v1/sonnets"})") == 1);
+  BOOST_TEST(
+    metric(m.body,
+           R"(sonnet_http_request_duration_seconds_bucket{route="POST /v1/sonnets",le="+Inf"})")
     == 1);
-  BOOST_TEST(metric(m.body,
-                    R"(sonnet_http_request_duration_seconds_bucket{route="POST /v1/sonnets",le="+Inf"})")
-             == 1);
   BOOST_TEST(metric(m.body, R"(sonnet_http_errors_total{kind="no_such_sonnet"})") == 1);
   BOOST_TEST(metric(m.body, "sonnet_http_requests_in_flight") == 0);
 }
@@ -274,17 +275,14 @@ BOOST_FIXTURE_TEST_CASE(refusals_write_nothing, daemon_fixture) {
   check_error(post(port, "/v1/sonnets", R"({"prompt": "x", "temperature": "hot"})"), 400,
               "bad_request");
   check_error(post(port, "/v1/sonnets", R"({"prompt": "x", "tokens": 0})"), 400, "bad_request");
-  check_error(post(port, "/v1/sonnets", R"({"prompt": "x", "tokens": 2.5})"), 400,
-              "bad_request");
+  check_error(post(port, "/v1/sonnets", R"({"prompt": "x", "tokens": 2.5})"), 400, "bad_request");
   check_error(post(port, "/v1/sonnets", R"({"prompt": "x", "seed": -3})"), 400, "bad_request");
-  check_error(post(port, "/v1/sonnets", R"({"prompt": "x", "colour": "red"})"), 400,
-              "bad_request");
+  check_error(post(port, "/v1/sonnets", R"({"prompt": "x", "colour": "red"})"), 400, "bad_request");
   check_error(post(port, "/v1/sonnets", json{{"prompt", std::string(3000, 'a')}}.dump()), 400,
               "prompt_too_long");
   // 3 MB body: refused before it is read.
-  check_error(post(port, "/v1/sonnets",
-                   json{{"prompt", std::string(3u << 20, 'a')}}.dump()),
-              413, "payload_too_large");
+  check_error(post(port, "/v1/sonnets", json{{"prompt", std::string(3u << 20, 'a')}}.dump()), 413,
+              "payload_too_large");
   check_error(get(port, "/v2/nothing"), 404, "not_found");
   check_error(get(port, "/v1/sonnets/1/lines"), 404, "not_found");
   auto del = fetch(port, bhttp::verb::delete_, "/v1/sonnets");
@@ -309,7 +307,8 @@ BOOST_FIXTURE_TEST_CASE(refusals_write_nothing, daemon_fixture) {
 
 BOOST_FIXTURE_TEST_CASE(healthz_answers_and_429_while_a_long_generation_runs, daemon_fixture) {
   start({"--http-max-in-flight=1"});
-  auto first = std::async(std::launch::async, [&] { return post(port, "/v1/sonnets", long_request); });
+  auto first =
+    std::async(std::launch::async, [&] { return post(port, "/v1/sonnets", long_request); });
   wait_in_flight(1);
   auto t0 = std::chrono::steady_clock::now();
   auto h = get(port, "/healthz");
@@ -388,7 +387,7 @@ BOOST_FIXTURE_TEST_CASE(streaming_sends_tokens_as_they_are_generated, daemon_fix
     ++tokens;
   }
   BOOST_REQUIRE(sonnet_at < events.size());
-  BOOST_TEST(tokens > 10u); // a few tokens per event, not the text at the end
+  BOOST_TEST(tokens > 10u);                  // a few tokens per event, not the text at the end
   BOOST_TEST(raw.rfind("the moon", 0) == 0); // the prompt as the model read it, then its text
   auto s = json::parse(events[sonnet_at].second);
   BOOST_REQUIRE_EQUAL(s.at("lines").size(), 14u);
@@ -523,8 +522,9 @@ BOOST_FIXTURE_TEST_CASE(headless_chromium_shows_14_lines, daemon_fixture,
   // On failure, say where the page stopped: its state and status line.
   auto state_at = dom.find("data-state=");
   auto status_at = dom.find("id=\"status\"");
-  const std::string where = (state_at == std::string::npos ? "no state" : dom.substr(state_at, 24))
-                            + " | " + (status_at == std::string::npos ? "no status" : dom.substr(status_at, 160));
+  const std::string where =
+    (state_at == std::string::npos ? "no state" : dom.substr(state_at, 24)) + " | "
+    + (status_at == std::string::npos ? "no status" : dom.substr(status_at, 160));
   BOOST_TEST(n == 14, where);
   BOOST_TEST(dom.find("data-state=\"done\"") != std::string::npos);
   BOOST_TEST(dom.find("Dissonance") != std::string::npos);

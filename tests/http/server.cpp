@@ -38,8 +38,7 @@ namespace {
 
 /// A service whose generate answers at once, except for the prompt "slow", which never
 /// answers (a stream gets one chunk first).
-sonnet::service_actor::behavior_type
-stub_service(sonnet::service_actor::pointer self) {
+sonnet::service_actor::behavior_type stub_service(sonnet::service_actor::pointer self) {
   auto held = std::make_shared<std::vector<caf::typed_response_promise<sonnet::sonnet_reply>>>();
   auto reply_to = [](const sonnet::generate_request& req) {
     sonnet::sonnet_reply r;
@@ -51,15 +50,15 @@ stub_service(sonnet::service_actor::pointer self) {
     return r;
   };
   return {
-    [=](sonnet::atom::generate, sonnet::generate_request& req)
-      -> caf::result<sonnet::sonnet_reply> {
+    [=](sonnet::atom::generate,
+        sonnet::generate_request& req) -> caf::result<sonnet::sonnet_reply> {
       if (req.prompt != "slow")
         return reply_to(req);
       held->push_back(self->make_response_promise<sonnet::sonnet_reply>());
       return held->back();
     },
-    [=](sonnet::atom::generate, sonnet::generate_request& req, sonnet::text_sink_actor sink)
-      -> caf::result<sonnet::sonnet_reply> {
+    [=](sonnet::atom::generate, sonnet::generate_request& req,
+        sonnet::text_sink_actor sink) -> caf::result<sonnet::sonnet_reply> {
       self->send(sink, sonnet::atom::chunk_v, int32_t{0}, std::string("the first words"));
       if (req.prompt != "slow")
         return reply_to(req);
@@ -364,7 +363,8 @@ BOOST_FIXTURE_TEST_CASE(expect_100_continue_is_answered, stub_fixture) {
 
 BOOST_FIXTURE_TEST_CASE(unsupported_transfer_encoding_is_501, stub_fixture) {
   start();
-  auto res = roundtrip(port, "POST /v1/sonnets HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n");
+  auto res =
+    roundtrip(port, "POST /v1/sonnets HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n");
   BOOST_TEST(status_of(res) == 501);
   BOOST_TEST(body_of(res).at("error").at("code") == "not_implemented");
   // Chunked is fine.
@@ -372,7 +372,7 @@ BOOST_FIXTURE_TEST_CASE(unsupported_transfer_encoding_is_501, stub_fixture) {
   char size[16];
   std::snprintf(size, sizeof(size), "%zx", body.size());
   res = roundtrip(port, "POST /v1/sonnets HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-                         + std::string(size) + "\r\n" + body + "\r\n0\r\n\r\n");
+                          + std::string(size) + "\r\n" + body + "\r\n0\r\n\r\n");
   BOOST_TEST(status_of(res) == 200);
 }
 
@@ -417,9 +417,11 @@ BOOST_FIXTURE_TEST_CASE(stop_answers_calls_still_waiting_with_503, stub_fixture)
   auto stream = std::async(std::launch::async, [&] {
     int fd = connect_to(port);
     send_all(fd, post_req("/v1/sonnets?stream=1", R"({"prompt": "slow"})"));
-    auto res = read_until(fd, [](const std::string& s) { return s.find("event: token") != s.npos; });
+    auto res =
+      read_until(fd, [](const std::string& s) { return s.find("event: token") != s.npos; });
     token_seen.set_value();
-    res += read_until(fd, [&](const std::string& s) { return (res + s).find("\r\n0\r\n\r\n") != s.npos; });
+    res += read_until(
+      fd, [&](const std::string& s) { return (res + s).find("\r\n0\r\n\r\n") != s.npos; });
     ::close(fd);
     return res;
   });
@@ -435,7 +437,8 @@ BOOST_FIXTURE_TEST_CASE(stop_answers_calls_still_waiting_with_503, stub_fixture)
   BOOST_TEST_CONTEXT(s) {
     BOOST_TEST(status_of(s) == 200);
     BOOST_TEST(s.find("event: token") != std::string::npos);
-    BOOST_TEST(s.find("event: error\ndata: {\"error\":{\"code\":\"shutting_down\"") != std::string::npos);
+    BOOST_TEST(s.find("event: error\ndata: {\"error\":{\"code\":\"shutting_down\"")
+               != std::string::npos);
     BOOST_TEST(s.find("\r\n0\r\n\r\n") != std::string::npos); // the stream ended properly
   }
 }

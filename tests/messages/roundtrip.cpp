@@ -119,8 +119,7 @@ BOOST_AUTO_TEST_CASE(every_message_type_is_registered_under_a_stable_name) {
   BOOST_TEST(std::string{caf::type_name<generate_request>::value} == "sonnet::generate_request");
   BOOST_TEST(std::string{caf::type_name<sonnet_reply>::value} == "sonnet::sonnet_reply");
   BOOST_TEST(sys.types().portable_name(0, &typeid(sonnet_reply)) == "sonnet::sonnet_reply");
-  BOOST_TEST(sys.types().portable_name(0, &typeid(continue_request))
-             == "sonnet::continue_request");
+  BOOST_TEST(sys.types().portable_name(0, &typeid(continue_request)) == "sonnet::continue_request");
   BOOST_TEST(sys.types().portable_name(0, &typeid(service_actor)) == "sonnet::service_actor");
 }
 

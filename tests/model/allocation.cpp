@@ -16,7 +16,7 @@ extern "C" void* __libc_malloc(std::size_t);
 namespace {
 std::atomic<long> g_mallocs{0};
 std::atomic<std::size_t> g_largest{0};
-}
+} // namespace
 extern "C" void* malloc(std::size_t n) {
   g_mallocs.fetch_add(1, std::memory_order_relaxed);
   for (auto seen = g_largest.load(std::memory_order_relaxed);
@@ -90,11 +90,14 @@ BOOST_AUTO_TEST_CASE(no_allocation_per_token) {
     for (auto mode : {sm::window_mode::strided, sm::window_mode::exact}) {
       long a = allocations(m, mode, 300);
       if (a < 0) {
-        BOOST_TEST_MESSAGE("malloc not interposed in this build (sanitizer or non-glibc): not measured");
+        BOOST_TEST_MESSAGE(
+          "malloc not interposed in this build (sanitizer or non-glibc): not measured");
         return;
       }
-      BOOST_CHECK_MESSAGE(a == 0, "block " << m->hp().block_size << (mode == sm::window_mode::exact ? " exact" : " strided")
-                                           << ": " << a << " allocations over 300 tokens");
+      BOOST_CHECK_MESSAGE(a == 0, "block "
+                                    << m->hp().block_size
+                                    << (mode == sm::window_mode::exact ? " exact" : " strided")
+                                    << ": " << a << " allocations over 300 tokens");
     }
 }
 

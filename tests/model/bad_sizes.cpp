@@ -37,13 +37,15 @@ outcome parse(const bytes& img, const std::string& path) {
   take_largest_malloc();
   auto t0 = std::chrono::steady_clock::now();
   auto r = sm::parse_npz(img.data(), img.size(), path);
-  const double us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
+  const double us =
+    std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
   const long long largest = take_largest_malloc();
   return {bool(r), r ? std::string{} : r.err().message, us, largest};
 }
 
 void expect_refused_cheaply(const outcome& o, const std::string& what) {
-  BOOST_TEST_MESSAGE("  " << o.message << " (" << o.us << " us, largest malloc " << o.largest << " B)");
+  BOOST_TEST_MESSAGE("  " << o.message << " (" << o.us << " us, largest malloc " << o.largest
+                          << " B)");
   BOOST_REQUIRE(!o.ok);
   BOOST_CHECK_MESSAGE(o.message.find("array 'big'") != std::string::npos, o.message);
   BOOST_CHECK_MESSAGE(o.message.find(what) != std::string::npos, o.message);
@@ -116,11 +118,13 @@ BOOST_AUTO_TEST_CASE(fifo_and_devices_as_the_model_are_refused_at_once) {
   for (const auto& path : std::vector<std::string>{fifo, "/dev/zero", "/dev/null"}) {
     auto t0 = std::chrono::steady_clock::now();
     auto r = sm::load_model(path);
-    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    const double ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     BOOST_REQUIRE(!r);
     BOOST_TEST_MESSAGE("  " << r.err().message << " (" << ms << " ms)");
     BOOST_TEST(to_string(r.err().code) == to_string(errc::bad_checkpoint));
-    BOOST_CHECK_MESSAGE(r.err().message.find("not a regular file") != std::string::npos, r.err().message);
+    BOOST_CHECK_MESSAGE(r.err().message.find("not a regular file") != std::string::npos,
+                        r.err().message);
     BOOST_TEST(ms < 1000.0);
   }
   ::unlink(fifo.c_str());

@@ -22,15 +22,16 @@ struct job {
   int join_step; // step (of the batch) at which it is added
 };
 
-std::string alone(const std::shared_ptr<const sm::model>& m, sm::window_mode mode, int stride, const job& j) {
+std::string alone(const std::shared_ptr<const sm::model>& m, sm::window_mode mode, int stride,
+                  const job& j) {
   sm::decoder d(m, mode, stride);
   d.start(j.prompt, j.s);
   return d.generate(j.n);
 }
 
 // Runs the jobs through one batch_decoder, k tokens per step, and returns each job's text.
-std::vector<std::string> batched(const std::shared_ptr<const sm::model>& m, sm::window_mode mode, int stride,
-                                 const std::vector<job>& jobs, int k) {
+std::vector<std::string> batched(const std::shared_ptr<const sm::model>& m, sm::window_mode mode,
+                                 int stride, const std::vector<job>& jobs, int k) {
   sm::batch_decoder b(m, mode, stride);
   std::vector<std::string> out(jobs.size());
   std::map<int, std::size_t> held; // id -> job
@@ -59,7 +60,8 @@ std::vector<std::string> batched(const std::shared_ptr<const sm::model>& m, sm::
 
 std::vector<job> mixed_jobs(int count, int base_n) {
   std::vector<job> jobs;
-  const char* prompts[] = {"", "\n", "ROMEO:\n", "Shall I compare thee to a summer's day?\nThou art more lovely",
+  const char* prompts[] = {"", "\n", "ROMEO:\n",
+                           "Shall I compare thee to a summer's day?\nThou art more lovely",
                            "caf\xC3\xA9~"};
   for (int i = 0; i < count; ++i) {
     job j;
@@ -88,9 +90,10 @@ void check_modes(const std::shared_ptr<const sm::model>& m, int count, int base_
     for (int k : {1, 5, 16}) {
       auto got = batched(m, mc.mode, mc.stride, jobs, k);
       for (std::size_t i = 0; i < jobs.size(); ++i)
-        BOOST_CHECK_MESSAGE(got[i] == expect[i], "job " << i << " (seed " << jobs[i].s.seed << ", k " << k
-                                                        << ", " << (mc.mode == sm::window_mode::exact ? "exact" : "strided")
-                                                        << " S=" << mc.stride << ") differs from a lone decoder");
+        BOOST_CHECK_MESSAGE(got[i] == expect[i],
+                            "job " << i << " (seed " << jobs[i].s.seed << ", k " << k << ", "
+                                   << (mc.mode == sm::window_mode::exact ? "exact" : "strided")
+                                   << " S=" << mc.stride << ") differs from a lone decoder");
     }
   }
 }
@@ -131,7 +134,7 @@ BOOST_AUTO_TEST_CASE(ids_finish_release_and_reuse) {
   BOOST_CHECK_EQUAL(b.release(a).size(), 5u);
   BOOST_CHECK_THROW(b.text(a), std::out_of_range);
   BOOST_CHECK_EQUAL(b.add("q", {0.8f, 0, 4}, 3), a); // the freed id is reused
-  BOOST_CHECK_EQUAL(b.release(c).size(), 8u);          // leaving unfinished
+  BOOST_CHECK_EQUAL(b.release(c).size(), 8u);        // leaving unfinished
   BOOST_CHECK_EQUAL(b.step(10), 0);
   BOOST_CHECK_EQUAL(b.text(a).size(), 3u);
   BOOST_CHECK_EQUAL(b.step(), 0);

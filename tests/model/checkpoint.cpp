@@ -24,13 +24,16 @@ bool contains(const std::string& hay, const std::string& needle) {
 }
 
 // Loads `path` expecting failure with `code` and a message holding `path` and `what`.
-void expect_failure(const std::string& path, errc code, const std::string& what, const sm::load_options& o = {}) {
+void expect_failure(const std::string& path, errc code, const std::string& what,
+                    const sm::load_options& o = {}) {
   auto r = sm::load_model(path, o);
   BOOST_REQUIRE_MESSAGE(!r, "loading " << path << " should fail with: " << what);
   BOOST_TEST_MESSAGE("  " << r.err().message);
   BOOST_CHECK_EQUAL(to_string(r.err().code), to_string(code));
-  BOOST_CHECK_MESSAGE(contains(r.err().message, path), "message names the file: " << r.err().message);
-  BOOST_CHECK_MESSAGE(contains(r.err().message, what), "message says '" << what << "': " << r.err().message);
+  BOOST_CHECK_MESSAGE(contains(r.err().message, path),
+                      "message names the file: " << r.err().message);
+  BOOST_CHECK_MESSAGE(contains(r.err().message, what),
+                      "message says '" << what << "': " << r.err().message);
 }
 
 } // namespace
@@ -69,7 +72,10 @@ BOOST_AUTO_TEST_CASE(parses_stored_deflated_f4_f8_and_v2_headers) {
 }
 
 BOOST_AUTO_TEST_CASE(refuses_bad_npy_headers) {
-  struct row { sonnet::test::bytes img; std::string what; };
+  struct row {
+    sonnet::test::bytes img;
+    std::string what;
+  };
   auto raw = [](std::string hdr, std::size_t body) {
     sonnet::test::bytes b = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0};
     put16(b, static_cast<std::uint32_t>(hdr.size()));
@@ -78,17 +84,20 @@ BOOST_AUTO_TEST_CASE(refuses_bad_npy_headers) {
     return b;
   };
   std::vector<row> rows = {
-      {raw("{'descr': '<i4', 'fortran_order': False, 'shape': (2,), }", 8), "unsupported dtype '<i4'"},
-      {raw("{'descr': '>f4', 'fortran_order': False, 'shape': (2,), }", 8), "unsupported dtype '>f4'"},
-      {raw("{'descr': '<f4', 'fortran_order': True, 'shape': (2,), }", 8), "fortran_order"},
-      {raw("{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }", 8), "truncated array data"},
-      {raw("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }", 9), "unexpected bytes"},
-      {raw("{'descr': '<f4', 'shape': (2,), }", 8), "malformed npy header"},
-      {raw("{'descr': '<f4', 'fortran_order': False, 'shape': (2,x), }", 8), "malformed npy header"},
-      {raw("{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999,99999999999), }", 8), "too large"},
-      {{'x', 'y', 'z', 0, 0, 0, 0, 0, 0, 0, 0}, "bad magic"},
-      {{0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, 0xFF, 0xFF}, "truncated npy header"},
-      {{0x93, 'N', 'U', 'M', 'P', 'Y', 9, 0, 0, 0}, "version 9"},
+    {raw("{'descr': '<i4', 'fortran_order': False, 'shape': (2,), }", 8),
+     "unsupported dtype '<i4'"},
+    {raw("{'descr': '>f4', 'fortran_order': False, 'shape': (2,), }", 8),
+     "unsupported dtype '>f4'"},
+    {raw("{'descr': '<f4', 'fortran_order': True, 'shape': (2,), }", 8), "fortran_order"},
+    {raw("{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }", 8), "truncated array data"},
+    {raw("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }", 9), "unexpected bytes"},
+    {raw("{'descr': '<f4', 'shape': (2,), }", 8), "malformed npy header"},
+    {raw("{'descr': '<f4', 'fortran_order': False, 'shape': (2,x), }", 8), "malformed npy header"},
+    {raw("{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999,99999999999), }", 8),
+     "too large"},
+    {{'x', 'y', 'z', 0, 0, 0, 0, 0, 0, 0, 0}, "bad magic"},
+    {{0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, 0xFF, 0xFF}, "truncated npy header"},
+    {{0x93, 'N', 'U', 'M', 'P', 'Y', 9, 0, 0, 0}, "version 9"},
   };
   for (const auto& r : rows) {
     auto a = sm::parse_npy(r.img.data(), r.img.size(), "f.npz: array 'x'");
@@ -110,14 +119,16 @@ BOOST_AUTO_TEST_CASE(refuses_zip64_and_unknown_methods) {
   z64[z64.size() - 22 + 9] = 0xFF;
   auto r = sm::parse_npz(z64.data(), z64.size(), "big.npz");
   BOOST_REQUIRE(!r);
-  BOOST_CHECK_MESSAGE(contains(r.err().message, "zip64") && contains(r.err().message, "big.npz"), r.err().message);
+  BOOST_CHECK_MESSAGE(contains(r.err().message, "zip64") && contains(r.err().message, "big.npz"),
+                      r.err().message);
   auto m12 = img;
   // method field of the central directory entry (offset 10 in it) -> 12 (bzip2)
   std::size_t cd = img.size() - 22 - (46 + 5);
   m12[cd + 10] = 12;
   r = sm::parse_npz(m12.data(), m12.size(), "bz.npz");
   BOOST_REQUIRE(!r);
-  BOOST_CHECK_MESSAGE(contains(r.err().message, "compression method 12") && contains(r.err().message, "array 'a'"),
+  BOOST_CHECK_MESSAGE(contains(r.err().message, "compression method 12")
+                        && contains(r.err().message, "array 'a'"),
                       r.err().message);
 }
 
@@ -161,16 +172,18 @@ BOOST_AUTO_TEST_CASE(missing_empty_devnull_directory_text) {
   expect_failure("/dev/null", errc::bad_checkpoint, "character device, not a regular file");
   expect_failure(temp_dir(), errc::bad_checkpoint, "is a directory");
   std::string text = "This is not a zip archive, just some text long enough to be looked at.\n";
-  expect_failure(temp_file("text.npz", sonnet::test::bytes(text.begin(), text.end())), errc::bad_checkpoint,
-                 "not a zip archive");
+  expect_failure(temp_file("text.npz", sonnet::test::bytes(text.begin(), text.end())),
+                 errc::bad_checkpoint, "not a zip archive");
 }
 
 BOOST_AUTO_TEST_CASE(truncated_zip_at_several_offsets) {
   auto img = tiny_npz(tiny_arrays(), {});
   for (double frac : {0.001, 0.1, 0.5, 0.9, 0.999}) {
     auto cut = static_cast<std::size_t>(static_cast<double>(img.size()) * frac);
-    sonnet::test::bytes part(img.begin(), img.begin() + static_cast<std::ptrdiff_t>(std::max<std::size_t>(cut, 4)));
-    expect_failure(temp_file("cut" + std::to_string(cut) + ".npz", part), errc::bad_checkpoint, "truncated");
+    sonnet::test::bytes part(
+      img.begin(), img.begin() + static_cast<std::ptrdiff_t>(std::max<std::size_t>(cut, 4)));
+    expect_failure(temp_file("cut" + std::to_string(cut) + ".npz", part), errc::bad_checkpoint,
+                   "truncated");
   }
   // the end of central directory kept, but a member's data cut out of the middle
   auto holed = img;
@@ -185,7 +198,8 @@ BOOST_AUTO_TEST_CASE(missing_array_wrong_shape_nan_weight) {
   auto arrays = tiny_arrays();
   auto no_lnf = arrays;
   no_lnf.erase("ln_f.weight");
-  expect_failure(temp_file("no_lnf.npz", tiny_npz(no_lnf)), errc::bad_checkpoint, "missing array 'ln_f.weight'");
+  expect_failure(temp_file("no_lnf.npz", tiny_npz(no_lnf)), errc::bad_checkpoint,
+                 "missing array 'ln_f.weight'");
   auto no_head = arrays;
   no_head.erase("blocks.0.sa.heads.1.value.weight");
   expect_failure(temp_file("no_head.npz", tiny_npz(no_head)), errc::bad_checkpoint,
@@ -204,7 +218,8 @@ BOOST_AUTO_TEST_CASE(missing_array_wrong_shape_nan_weight) {
                  "array 'blocks.0.ffwd.net.0.bias' has shape (33,), expected (32,)");
   auto nan = arrays;
   nan["blocks.0.sa.proj.weight"].values[5] = std::numeric_limits<float>::quiet_NaN();
-  expect_failure(temp_file("nan.npz", tiny_npz(nan)), errc::bad_weights, "array 'blocks.0.sa.proj.weight'");
+  expect_failure(temp_file("nan.npz", tiny_npz(nan)), errc::bad_weights,
+                 "array 'blocks.0.sa.proj.weight'");
   auto inf = arrays;
   inf["embedding_table.weight"].values[0] = std::numeric_limits<float>::infinity();
   expect_failure(temp_file("inf.npz", tiny_npz(inf, {true, true})), errc::bad_weights,
@@ -218,7 +233,8 @@ BOOST_AUTO_TEST_CASE(bad_vocabulary) {
   auto r = sm::load_model(temp_file("short_vocab.npz", tiny_npz(arrays, short_vocab)));
   BOOST_REQUIRE(!r);
   BOOST_CHECK(r.err().code == errc::bad_vocabulary);
-  BOOST_CHECK_MESSAGE(contains(r.err().message, "has 3 chars") && contains(r.err().message, "10 embedding rows"),
+  BOOST_CHECK_MESSAGE(contains(r.err().message, "has 3 chars")
+                        && contains(r.err().message, "10 embedding rows"),
                       r.err().message);
   npz_options dup;
   dup.vocab = "aabcdefghi";
@@ -244,7 +260,8 @@ BOOST_AUTO_TEST_CASE(bad_vocabulary) {
   BOOST_CHECK(r.err().code == errc::bad_vocabulary);
   BOOST_CHECK(contains(r.err().message, "nope.vocab"));
   // sidecar file beside the checkpoint is found; explicit path wins
-  write_file(temp_dir() + "/novocab.vocab", sonnet::test::bytes(tiny_vocab.begin(), tiny_vocab.end()));
+  write_file(temp_dir() + "/novocab.vocab",
+             sonnet::test::bytes(tiny_vocab.begin(), tiny_vocab.end()));
   auto ok = sm::load_model(nov);
   BOOST_REQUIRE_MESSAGE(ok, (ok ? std::string() : ok.err().message));
   BOOST_CHECK_EQUAL((*ok)->vocab_source(), temp_dir() + "/novocab.vocab");
@@ -265,8 +282,9 @@ BOOST_AUTO_TEST_CASE(another_nanogpt_size_loads_stored_deflated_f4_f8) {
   std::vector<float> base;
   for (bool deflate : {false, true})
     for (bool f8 : {false, true}) {
-      std::string p = temp_file(std::string("tiny_") + (deflate ? "z" : "s") + (f8 ? "8" : "4") + ".npz",
-                                tiny_npz(arrays, {deflate, f8}));
+      std::string p =
+        temp_file(std::string("tiny_") + (deflate ? "z" : "s") + (f8 ? "8" : "4") + ".npz",
+                  tiny_npz(arrays, {deflate, f8}));
       auto m = sm::load_model(p);
       BOOST_REQUIRE_MESSAGE(m, (m ? "" : m.err().message));
       const auto& hp = (*m)->hp();
@@ -335,7 +353,8 @@ BOOST_AUTO_TEST_CASE(attn_scale_without_the_array_follows_the_variant) {
     auto m = sm::load_model(p, o);
     BOOST_REQUIRE(m);
     const bool trained = v == sm::numerics::as_trained;
-    BOOST_CHECK_EQUAL((*m)->attn_scale(), 1.0f / std::sqrt(trained ? 8.0f : 4.0f)); // n_embd 8, head 4
+    BOOST_CHECK_EQUAL((*m)->attn_scale(),
+                      1.0f / std::sqrt(trained ? 8.0f : 4.0f)); // n_embd 8, head 4
     BOOST_CHECK(!(*m)->attn_scale_from_checkpoint());
     BOOST_CHECK_EQUAL((*m)->attn_scale_source(),
                       trained ? "as_trained: 1/sqrt(n_embd)" : "numpy_port: 1/sqrt(head_size)");
@@ -364,10 +383,10 @@ BOOST_AUTO_TEST_CASE(attn_scale_array_overrides_the_variant) {
                         sm::numerics::numpy_port);
   BOOST_CHECK_EQUAL(max_abs_diff(lg, want), 0.f);
   // ... and under as_trained it is the as_trained rule's own scale: the same as without it.
-  BOOST_CHECK_EQUAL(max_abs_diff(logits_of(p, sm::numerics::as_trained),
-                                 logits_of(temp_file("scale_plain.npz", tiny_npz(base)),
-                                           sm::numerics::as_trained)),
-                    0.f);
+  BOOST_CHECK_EQUAL(
+    max_abs_diff(logits_of(p, sm::numerics::as_trained),
+                 logits_of(temp_file("scale_plain.npz", tiny_npz(base)), sm::numerics::as_trained)),
+    0.f);
   // as_trained with 1/sqrt(head_size) = as_trained without the array, queries doubled.
   p = temp_file("scale_half.npz", tiny_npz(with_scale(0.5f)));
   lg = logits_of(p, sm::numerics::as_trained, &got);
@@ -390,9 +409,11 @@ BOOST_AUTO_TEST_CASE(bad_attn_scale_is_a_bad_checkpoint) {
   auto bad = [&](const std::string& name, array_spec a, const std::string& what) {
     auto arrays = base;
     arrays["attn_scale"] = std::move(a);
-    expect_failure(temp_file(name, tiny_npz(arrays)), errc::bad_checkpoint, "array 'attn_scale' " + what);
+    expect_failure(temp_file(name, tiny_npz(arrays)), errc::bad_checkpoint,
+                   "array 'attn_scale' " + what);
   };
-  const float nan = std::numeric_limits<float>::quiet_NaN(), inf = std::numeric_limits<float>::infinity();
+  const float nan = std::numeric_limits<float>::quiet_NaN(),
+              inf = std::numeric_limits<float>::infinity();
   bad("scale_two.npz", {{2}, {0.5f, 0.5f}}, "has shape (2,), expected (1,)");
   bad("scale_scalar.npz", {{}, {0.5f}}, "has shape (), expected (1,)");
   bad("scale_matrix.npz", {{1, 1}, {0.5f}}, "has shape (1,1), expected (1,)");
@@ -410,7 +431,8 @@ BOOST_AUTO_TEST_CASE(bad_attn_scale_is_a_bad_checkpoint) {
                  "array 'attn_scale' has dtype uint8");
 }
 
-BOOST_AUTO_TEST_CASE(shakespeare_hparams_and_vocab, *boost::unit_test::precondition(have_checkpoint{})) {
+BOOST_AUTO_TEST_CASE(shakespeare_hparams_and_vocab,
+                     *boost::unit_test::precondition(have_checkpoint{})) {
   auto m = sm::load_model(checkpoint_path);
   BOOST_REQUIRE_MESSAGE(m, (m ? "" : m.err().message));
   const auto& hp = (*m)->hp();
@@ -423,7 +445,8 @@ BOOST_AUTO_TEST_CASE(shakespeare_hparams_and_vocab, *boost::unit_test::precondit
   BOOST_CHECK_EQUAL(hp.n_ffwd, 512);
   BOOST_TEST_MESSAGE("vocabulary from " << (*m)->vocab_source());
   const auto& v = (*m)->vocab();
-  BOOST_CHECK_EQUAL(v.chars(), "\n !$&',-.3:;?ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz");
+  BOOST_CHECK_EQUAL(v.chars(),
+                    "\n !$&',-.3:;?ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz");
   BOOST_CHECK_EQUAL(v.encode_char('~'), v.encode_char(' ')); // unknown -> ' '
   BOOST_CHECK(!v.contains('~'));
   BOOST_CHECK_EQUAL(v.decode(v.encode("ROMEO:\nBut")), "ROMEO:\nBut");
@@ -446,7 +469,8 @@ BOOST_AUTO_TEST_CASE(write_vocab_from_corpus_sorted_distinct_bytes) {
     BOOST_REQUIRE(sm::write_vocab_from_corpus(corpus_path, temp_dir() + "/ts.vocab"));
     std::ifstream g(temp_dir() + "/ts.vocab", std::ios::binary);
     std::string ts((std::istreambuf_iterator<char>(g)), std::istreambuf_iterator<char>());
-    std::ifstream h(std::string(SONNET_SOURCE_DIR) + "/configs/shakespeare_gpt.vocab", std::ios::binary);
+    std::ifstream h(std::string(SONNET_SOURCE_DIR) + "/configs/shakespeare_gpt.vocab",
+                    std::ios::binary);
     std::string shipped((std::istreambuf_iterator<char>(h)), std::istreambuf_iterator<char>());
     BOOST_CHECK_EQUAL(ts, shipped);
   }

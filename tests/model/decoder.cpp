@@ -35,8 +35,8 @@ std::shared_ptr<const sm::model> tiny() {
 
 // Generates n tokens; before each, compares the decoder's logits with full recomputation of
 // what the mode says the context is. Returns the max difference.
-float run_against_recomputation(const std::shared_ptr<const sm::model>& m, sm::window_mode mode, int stride,
-                                const std::string& prompt, int n) {
+float run_against_recomputation(const std::shared_ptr<const sm::model>& m, sm::window_mode mode,
+                                int stride, const std::string& prompt, int n) {
   sm::decoder d(m, mode, stride);
   d.start(prompt, {0.9f, 0, 123});
   const int B = m->hp().block_size;
@@ -46,7 +46,8 @@ float run_against_recomputation(const std::shared_ptr<const sm::model>& m, sm::w
   std::size_t prev_len = 0;
   for (int i = 0; i < n; ++i) {
     const auto ctx = d.context();
-    const std::string tail = text.substr(text.size() - std::min(text.size(), static_cast<std::size_t>(B)));
+    const std::string tail =
+      text.substr(text.size() - std::min(text.size(), static_cast<std::size_t>(B)));
     if (mode == sm::window_mode::exact) {
       BOOST_REQUIRE_EQUAL(ctx, tail); // always the last <= B chars
     } else {
@@ -55,7 +56,8 @@ float run_against_recomputation(const std::shared_ptr<const sm::model>& m, sm::w
       if (text.size() > static_cast<std::size_t>(B))
         BOOST_REQUIRE(ctx.size() >= static_cast<std::size_t>(B - d.stride()));
     }
-    if (ctx.size() < prev_len || (ctx.size() == prev_len && ctx.size() == static_cast<std::size_t>(B)))
+    if (ctx.size() < prev_len
+        || (ctx.size() == prev_len && ctx.size() == static_cast<std::size_t>(B)))
       ++slides; // the window moved
     prev_len = ctx.size();
     auto full = sm::last_logits(*m, ctx);
@@ -64,8 +66,9 @@ float run_against_recomputation(const std::shared_ptr<const sm::model>& m, sm::w
   }
   BOOST_CHECK_EQUAL(d.tokens_generated(), n);
   BOOST_CHECK_GT(slides, 0);
-  BOOST_TEST_MESSAGE("mode " << (mode == sm::window_mode::exact ? "exact" : "strided") << " S=" << d.stride()
-                             << ": " << n << " tokens, " << slides << " window moves, max |diff| " << worst);
+  BOOST_TEST_MESSAGE("mode " << (mode == sm::window_mode::exact ? "exact" : "strided")
+                             << " S=" << d.stride() << ": " << n << " tokens, " << slides
+                             << " window moves, max |diff| " << worst);
   return worst;
 }
 
@@ -89,8 +92,10 @@ BOOST_AUTO_TEST_CASE(strided_equals_its_definition) {
 }
 
 BOOST_AUTO_TEST_CASE(tiny_model_cache_and_slides) {
-  BOOST_CHECK_SMALL(run_against_recomputation(tiny(), sm::window_mode::exact, 0, "abc", 100), 1e-4f);
-  BOOST_CHECK_SMALL(run_against_recomputation(tiny(), sm::window_mode::strided, 5, "a", 100), 1e-4f);
+  BOOST_CHECK_SMALL(run_against_recomputation(tiny(), sm::window_mode::exact, 0, "abc", 100),
+                    1e-4f);
+  BOOST_CHECK_SMALL(run_against_recomputation(tiny(), sm::window_mode::strided, 5, "a", 100),
+                    1e-4f);
   BOOST_CHECK_EQUAL(sm::decoder(tiny()).stride(), sm::default_stride(16));
   // degenerate window of one position: every token slides it
   tiny_spec one;

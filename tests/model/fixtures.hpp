@@ -24,7 +24,9 @@ inline const std::string& checkpoint_path = reference_checkpoint;
 using have_checkpoint = have_reference_model;
 
 /// A per-process scratch directory, removed at exit.
-inline const std::string& temp_dir() { return process_temp_dir("sonnet_model_test_"); }
+inline const std::string& temp_dir() {
+  return process_temp_dir("sonnet_model_test_");
+}
 
 struct array_spec {
   std::vector<std::size_t> shape;
@@ -44,7 +46,8 @@ inline array_map tiny_arrays(const tiny_spec& t = {}, unsigned seed = 7) {
   std::mt19937 gen(seed);
   std::normal_distribution<float> nd(0.f, 0.5f);
   array_map m;
-  auto add = [&](const std::string& name, std::vector<std::size_t> shape, float base = 0.f, float scale = 1.f) {
+  auto add = [&](const std::string& name, std::vector<std::size_t> shape, float base = 0.f,
+                 float scale = 1.f) {
     std::size_t n = 1;
     for (auto d : shape)
       n *= d;

@@ -24,11 +24,12 @@ inline void put32(bytes& b, std::uint32_t v) {
 }
 
 /// A .npy image. `descr` is "<f4", "<f8" or "|u1"; `raw` the little-endian element bytes.
-inline bytes npy_image(const std::string& descr, const std::vector<std::size_t>& shape, const bytes& raw,
-                       int version = 1) {
+inline bytes npy_image(const std::string& descr, const std::vector<std::size_t>& shape,
+                       const bytes& raw, int version = 1) {
   std::string dict = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': (";
   for (std::size_t i = 0; i < shape.size(); ++i)
-    dict += std::to_string(shape[i]) + (shape.size() == 1 ? ",)" : (i + 1 < shape.size() ? ", " : ")"));
+    dict +=
+      std::to_string(shape[i]) + (shape.size() == 1 ? ",)" : (i + 1 < shape.size() ? ", " : ")"));
   if (shape.empty())
     dict += ")";
   dict += ", }";
@@ -46,7 +47,8 @@ inline bytes npy_image(const std::string& descr, const std::vector<std::size_t>&
   return b;
 }
 
-inline bytes npy_f4(const std::vector<std::size_t>& shape, const std::vector<float>& v, int version = 1) {
+inline bytes npy_f4(const std::vector<std::size_t>& shape, const std::vector<float>& v,
+                    int version = 1) {
   bytes raw(v.size() * 4);
   std::memcpy(raw.data(), v.data(), raw.size());
   return npy_image("<f4", shape, raw, version);
@@ -78,7 +80,8 @@ public:
       comp.resize(zs.total_out);
       deflateEnd(&zs);
     }
-    std::uint32_t crc = static_cast<std::uint32_t>(crc32(crc32(0, Z_NULL, 0), data.data(), static_cast<uInt>(data.size())));
+    std::uint32_t crc = static_cast<std::uint32_t>(
+      crc32(crc32(0, Z_NULL, 0), data.data(), static_cast<uInt>(data.size())));
     std::uint32_t off = static_cast<std::uint32_t>(out_.size());
     const std::uint16_t method = compress ? 8 : 0;
     put32(out_, 0x04034b50);

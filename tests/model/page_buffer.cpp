@@ -20,7 +20,9 @@ bool all_zero(const sm::page_buffer& b, std::size_t n) {
   return true;
 }
 
-std::uintptr_t address(const sm::page_buffer& b) { return reinterpret_cast<std::uintptr_t>(b.data()); }
+std::uintptr_t address(const sm::page_buffer& b) {
+  return reinterpret_cast<std::uintptr_t>(b.data());
+}
 
 } // namespace
 

@@ -36,21 +36,25 @@ void check_variant(const std::string& name, sm::numerics v) {
     int at = 0;
     for (std::size_t i = 0; i < positions.size(); ++i) {
       const int pos = positions[i];
-      auto full = sm::last_logits(**m, std::string_view(prompt).substr(0, static_cast<std::size_t>(pos) + 1));
+      auto full =
+        sm::last_logits(**m, std::string_view(prompt).substr(0, static_cast<std::size_t>(pos) + 1));
       while (at < pos)
         d.push((*m)->vocab().encode_char(prompt[static_cast<std::size_t>(++at)]));
       float df = max_abs_diff(full, logits[i]);
       float dc = max_abs_diff(d.logits(), logits[i]);
       worst_full = std::max(worst_full, df);
       worst_cache = std::max(worst_cache, dc);
-      BOOST_CHECK_MESSAGE(df < 2e-3f, name << " prompt #" << checked << " pos " << pos << ": full max diff " << df);
-      BOOST_CHECK_MESSAGE(dc < 2e-3f, name << " prompt pos " << pos << ": KV-cache max diff " << dc);
+      BOOST_CHECK_MESSAGE(df < 2e-3f, name << " prompt #" << checked << " pos " << pos
+                                           << ": full max diff " << df);
+      BOOST_CHECK_MESSAGE(dc < 2e-3f,
+                          name << " prompt pos " << pos << ": KV-cache max diff " << dc);
     }
     ++checked;
   }
-  BOOST_TEST_MESSAGE(name << ": max |logit - reference| full recomputation " << worst_full << ", KV cache "
-                          << worst_cache << " (tolerance 2e-3)");
-  std::printf("reference %s: max abs diff full %.3g, kv-cache %.3g\n", name.c_str(), worst_full, worst_cache);
+  BOOST_TEST_MESSAGE(name << ": max |logit - reference| full recomputation " << worst_full
+                          << ", KV cache " << worst_cache << " (tolerance 2e-3)");
+  std::printf("reference %s: max abs diff full %.3g, kv-cache %.3g\n", name.c_str(), worst_full,
+              worst_cache);
 }
 
 } // namespace

@@ -21,8 +21,8 @@ const char* prototype_tables_sql =
 
 BOOST_AUTO_TEST_SUITE(compat)
 
-BOOST_AUTO_TEST_CASE(prototype_cloud_stats_and_add, *boost::unit_test::precondition(prototype_present{}))
-{
+BOOST_AUTO_TEST_CASE(prototype_cloud_stats_and_add,
+                     *boost::unit_test::precondition(prototype_present{})) {
   temp_dir dir;
   auto path = copy_prototype(dir);
   std::string schema_before, metrics_before;
@@ -74,8 +74,8 @@ BOOST_AUTO_TEST_CASE(prototype_cloud_stats_and_add, *boost::unit_test::precondit
                     "14|user|0.6");
 }
 
-BOOST_AUTO_TEST_CASE(prototype_cloud_read_only_untouched, *boost::unit_test::precondition(prototype_present{}))
-{
+BOOST_AUTO_TEST_CASE(prototype_cloud_read_only_untouched,
+                     *boost::unit_test::precondition(prototype_present{})) {
   temp_dir dir;
   auto path = copy_prototype(dir);
   auto bytes = read_bytes(path);

@@ -16,8 +16,7 @@ using namespace sonnet::persistence::test;
 
 BOOST_AUTO_TEST_SUITE(crash)
 
-BOOST_AUTO_TEST_CASE(kill_9_keeps_acknowledged_sonnets_whole)
-{
+BOOST_AUTO_TEST_CASE(kill_9_keeps_acknowledged_sonnets_whole) {
   temp_dir dir;
   auto path = dir.file("cloud.db");
   int fds[2];

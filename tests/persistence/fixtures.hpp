@@ -167,8 +167,8 @@ public:
 
   std::string line(int min_words = 5, int max_words = 9) {
     static const std::vector<std::string> pool = {
-      "Love",  "love,", "the",    "thee",  "thou",    "doth",   "summer's", "day",  "Time",
-      "night", "and",   "shall",  "I",     "compare", "fair",   "eyes",     "rose", "O",
+      "Love",  "love,", "the",    "thee",  "thou",    "doth",   "summer's", "day",   "Time",
+      "night", "and",   "shall",  "I",     "compare", "fair",   "eyes",     "rose",  "O",
       "heart", "sweet", "death!", "grave", "beauty",  "Straße", "ÉCOLE",    "naïve", "star",
     };
     std::uniform_int_distribution<int> nw(min_words, max_words);

@@ -23,8 +23,8 @@ void refused_untouched(const temp_dir& dir, const std::string& path, open_mode m
   {
     auto s = open_sqlite(path, mode);
     BOOST_REQUIRE_MESSAGE(!s, "opened although it should not: " << path);
-    BOOST_CHECK_MESSAGE(s.err().code == code, "got " << describe(s.err()) << ", want "
-                                                     << to_string(code));
+    BOOST_CHECK_MESSAGE(s.err().code == code,
+                        "got " << describe(s.err()) << ", want " << to_string(code));
     BOOST_TEST_MESSAGE("refused as expected: " << describe(s.err()));
   }
   BOOST_CHECK(dir_listing(dir.path) == listing);
@@ -35,8 +35,7 @@ void refused_untouched(const temp_dir& dir, const std::string& path, open_mode m
 
 BOOST_AUTO_TEST_SUITE(open_validation)
 
-BOOST_AUTO_TEST_CASE(text_file_refused_untouched)
-{
+BOOST_AUTO_TEST_CASE(text_file_refused_untouched) {
   temp_dir dir;
   auto path = dir.file("notes.db");
   write_bytes(path, "Shall I compare thee to a summer's day?\nThou art more lovely.\n");
@@ -44,8 +43,7 @@ BOOST_AUTO_TEST_CASE(text_file_refused_untouched)
   refused_untouched(dir, path, open_mode::read_only, errc::not_a_sonnet_cloud);
 }
 
-BOOST_AUTO_TEST_CASE(random_bytes_refused_untouched)
-{
+BOOST_AUTO_TEST_CASE(random_bytes_refused_untouched) {
   temp_dir dir;
   std::mt19937 rng{1};
   std::string junk(8192, '\0');
@@ -60,8 +58,7 @@ BOOST_AUTO_TEST_CASE(random_bytes_refused_untouched)
   refused_untouched(dir, half, open_mode::read_write, errc::not_a_sonnet_cloud);
 }
 
-BOOST_AUTO_TEST_CASE(foreign_sqlite_db_refused_untouched)
-{
+BOOST_AUTO_TEST_CASE(foreign_sqlite_db_refused_untouched) {
   temp_dir dir;
   auto other = dir.file("people.db");
   {
@@ -96,8 +93,7 @@ BOOST_AUTO_TEST_CASE(foreign_sqlite_db_refused_untouched)
   refused_untouched(dir, nouniq, open_mode::read_write, errc::not_a_sonnet_cloud);
 }
 
-BOOST_AUTO_TEST_CASE(read_only_file_refused_untouched)
-{
+BOOST_AUTO_TEST_CASE(read_only_file_refused_untouched) {
   // Tests run as root, where chmod does not stop writes: the store refuses any file without a
   // write permission bit, whoever runs it, and access(W_OK) covers ordinary users.
   temp_dir dir;
@@ -117,8 +113,7 @@ BOOST_AUTO_TEST_CASE(read_only_file_refused_untouched)
   BOOST_CHECK_EQUAL(st->sonnet_count, 1);
 }
 
-BOOST_AUTO_TEST_CASE(read_only_directory_refused)
-{
+BOOST_AUTO_TEST_CASE(read_only_directory_refused) {
   temp_dir dir;
   auto path = dir.file("cloud.db");
   {
@@ -131,8 +126,7 @@ BOOST_AUTO_TEST_CASE(read_only_directory_refused)
   refused_untouched(dir, dir.file("new.db"), open_mode::read_write, errc::db_read_only);
 }
 
-BOOST_AUTO_TEST_CASE(missing_path_read_only_fails_read_write_creates)
-{
+BOOST_AUTO_TEST_CASE(missing_path_read_only_fails_read_write_creates) {
   temp_dir dir;
   auto path = dir.file("new.db");
   refused_untouched(dir, path, open_mode::read_only, errc::db_open_failed);
@@ -160,8 +154,7 @@ BOOST_AUTO_TEST_CASE(missing_path_read_only_fails_read_write_creates)
   BOOST_CHECK((*e)->add(text_only("now it is a cloud")));
 }
 
-BOOST_AUTO_TEST_CASE(read_only_mode_never_writes)
-{
+BOOST_AUTO_TEST_CASE(read_only_mode_never_writes) {
   temp_dir dir;
   auto path = dir.file("cloud.db");
   {
@@ -196,8 +189,7 @@ BOOST_AUTO_TEST_CASE(read_only_mode_never_writes)
   BOOST_CHECK_EQUAL(raw.text("PRAGMA journal_mode"), "delete"); // no WAL switch
 }
 
-BOOST_AUTO_TEST_CASE(newer_schema_version_refused)
-{
+BOOST_AUTO_TEST_CASE(newer_schema_version_refused) {
   temp_dir dir;
   auto path = dir.file("cloud.db");
   {

@@ -11,12 +11,11 @@ using namespace sonnet::persistence::test;
 namespace {
 
 void print(const replay_report& r) {
-  BOOST_TEST_MESSAGE("replay: checked " << r.sonnets_checked << ", foreign " << r.foreign_sonnets
-                                        << ", dissonance mismatches " << r.mismatches.size()
-                                        << " (max |diff| " << r.max_abs_diff << "), trigram "
-                                        << r.trigram_mismatches.size() << ", lines "
-                                        << r.lines_mismatches.size() << ", baseline '"
-                                        << r.baseline_mismatch << "'");
+  BOOST_TEST_MESSAGE("replay: checked "
+                     << r.sonnets_checked << ", foreign " << r.foreign_sonnets
+                     << ", dissonance mismatches " << r.mismatches.size() << " (max |diff| "
+                     << r.max_abs_diff << "), trigram " << r.trigram_mismatches.size() << ", lines "
+                     << r.lines_mismatches.size() << ", baseline '" << r.baseline_mismatch << "'");
   for (auto& n : r.notes)
     BOOST_TEST_MESSAGE("  note: " << n);
 }
@@ -34,8 +33,7 @@ void fill(store& s, int n, uint32_t seed) {
 
 BOOST_AUTO_TEST_SUITE(replay_tests)
 
-BOOST_AUTO_TEST_CASE(fresh_cloud_is_clean)
-{
+BOOST_AUTO_TEST_CASE(fresh_cloud_is_clean) {
   temp_dir dir;
   auto path = dir.file("cloud.db");
   {
@@ -54,8 +52,7 @@ BOOST_AUTO_TEST_CASE(fresh_cloud_is_clean)
   BOOST_CHECK(read_bytes(path) == bytes); // replay never writes
 }
 
-BOOST_AUTO_TEST_CASE(tampered_dissonance_detected)
-{
+BOOST_AUTO_TEST_CASE(tampered_dissonance_detected) {
   temp_dir dir;
   auto path = dir.file("cloud.db");
   {
@@ -79,8 +76,7 @@ BOOST_AUTO_TEST_CASE(tampered_dissonance_detected)
   BOOST_CHECK(r->trigram_mismatches.empty());
 }
 
-BOOST_AUTO_TEST_CASE(tampered_trigrams_and_lines_detected)
-{
+BOOST_AUTO_TEST_CASE(tampered_trigrams_and_lines_detected) {
   temp_dir dir;
   auto path = dir.file("cloud.db");
   {
@@ -104,8 +100,8 @@ BOOST_AUTO_TEST_CASE(tampered_trigrams_and_lines_detected)
   BOOST_CHECK(!r->clean());
 }
 
-BOOST_AUTO_TEST_CASE(continued_prototype_cloud_is_clean, *boost::unit_test::precondition(prototype_present{}))
-{
+BOOST_AUTO_TEST_CASE(continued_prototype_cloud_is_clean,
+                     *boost::unit_test::precondition(prototype_present{})) {
   temp_dir dir;
   auto path = copy_prototype(dir);
   {
@@ -135,8 +131,8 @@ BOOST_AUTO_TEST_CASE(continued_prototype_cloud_is_clean, *boost::unit_test::prec
   BOOST_CHECK_EQUAL(t->mismatches[0].id, 170);
 }
 
-BOOST_AUTO_TEST_CASE(pure_prototype_and_bad_files, *boost::unit_test::precondition(prototype_present{}))
-{
+BOOST_AUTO_TEST_CASE(pure_prototype_and_bad_files,
+                     *boost::unit_test::precondition(prototype_present{})) {
   auto r = replay(prototype_db()); // read-only; the shared original itself
   BOOST_REQUIRE_MESSAGE(r, why(r));
   print(*r);

@@ -40,8 +40,7 @@ void check_replay_clean(const std::string& path, int64_t n) {
 
 BOOST_AUTO_TEST_SUITE(shared_cloud)
 
-BOOST_AUTO_TEST_CASE(two_stores_alternating_judge_like_one)
-{
+BOOST_AUTO_TEST_CASE(two_stores_alternating_judge_like_one) {
   temp_dir dir;
   auto path = dir.file("cloud.db");
   auto a = sqlite_store::open(path);
@@ -78,8 +77,7 @@ BOOST_AUTO_TEST_CASE(two_stores_alternating_judge_like_one)
   check_replay_clean(path, n);
 }
 
-BOOST_AUTO_TEST_CASE(a_failed_batch_leaves_only_foreign_words)
-{
+BOOST_AUTO_TEST_CASE(a_failed_batch_leaves_only_foreign_words) {
   temp_dir dir;
   auto path = dir.file("cloud.db");
   auto a = sqlite_store::open(path);
@@ -106,8 +104,7 @@ BOOST_AUTO_TEST_CASE(a_failed_batch_leaves_only_foreign_words)
   check_replay_clean(path, 3);
 }
 
-BOOST_AUTO_TEST_CASE(concurrent_open_of_a_new_file)
-{
+BOOST_AUTO_TEST_CASE(concurrent_open_of_a_new_file) {
   temp_dir dir;
   for (int round = 0; round < 10; ++round) { // threads: separate connections, one process
     auto path = dir.file("t" + std::to_string(round) + ".db");
@@ -159,8 +156,7 @@ BOOST_AUTO_TEST_CASE(concurrent_open_of_a_new_file)
   }
 }
 
-BOOST_AUTO_TEST_CASE(a_lock_beyond_the_timeout_is_named_a_lock)
-{
+BOOST_AUTO_TEST_CASE(a_lock_beyond_the_timeout_is_named_a_lock) {
   temp_dir dir;
   sqlite_options o;
   o.busy_timeout_ms = 100;
@@ -189,8 +185,7 @@ BOOST_AUTO_TEST_CASE(a_lock_beyond_the_timeout_is_named_a_lock)
   raw.exec("ROLLBACK");
 }
 
-BOOST_AUTO_TEST_CASE(a_deleted_or_replaced_file_fails_the_next_write)
-{
+BOOST_AUTO_TEST_CASE(a_deleted_or_replaced_file_fails_the_next_write) {
   temp_dir dir;
   auto path = dir.file("cloud.db");
   auto s = sqlite_store::open(path);
@@ -217,8 +212,7 @@ BOOST_AUTO_TEST_CASE(a_deleted_or_replaced_file_fails_the_next_write)
   BOOST_CHECK(!fs::exists(dir.file("gone.db")));
 }
 
-BOOST_AUTO_TEST_CASE(seeds_round_trip_the_full_unsigned_range)
-{
+BOOST_AUTO_TEST_CASE(seeds_round_trip_the_full_unsigned_range) {
   temp_dir dir;
   auto path = dir.file("cloud.db");
   const uint64_t top = UINT64_MAX, half = UINT64_C(1) << 63;
@@ -227,8 +221,8 @@ BOOST_AUTO_TEST_CASE(seeds_round_trip_the_full_unsigned_range)
     BOOST_REQUIRE(s);
     if (reopen == 0) {
       sonnet_maker mk{3};
-      BOOST_REQUIRE((*s)->judge_and_add({make_input(mk, top), make_input(mk, half),
-                                         make_input(mk, 0)}));
+      BOOST_REQUIRE(
+        (*s)->judge_and_add({make_input(mk, top), make_input(mk, half), make_input(mk, 0)}));
     }
     BOOST_CHECK_EQUAL((*(*s)->origin(1)).seed, top);
     BOOST_CHECK_EQUAL((*(*s)->origin(2)).seed, half);
@@ -293,22 +287,19 @@ void queries_leave_no_trace(const temp_dir& dir, const std::string& path) {
 
 } // namespace
 
-BOOST_AUTO_TEST_CASE(writable_file_and_directory)
-{
+BOOST_AUTO_TEST_CASE(writable_file_and_directory) {
   temp_dir dir;
   queries_leave_no_trace(dir, make_cloud(dir));
 }
 
-BOOST_AUTO_TEST_CASE(read_only_directory)
-{
+BOOST_AUTO_TEST_CASE(read_only_directory) {
   temp_dir dir;
   auto path = make_cloud(dir);
   fs::permissions(dir.path, fs::perms::owner_read | fs::perms::owner_exec);
   queries_leave_no_trace(dir, path);
 }
 
-BOOST_AUTO_TEST_CASE(read_only_file_and_directory)
-{
+BOOST_AUTO_TEST_CASE(read_only_file_and_directory) {
   temp_dir dir;
   auto path = make_cloud(dir);
   fs::permissions(path, fs::perms::owner_read);
@@ -316,8 +307,7 @@ BOOST_AUTO_TEST_CASE(read_only_file_and_directory)
   queries_leave_no_trace(dir, path);
 }
 
-BOOST_AUTO_TEST_CASE(read_only_directory_while_a_writer_is_open)
-{
+BOOST_AUTO_TEST_CASE(read_only_directory_while_a_writer_is_open) {
   // The writer's -wal/-shm exist: the reader must read through them (no immutable shortcut)
   // and see what the writer committed.
   temp_dir dir;

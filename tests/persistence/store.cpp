@@ -26,8 +26,12 @@ bool close_real(double a, double b) {
 
 // --- value comparison (timestamps differ between the two stores by construction) ------------
 
-bool same_value(int64_t a, int64_t b) { return a == b; }
-bool same_value(const std::vector<int64_t>& a, const std::vector<int64_t>& b) { return a == b; }
+bool same_value(int64_t a, int64_t b) {
+  return a == b;
+}
+bool same_value(const std::vector<int64_t>& a, const std::vector<int64_t>& b) {
+  return a == b;
+}
 
 bool same_value(const cloud_stats& a, const cloud_stats& b) {
   // SQLite's AVG may sum in index order: compare the averages with a tolerance (spec §2.6).
@@ -94,8 +98,12 @@ struct differential {
 void differential_sequence(differential& d) {
   sonnet_maker mk{42};
   const std::vector<std::string> odd = {
-    "",          "two words", "alpha beta gamma", "  leading and trailing  \n\n",
-    "line one\r\nline two\r\nline three", "the\nthe\nthe\nthe",
+    "",
+    "two words",
+    "alpha beta gamma",
+    "  leading and trailing  \n\n",
+    "line one\r\nline two\r\nline three",
+    "the\nthe\nthe\nthe",
   };
   RUN(stats());
   RUN(recent(5));
@@ -111,7 +119,8 @@ void differential_sequence(differential& d) {
     in.seed = mk.next();
     // Both stores must judge the new sonnet against the same vocabulary.
     BOOST_REQUIRE(d.mem->vocabulary() == d.sql->vocabulary());
-    in.dissonance = text::compute_dissonance(in.user_input, in.text, d.mem->vocabulary()).dissonance;
+    in.dissonance =
+      text::compute_dissonance(in.user_input, in.text, d.mem->vocabulary()).dissonance;
     result<int64_t> id = fail(errc::db_error, "not added");
     if (i % 9 == 4 && i + 1 < 60) {
       // A group commit of two: the second judged against the vocabulary including the first.
@@ -156,14 +165,12 @@ void differential_sequence(differential& d) {
 
 BOOST_AUTO_TEST_SUITE(differential_tests)
 
-BOOST_AUTO_TEST_CASE(memory_vs_sqlite_in_memory)
-{
+BOOST_AUTO_TEST_CASE(memory_vs_sqlite_in_memory) {
   differential d{":memory:"};
   differential_sequence(d);
 }
 
-BOOST_AUTO_TEST_CASE(memory_vs_sqlite_file_and_reopen)
-{
+BOOST_AUTO_TEST_CASE(memory_vs_sqlite_file_and_reopen) {
   temp_dir dir;
   auto path = dir.file("cloud.db");
   differential d{path};
@@ -183,8 +190,7 @@ BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(queries)
 
-BOOST_AUTO_TEST_CASE(recent_ties_broken_by_id)
-{
+BOOST_AUTO_TEST_CASE(recent_ties_broken_by_id) {
   temp_dir dir;
   auto path = dir.file("cloud.db");
   auto s = open_sqlite(path);
@@ -211,8 +217,7 @@ BOOST_AUTO_TEST_CASE(recent_ties_broken_by_id)
   BOOST_CHECK(none->empty());
 }
 
-BOOST_AUTO_TEST_CASE(best_ordering_and_null_quality)
-{
+BOOST_AUTO_TEST_CASE(best_ordering_and_null_quality) {
   auto s = open_sqlite(":memory:");
   BOOST_REQUIRE(s);
   const double q[] = {0.7, 0.9, nan_v, 0.7, 0.69999, 0.9, 1.0};
@@ -242,8 +247,7 @@ BOOST_AUTO_TEST_CASE(best_ordering_and_null_quality)
   BOOST_CHECK_CLOSE(st->avg_quality, (0.7 + 0.9 + 0.7 + 0.69999 + 0.9 + 1.0) / 6, 1e-9);
 }
 
-BOOST_AUTO_TEST_CASE(get_missing_is_no_such_sonnet)
-{
+BOOST_AUTO_TEST_CASE(get_missing_is_no_such_sonnet) {
   auto s = open_sqlite(":memory:");
   BOOST_REQUIRE(s);
   auto g = (*s)->get(1);
@@ -269,8 +273,7 @@ BOOST_AUTO_TEST_CASE(get_missing_is_no_such_sonnet)
   BOOST_CHECK(g2.err().code == errc::no_such_sonnet);
 }
 
-BOOST_AUTO_TEST_CASE(add_writes_prototype_rows)
-{
+BOOST_AUTO_TEST_CASE(add_writes_prototype_rows) {
   temp_dir dir;
   auto path = dir.file("cloud.db");
   auto s = open_sqlite(path);
@@ -286,8 +289,9 @@ BOOST_AUTO_TEST_CASE(add_writes_prototype_rows)
   auto id = (*s)->add(in);
   BOOST_REQUIRE(id);
   raw_db raw{path};
-  BOOST_CHECK_EQUAL(raw.text("SELECT text = '" + txt + "', word_count, line_count, quality, "
-                             "dissonance, temperature, added_by FROM sonnets"),
+  BOOST_CHECK_EQUAL(raw.text("SELECT text = '" + txt
+                             + "', word_count, line_count, quality, "
+                               "dissonance, temperature, added_by FROM sonnets"),
                     "1|126|14|0.5|0.5|0.8|user");
   BOOST_CHECK_EQUAL(raw.scalar("SELECT COUNT(*) FROM sonnet_trigrams"), 9);
   BOOST_CHECK_EQUAL(raw.scalar("SELECT SUM(count) FROM sonnet_trigrams"), 124);
@@ -305,15 +309,13 @@ BOOST_AUTO_TEST_CASE(add_writes_prototype_rows)
   BOOST_REQUIRE(e);
   auto two = (*s)->add(text_only("two words"));
   BOOST_REQUIRE(two);
-  BOOST_CHECK_EQUAL(raw.text("SELECT line_count, word_count FROM sonnets WHERE id = "
-                             + std::to_string(*e)),
-                    "1|0");
+  BOOST_CHECK_EQUAL(
+    raw.text("SELECT line_count, word_count FROM sonnets WHERE id = " + std::to_string(*e)), "1|0");
   BOOST_CHECK_EQUAL(raw.scalar("SELECT COUNT(*) FROM sonnet_trigrams"), 9);
   BOOST_CHECK_EQUAL((*s)->vocabulary().size(), 9u);
 }
 
-BOOST_AUTO_TEST_CASE(stats_prototype_semantics)
-{
+BOOST_AUTO_TEST_CASE(stats_prototype_semantics) {
   auto s = open_sqlite(":memory:");
   BOOST_REQUIRE(s);
   auto e = (*s)->stats();
@@ -341,8 +343,7 @@ BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(atomicity)
 
-BOOST_AUTO_TEST_CASE(rollback_on_injected_failure)
-{
+BOOST_AUTO_TEST_CASE(rollback_on_injected_failure) {
   temp_dir dir;
   auto path = dir.file("cloud.db");
   auto s = open_sqlite(path);
@@ -377,8 +378,7 @@ BOOST_AUTO_TEST_CASE(rollback_on_injected_failure)
   BOOST_CHECK((*s)->vocabulary() == raw.vocabulary());
 }
 
-BOOST_AUTO_TEST_CASE(busy_writer_fails_cleanly)
-{
+BOOST_AUTO_TEST_CASE(busy_writer_fails_cleanly) {
   temp_dir dir;
   auto path = dir.file("cloud.db");
   sqlite_options o;
@@ -397,8 +397,7 @@ BOOST_AUTO_TEST_CASE(busy_writer_fails_cleanly)
   BOOST_CHECK_EQUAL(raw.scalar("SELECT COUNT(*) FROM sonnets"), 2);
 }
 
-BOOST_AUTO_TEST_CASE(add_batch_equals_single_adds_and_is_all_or_none)
-{
+BOOST_AUTO_TEST_CASE(add_batch_equals_single_adds_and_is_all_or_none) {
   temp_dir dir;
   auto one = dir.file("one.db"), many = dir.file("many.db");
   sonnet_maker mk{17};
@@ -433,8 +432,8 @@ BOOST_AUTO_TEST_CASE(add_batch_equals_single_adds_and_is_all_or_none)
   batch.back().text += " brand new words";
   auto bad = (*b)->add_batch(batch);
   BOOST_REQUIRE(!bad);
-  BOOST_CHECK_EQUAL(rb.text("SELECT COUNT(*), (SELECT SUM(count) FROM sonnet_trigrams) FROM sonnets"),
-                    before);
+  BOOST_CHECK_EQUAL(
+    rb.text("SELECT COUNT(*), (SELECT SUM(count) FROM sonnet_trigrams) FROM sonnets"), before);
   BOOST_CHECK((*b)->vocabulary() == vocab);
 }
 
@@ -442,8 +441,7 @@ BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(vocabulary_tests)
 
-BOOST_AUTO_TEST_CASE(loaded_at_open_and_kept_in_step)
-{
+BOOST_AUTO_TEST_CASE(loaded_at_open_and_kept_in_step) {
   temp_dir dir;
   auto path = dir.file("cloud.db");
   sonnet_maker mk{3};
@@ -458,8 +456,8 @@ BOOST_AUTO_TEST_CASE(loaded_at_open_and_kept_in_step)
   raw_db raw{path};
   BOOST_CHECK((*s)->vocabulary() == raw.vocabulary());
   for (int i = 0; i < 5; ++i) {
-    BOOST_REQUIRE(judged_add(**s, mk.sonnet() + "\nnovel" + std::to_string(i) + " token here",
-                             "words"));
+    BOOST_REQUIRE(
+      judged_add(**s, mk.sonnet() + "\nnovel" + std::to_string(i) + " token here", "words"));
     BOOST_CHECK((*s)->vocabulary() == raw.vocabulary());
     auto st = (*s)->stats();
     BOOST_REQUIRE(st);

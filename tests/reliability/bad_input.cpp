@@ -125,7 +125,7 @@ BOOST_FIXTURE_TEST_SUITE(bad_model_files, bad_input_fixture)
 BOOST_AUTO_TEST_CASE(binaries_name_the_file_and_the_problem_and_exit_1) {
   struct bad_model {
     std::string path;
-    std::string says; ///< errc name
+    std::string says;   ///< errc name
     std::string detail; ///< part of the message saying what is wrong
   };
   std::vector<bad_model> models;
@@ -135,8 +135,8 @@ BOOST_AUTO_TEST_CASE(binaries_name_the_file_and_the_problem_and_exit_1) {
     models.push_back({p, std::move(says), std::move(detail)});
   };
   auto good = tiny_npz(tiny_arrays());
-  make("truncated_tiny.npz", bytes(good.begin(), good.begin() + good.size() / 2),
-       "bad_checkpoint", "");
+  make("truncated_tiny.npz", bytes(good.begin(), good.begin() + good.size() / 2), "bad_checkpoint",
+       "");
   {
     auto real = slurp(default_model); // a full-size checkpoint, cut short
     BOOST_REQUIRE_MESSAGE(!real.empty(), default_model << " is missing or empty");
@@ -260,34 +260,56 @@ BOOST_AUTO_TEST_CASE(cli_refuses_and_leaves_the_cloud_alone) {
     {{"get", "--id", "9223372036854775807", "--db", db}, 1, "no_such_sonnet"},
     {{"get", "--db", db}, 2, "--id is required"},
     // generation parameters (refused before anything is written)
-    {{"generate", "--candidates", "99", "--db", db, "--model", t}, 1, "--candidates must be in [1, 16]"},
-    {{"generate", "--candidates", "0", "--db", db, "--model", t}, 1, "--candidates must be in [1, 16]"},
+    {{"generate", "--candidates", "99", "--db", db, "--model", t},
+     1,
+     "--candidates must be in [1, 16]"},
+    {{"generate", "--candidates", "0", "--db", db, "--model", t},
+     1,
+     "--candidates must be in [1, 16]"},
     {{"generate", "--top-k", "-7", "--db", db, "--model", t}, 1, "invalid_argument"},
     {{"generate", "--top-k", "4294967295", "--db", db, "--model", t}, 1, "invalid_argument"},
     {{"generate", "--temperature", "5.01", "--db", db, "--model", t}, 1, "invalid_argument"},
-    {{"generate", "--tokens", "20001", "--db", db, "--model", t}, 1, "--tokens must be in [1, 20000]"},
+    {{"generate", "--tokens", "20001", "--db", db, "--model", t},
+     1,
+     "--tokens must be in [1, 20000]"},
     {{"generate", "--count", "99999999999", "--db", db, "--model", t}, 1, "--count must be in"},
-    {{"generate", "--concurrency", "100000", "--db", db, "--model", t}, 1, "--concurrency must be in"},
+    {{"generate", "--concurrency", "100000", "--db", db, "--model", t},
+     1,
+     "--concurrency must be in"},
     {{"generate", "--seed", "abc", "--db", db, "--model", t}, 2, "non-negative integer"},
     {{"generate", "--seed", "-1", "--db", db, "--model", t}, 2, "option '--seed' expects"},
     {{"generate", "--seed", " -1", "--db", db, "--model", t}, 2, "option '--seed' expects"},
     {{"generate", "--seed", "+1", "--db", db, "--model", t}, 2, "option '--seed' expects"},
-    {{"generate", "--seed", "18446744073709551616", "--db", db, "--model", t}, 2,
+    {{"generate", "--seed", "18446744073709551616", "--db", db, "--model", t},
+     2,
      "option '--seed' expects a non-negative integer in [0, 18446744073709551615]"},
-    {{"generate", "--seed", "18446744073709551615", "--count", "2", "--db", db, "--model", t}, 2,
+    {{"generate", "--seed", "18446744073709551615", "--count", "2", "--db", db, "--model", t},
+     2,
      "--seed 18446744073709551615 with --count 2"},
     {{"generate", "--raw", "--seed", "-5", "--model", t}, 2, "option '--seed' expects"},
-    {{"generate", "--prompt-file", file("prompt_dir"), "--db", db, "--model", t}, 1, "is a directory"},
+    {{"generate", "--prompt-file", file("prompt_dir"), "--db", db, "--model", t},
+     1,
+     "is a directory"},
     {{"generate", "--prompt-file", file("prompt.fifo"), "--db", db, "--model", t}, 1, "FIFO"},
     {{"generate", "--prompt-file", "/dev/zero", "--db", db, "--model", t}, 1, "character device"},
-    {{"generate", "--max-sequences", "0", "--db", db, "--model", t}, 2, "--max-sequences must be in"},
-    {{"generate", "--prompt-file", file("bad_utf8.txt"), "--db", db, "--model", t}, 1, "bad_encoding"},
-    {{"generate", "--prompt-file", file("overlong.txt"), "--db", db, "--model", t}, 1, "bad_encoding"},
-    {{"generate", "--prompt-file", file("limit.txt"), "--db", db, "--model", t}, 1, "prompt_too_long"},
+    {{"generate", "--max-sequences", "0", "--db", db, "--model", t},
+     2,
+     "--max-sequences must be in"},
+    {{"generate", "--prompt-file", file("bad_utf8.txt"), "--db", db, "--model", t},
+     1,
+     "bad_encoding"},
+    {{"generate", "--prompt-file", file("overlong.txt"), "--db", db, "--model", t},
+     1,
+     "bad_encoding"},
+    {{"generate", "--prompt-file", file("limit.txt"), "--db", db, "--model", t},
+     1,
+     "prompt_too_long"},
     {{"generate", "--prompt-file", file("absent.txt"), "--db", db, "--model", t}, 1, "absent.txt"},
     {{"generate", "--raw", "--window", "bogus", "--model", t}, 2, "--window must be"},
     // configuration and connection
-    {{"stats", "--config", file("bad.conf"), "--db", db}, 2, "bad.conf:1: key 'model' expects a quoted string"},
+    {{"stats", "--config", file("bad.conf"), "--db", db},
+     2,
+     "bad.conf:1: key 'model' expects a quoted string"},
     {{"stats", "--config", file("badsec.conf"), "--db", db}, 2, "badsec.conf:2: bad section"},
     {{"stats", "--config", file("absent.conf"), "--db", db}, 2, "cannot read config file"},
     {{"stats", "--config", file("prompt.fifo"), "--db", db}, 2, "FIFO"},
@@ -351,7 +373,8 @@ BOOST_AUTO_TEST_CASE(train_and_eval_refuse_bad_flags_and_write_nothing) {
     {train({"--layers", "0"}), 1, "--layers must be in [1, 64]"},
     {train({"--layers", "65"}), 1, "--layers must be in [1, 64]"},
     {train({"--heads", "0"}), 1, "--heads must be in"},
-    {train({"--heads", "3", "--embd", "128"}), 1, "invalid_argument: --heads (3) must divide --embd (128)"},
+    {train({"--heads", "3", "--embd", "128"}), 1,
+     "invalid_argument: --heads (3) must divide --embd (128)"},
     {train({"--heads", "5"}), 1, "must divide --embd"},
     {train({"--embd", "0"}), 1, "--embd must be in [1, 4096]"},
     {train({"--embd", "4097"}), 1, "--embd must be in [1, 4096]"},
@@ -571,13 +594,16 @@ struct actor_fixture : bad_input_fixture {
   template <class Result, class... Ts>
   errc error_of(Ts... xs) {
     errc out = errc::none;
-    (*self)->request(svc, 60s, xs...).receive(
-      [&](Result&) {}, [&](caf::error& e) { out = from_caf(e).code; });
+    (*self)
+      ->request(svc, 60s, xs...)
+      .receive([&](Result&) {}, [&](caf::error& e) { out = from_caf(e).code; });
     return out;
   }
   errc generate(const generate_request& r) { return error_of<sonnet_reply>(atom::generate_v, r); }
   errc get(int64_t id) { return error_of<stored_sonnet>(atom::get_v, id); }
-  errc best(int64_t n, double q) { return error_of<std::vector<stored_sonnet>>(atom::best_v, n, q); }
+  errc best(int64_t n, double q) {
+    return error_of<std::vector<stored_sonnet>>(atom::best_v, n, q);
+  }
   errc recent(int64_t n) { return error_of<std::vector<stored_sonnet>>(atom::recent_v, n); }
   errc dissonance(std::string a, std::string b) {
     return error_of<judgement>(atom::dissonance_v, std::move(a), std::move(b));

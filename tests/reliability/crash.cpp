@@ -53,8 +53,8 @@ struct crash_fixture : workspace {
     BOOST_TEST_CONTEXT(when) {
       BOOST_TEST(integrity(db) == "ok");
       for (auto id : acknowledged) {
-        auto rows = query(db, "SELECT count(*) FROM sonnet_lines WHERE sonnet_id = "
-                                + std::to_string(id));
+        auto rows =
+          query(db, "SELECT count(*) FROM sonnet_lines WHERE sonnet_id = " + std::to_string(id));
         BOOST_REQUIRE(rows);
         BOOST_TEST(rows->at(0).at(0) == "14", "sonnet " << id << " lines");
         auto s = query(db, "SELECT count(*) FROM sonnets WHERE id = " + std::to_string(id));
@@ -76,8 +76,7 @@ struct crash_fixture : workspace {
 
 BOOST_FIXTURE_TEST_SUITE(crash, crash_fixture)
 
-BOOST_AUTO_TEST_CASE(sigkill_under_load_loses_no_acknowledged_sonnet,
-                     *utf::timeout(360)) {
+BOOST_AUTO_TEST_CASE(sigkill_under_load_loses_no_acknowledged_sonnet, *utf::timeout(360)) {
   std::mt19937 rng(std::random_device{}());
   std::uniform_int_distribution<int> kill_ms(500, 2000);
   std::set<int64_t> acknowledged;
@@ -87,9 +86,9 @@ BOOST_AUTO_TEST_CASE(sigkill_under_load_loses_no_acknowledged_sonnet,
     auto [d, addr] = daemon();
     std::vector<process*> clients;
     for (int k = 0; k < 4; ++k)
-      clients.push_back(&start({SONNET_CLI, "--connect=" + addr, "generate", "--count", "200",
-                                "--concurrency", "1", "--seed",
-                                std::to_string(100 * round + k + 1), "--json"}));
+      clients.push_back(
+        &start({SONNET_CLI, "--connect=" + addr, "generate", "--count", "200", "--concurrency", "1",
+                "--seed", std::to_string(100 * round + k + 1), "--json"}));
     auto delay = std::chrono::milliseconds(kill_ms(rng));
     std::this_thread::sleep_for(delay);
     d->signal(SIGKILL);
@@ -113,8 +112,8 @@ BOOST_AUTO_TEST_CASE(sigkill_under_load_loses_no_acknowledged_sonnet,
       got += ids.size();
       acknowledged.insert(ids.begin(), ids.end());
     }
-    BOOST_TEST_MESSAGE("round " << round << ": killed after " << delay.count() << " ms, "
-                                << got << " sonnets acknowledged");
+    BOOST_TEST_MESSAGE("round " << round << ": killed after " << delay.count() << " ms, " << got
+                                << " sonnets acknowledged");
     check(acknowledged, "after round " + std::to_string(round));
     auto n = query(db, "SELECT count(*) FROM sonnets");
     BOOST_REQUIRE(n);

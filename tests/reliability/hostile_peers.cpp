@@ -107,8 +107,8 @@ struct hostile_fixture : workspace {
 
   void daemon(std::vector<std::string> extra = {}, const std::string& prefix = {}) {
     std::vector<std::string> argv;
-    std::string cmd = std::string{SONNETD} + " --port=0 --db=" + file("h.db")
-                      + " --model=" + default_model;
+    std::string cmd =
+      std::string{SONNETD} + " --port=0 --db=" + file("h.db") + " --model=" + default_model;
     for (auto& x : extra)
       cmd += " " + x;
     if (prefix.empty())
@@ -126,8 +126,8 @@ struct hostile_fixture : workspace {
   void served(const std::string& when) {
     auto& c = start({SONNET_CLI, "--connect=" + addr, "stats", "--json"});
     auto rc = code(c.wait(30s));
-    BOOST_TEST(rc == 0, when << ": exit " << rc << ": " << c.output() << " daemon: "
-                              << d->output());
+    BOOST_TEST(rc == 0,
+               when << ": exit " << rc << ": " << c.output() << " daemon: " << d->output());
     BOOST_TEST(c.output().find("\"sonnet_count\"") != std::string::npos);
   }
 };
@@ -227,11 +227,14 @@ BOOST_AUTO_TEST_CASE(with_tls_the_deadline_holds_and_certified_clients_stay, *ut
     return;
   }
   BOOST_REQUIRE(sh("openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem "
-                   "-days 1 -subj /CN=sonnet-test-ca") == 0);
+                   "-days 1 -subj /CN=sonnet-test-ca")
+                == 0);
   BOOST_REQUIRE(sh("openssl req -newkey rsa:2048 -nodes -keyout node.key -out node.csr "
-                   "-subj /CN=127.0.0.1") == 0);
+                   "-subj /CN=127.0.0.1")
+                == 0);
   BOOST_REQUIRE(sh("openssl x509 -req -in node.csr -CA ca.pem -CAkey ca.key -CAcreateserial "
-                   "-out node.pem -days 1") == 0);
+                   "-out node.pem -days 1")
+                == 0);
   daemon({"--handshake-timeout=1s", "--openssl.certificate=" + file("node.pem"),
           "--openssl.key=" + file("node.key"), "--openssl.cafile=" + file("ca.pem")});
   raw_conn silent(port);

@@ -39,9 +39,8 @@ int main(int argc, char** argv) {
   caf::actor_system_config cfg;
   cfg.set("scheduler.max-threads", 2);
   caf::actor_system sys{cfg};
-  auto adder = sys.spawn([](caf::event_based_actor*) -> caf::behavior {
-    return {[](int x) { return x + 1; }};
-  });
+  auto adder = sys.spawn(
+    [](caf::event_based_actor*) -> caf::behavior { return {[](int x) { return x + 1; }}; });
   std::atomic<int> threads_arrived{0};
   auto work = [&] {
     if (race_threads) {

@@ -76,8 +76,8 @@ BOOST_AUTO_TEST_CASE(rhymes_land_on_the_scheme_positions) {
   auto p = analyze(d, as->lines);
   BOOST_TEST(p.rhyme_pairs == 7);
   for (auto [x, y] : sonnet_rhyme_pairs)
-    BOOST_TEST(rhymes(p.lines[static_cast<std::size_t>(x)].end,
-                      p.lines[static_cast<std::size_t>(y)].end));
+    BOOST_TEST(
+      rhymes(p.lines[static_cast<std::size_t>(x)].end, p.lines[static_cast<std::size_t>(y)].end));
   // 7 distinct sounds: lines of different pairs do not rhyme (A with C, say)
   BOOST_TEST(!rhymes(p.lines[0].end, p.lines[1].end));
   BOOST_TEST(!rhymes(p.lines[0].end, p.lines[4].end));
@@ -91,10 +91,10 @@ BOOST_AUTO_TEST_CASE(rhymes_land_on_the_scheme_positions) {
 BOOST_AUTO_TEST_CASE(non_rhyming_lines_fill_missing_pairs) {
   const auto& d = *dictionary::empty();
   // only two rhyme pairs in the pool; the rest of the 14 lines do not rhyme
-  strings a = {verse("moon"), verse("day"), verse("cold"), verse("rain"), verse("tree"),
-               verse("king"), verse("light")};
-  strings b = {verse("soon"), verse("way"), verse("fish"), verse("hat"), verse("cup"),
-               verse("bed"), verse("pen")};
+  strings a = {verse("moon"), verse("day"),  verse("cold"), verse("rain"),
+               verse("tree"), verse("king"), verse("light")};
+  strings b = {verse("soon"), verse("way"), verse("fish"), verse("hat"),
+               verse("cup"),  verse("bed"), verse("pen")};
   auto as = assemble(d, {join(a), join(b)});
   BOOST_REQUIRE(as);
   BOOST_TEST(as->rhyming_pairs == 2);

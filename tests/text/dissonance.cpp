@@ -62,7 +62,7 @@ BOOST_AUTO_TEST_CASE(table_prior_two_words_adds_nothing_to_the_cloud) {
 
 BOOST_AUTO_TEST_CASE(table_known_words_in_another_order) {
   const judgement j =
-      compute_dissonance("alpha beta gamma", "gamma beta alpha", cloud_of({"alpha beta gamma"}));
+    compute_dissonance("alpha beta gamma", "gamma beta alpha", cloud_of({"alpha beta gamma"}));
   BOOST_TEST(j.dissonance == 0.0);
   BOOST_TEST(j.p.novelty == 0.0);
   BOOST_TEST(j.p.arousal == 0.0);
@@ -70,8 +70,10 @@ BOOST_AUTO_TEST_CASE(table_known_words_in_another_order) {
 }
 
 BOOST_AUTO_TEST_CASE(empty_input_or_sonnet_gives_half_and_zero_pulse) {
-  for (auto [u, s] : {std::pair<const char*, const char*>{"", "a sonnet"}, {"a prompt", ""},
-                      {" \n\t", "a sonnet"}, {"", ""}}) {
+  for (auto [u, s] : {std::pair<const char*, const char*>{"", "a sonnet"},
+                      {"a prompt", ""},
+                      {" \n\t", "a sonnet"},
+                      {"", ""}}) {
     const judgement j = compute_dissonance(u, s, cloud_of({"a sonnet here"}));
     BOOST_TEST(j.dissonance == 0.5);
     BOOST_TEST(j.p.novelty == 0.0);
@@ -87,7 +89,8 @@ BOOST_AUTO_TEST_CASE(identical_texts_with_empty_cloud) {
   BOOST_TEST(j.p.entropy == 9.0 / 50.0);
   // Case and whitespace do not matter; punctuation does.
   BOOST_TEST(compute_dissonance("THE  Rose", "the rose", {}).dissonance == 0.7);
-  BOOST_TEST(compute_dissonance("the rose,", "the rose", {}).dissonance == 0.7 + 0.3 * (1.0 - 1.0 / 3.0));
+  BOOST_TEST(compute_dissonance("the rose,", "the rose", {}).dissonance
+             == 0.7 + 0.3 * (1.0 - 1.0 / 3.0));
 }
 
 BOOST_AUTO_TEST_CASE(bit_exact_with_python_where_fma_would_differ) {
@@ -100,18 +103,20 @@ BOOST_AUTO_TEST_CASE(bit_exact_with_python_where_fma_would_differ) {
   BOOST_TEST(j.p.arousal == 4.0 / 7.0);
   BOOST_TEST(j.p.entropy == 0.18);
   // Two more values printed by CPython 3.11 (repr): 0.6625 and 0.6638888888888889.
-  BOOST_TEST(compute_dissonance("a x", "a b c d e f g", vocabulary{"a", "b", "c"}).dissonance == 0.6625);
+  BOOST_TEST(compute_dissonance("a x", "a b c d e f g", vocabulary{"a", "b", "c"}).dissonance
+             == 0.6625);
   BOOST_TEST(compute_dissonance("love me tender, love me true",
                                 "Love is not love which alters when it alteration finds",
                                 vocabulary{"love", "is", "not", "which"})
-                 .dissonance
+               .dissonance
              == 0.6638888888888889);
 }
 
 BOOST_AUTO_TEST_CASE(user_words_never_change_novelty_and_entropy_caps_at_one) {
   const vocabulary cloud{"rose", "thorn"};
   const double n1 = compute_dissonance("x", "rose thorn bloom", cloud).p.novelty;
-  const double n2 = compute_dissonance("rose thorn bloom lily", "rose thorn bloom", cloud).p.novelty;
+  const double n2 =
+    compute_dissonance("rose thorn bloom lily", "rose thorn bloom", cloud).p.novelty;
   BOOST_TEST(n1 == n2);
   std::string many;
   for (int i = 0; i < 60; ++i)
@@ -146,11 +151,14 @@ BOOST_AUTO_TEST_SUITE_END()
 BOOST_AUTO_TEST_SUITE(words_and_trigrams)
 
 BOOST_AUTO_TEST_CASE(words_lower_and_split_on_python_whitespace) {
-  BOOST_TEST(words("alpha\x1c" "beta").size() == 2u);
+  BOOST_TEST(words("alpha\x1c"
+                   "beta")
+               .size()
+             == 2u);
   BOOST_TEST(words("Love, LOVE love\n") == (strings{"love,", "love", "love"}),
              boost::test_tools::per_element());
   BOOST_TEST(words("\xce\x9f\xce\x94\xce\x9f\xce\xa3 \xc4\xb0") // ΟΔΟΣ İ
-                 == (strings{"\xce\xbf\xce\xb4\xce\xbf\xcf\x82", "i\xcc\x87"}),
+               == (strings{"\xce\xbf\xce\xb4\xce\xbf\xcf\x82", "i\xcc\x87"}),
              boost::test_tools::per_element());
   BOOST_TEST(words("").empty());
 }

@@ -40,8 +40,8 @@ BOOST_AUTO_TEST_CASE(strips_python_whitespace_and_drops_empty) {
 
 BOOST_AUTO_TEST_CASE(header_returns_text_after_first_colon_unchecked) {
   BOOST_TEST(cl("HAMLET: Words: more words here") == "Words: more words here");
-  BOOST_TEST(cl("ROMEO: Hi!") == "Hi!");                 // 3 code points is enough
-  BOOST_TEST(cl("OTHELLO: Is: it so") == "Is: it so");   // colon rule skipped
+  BOOST_TEST(cl("ROMEO: Hi!") == "Hi!");               // 3 code points is enough
+  BOOST_TEST(cl("OTHELLO: Is: it so") == "Is: it so"); // colon rule skipped
 }
 
 BOOST_AUTO_TEST_CASE(header_allows_apostrophe_hyphen_and_unicode_space) {
@@ -58,8 +58,8 @@ BOOST_AUTO_TEST_CASE(header_drops_short_or_lower_case_text) {
   BOOST_TEST(cl("ROMEO: and then") == dropped);
   BOOST_TEST(cl("KING HENRY: 4 horses") == dropped);
   BOOST_TEST(cl("ROMEO: [exit]") == dropped);
-  BOOST_TEST(cl("ROMEO: \xc3\xa9lan vital") == dropped);                      // é is lower
-  BOOST_TEST(cl("ROMEO: \xc3\x89lan vital") == "\xc3\x89lan vital");          // É is upper
+  BOOST_TEST(cl("ROMEO: \xc3\xa9lan vital") == dropped);             // é is lower
+  BOOST_TEST(cl("ROMEO: \xc3\x89lan vital") == "\xc3\x89lan vital"); // É is upper
 }
 
 BOOST_AUTO_TEST_CASE(header_keeps_quoted_text) {
@@ -81,8 +81,12 @@ BOOST_AUTO_TEST_CASE(known_name_first_word_is_dropped) {
   BOOST_TEST(cl("Richard's crown is heavy") == "Richard's crown is heavy");
   BOOST_TEST(cl("Tlantio sings") == dropped);
   // Python upper(): dotless ı -> I and ß -> SS make names; á does not.
-  BOOST_TEST(cl("R\xc4\xb1" "chard comes") == dropped);
-  BOOST_TEST(cl("ME\xc3\x9f" "ENGER comes") == dropped);
+  BOOST_TEST(cl("R\xc4\xb1"
+                "chard comes")
+             == dropped);
+  BOOST_TEST(cl("ME\xc3\x9f"
+                "ENGER comes")
+             == dropped);
   BOOST_TEST(cl("Rich\xc3\xa1rd comes") == "Rich\xc3\xa1rd comes");
 }
 
@@ -94,35 +98,48 @@ BOOST_AUTO_TEST_CASE(stage_directions_are_dropped) {
 
 BOOST_AUTO_TEST_CASE(lower_case_start_is_dropped_per_unicode) {
   BOOST_TEST(cl("and so it goes") == dropped);
-  BOOST_TEST(cl("\xc3\xa9lan vital is here") == dropped);           // élan
-  BOOST_TEST(cl("\xc2\xaa ordinal") == dropped);                    // ª is lower in Python
-  BOOST_TEST(cl("\xc3\x89lan vital") == "\xc3\x89lan vital");       // Élan
-  BOOST_TEST(cl("\xc7\x85" "emal is here") == "\xc7\x85" "emal is here"); // titlecase ǅ kept
+  BOOST_TEST(cl("\xc3\xa9lan vital is here") == dropped);     // élan
+  BOOST_TEST(cl("\xc2\xaa ordinal") == dropped);              // ª is lower in Python
+  BOOST_TEST(cl("\xc3\x89lan vital") == "\xc3\x89lan vital"); // Élan
+  BOOST_TEST(cl("\xc7\x85"
+                "emal is here")
+             == "\xc7\x85"
+                "emal is here"); // titlecase ǅ kept
   BOOST_TEST(cl("\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e") == "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e");
-  BOOST_TEST(cl("'tis but a scratch") == "'tis but a scratch");     // quote is not lower
+  BOOST_TEST(cl("'tis but a scratch") == "'tis but a scratch"); // quote is not lower
 }
 
 BOOST_AUTO_TEST_CASE(too_short_counts_code_points) {
-  BOOST_TEST(cl("\xc3\x89\xc3\xa9") == dropped); // Éé: 2 code points, 4 bytes
+  BOOST_TEST(cl("\xc3\x89\xc3\xa9") == dropped);         // Éé: 2 code points, 4 bytes
   BOOST_TEST(cl("\xe6\x97\xa5\xe6\x9c\xac") == dropped); // 日本
   BOOST_TEST(cl("Ab") == dropped);
   BOOST_TEST(cl("Abc") == "Abc");
 }
 
 BOOST_AUTO_TEST_CASE(colon_in_first_half_uses_real_division) {
-  BOOST_TEST(cl("Abcde:fghi") == "Abcde:fghi");   // index 5, 10/2 = 5.0: kept
-  BOOST_TEST(cl("Abcd:efghi") == dropped);        // 4 < 4.5
+  BOOST_TEST(cl("Abcde:fghi") == "Abcde:fghi"); // index 5, 10/2 = 5.0: kept
+  BOOST_TEST(cl("Abcd:efghi") == dropped);      // 4 < 4.5
   BOOST_TEST(cl("Abcdef:ghi") == "Abcdef:ghi");
-  BOOST_TEST(cl("Abcde:\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9") == "Abcde:\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9");
-  BOOST_TEST(cl("\xc3\x89\xc3\xa9:abcdef") == dropped); // index 2 < 4.5 (bytes would say 4 < 6.5 too)
-  BOOST_TEST(cl("Ab\xef\xbc\x9a" "cdefgh") == "Ab\xef\xbc\x9a" "cdefgh"); // fullwidth ： ignored
+  BOOST_TEST(cl("Abcde:\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9")
+             == "Abcde:\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9");
+  BOOST_TEST(cl("\xc3\x89\xc3\xa9:abcdef")
+             == dropped); // index 2 < 4.5 (bytes would say 4 < 6.5 too)
+  BOOST_TEST(cl("Ab\xef\xbc\x9a"
+                "cdefgh")
+             == "Ab\xef\xbc\x9a"
+                "cdefgh");                              // fullwidth ： ignored
   BOOST_TEST(cl("Abcdefgh: x: y") == "Abcdefgh: x: y"); // only the first colon counts: 8 < 7 false
 }
 
 BOOST_AUTO_TEST_CASE(ill_formed_utf8_is_handled) {
-  BOOST_TEST(cl("\xff\xfe") == dropped);                        // two code points: too short
-  BOOST_TEST(cl("\xff" "bcd") == "\xff" "bcd");                 // not lower, not space
-  BOOST_TEST(cl("ROMEO: \xff" "bcd") == dropped);               // U+FFFD-like is not upper
+  BOOST_TEST(cl("\xff\xfe") == dropped); // two code points: too short
+  BOOST_TEST(cl("\xff"
+                "bcd")
+             == "\xff"
+                "bcd"); // not lower, not space
+  BOOST_TEST(cl("ROMEO: \xff"
+                "bcd")
+             == dropped); // U+FFFD-like is not upper
   BOOST_TEST(cl("\xc3") == dropped);
 }
 
@@ -132,10 +149,11 @@ BOOST_AUTO_TEST_SUITE(extract_and_format)
 
 BOOST_AUTO_TEST_CASE(extract_lines_keeps_order_up_to_the_limit) {
   const std::string raw = "One line here\n[Exit]\nTwo line here\n\nThree line here\nFour line here";
-  BOOST_TEST(extract_lines(raw) == (strings{"One line here", "Two line here", "Three line here",
-                                            "Four line here"}),
+  BOOST_TEST(extract_lines(raw)
+               == (strings{"One line here", "Two line here", "Three line here", "Four line here"}),
              boost::test_tools::per_element());
-  BOOST_TEST(extract_lines(raw, 3) == (strings{"One line here", "Two line here", "Three line here"}),
+  BOOST_TEST(extract_lines(raw, 3)
+               == (strings{"One line here", "Two line here", "Three line here"}),
              boost::test_tools::per_element());
   BOOST_TEST(extract_lines("").empty());
 }
@@ -151,7 +169,8 @@ BOOST_AUTO_TEST_CASE(extract_lines_max_lines_zero_or_less_keeps_up_to_one) {
 }
 
 BOOST_AUTO_TEST_CASE(extract_lines_cr_only_line_endings_give_one_physical_line) {
-  const std::string cr = "First Citizen:\rBefore we proceed any further, hear me speak.\r\rAll:\rSpeak, speak.";
+  const std::string cr =
+    "First Citizen:\rBefore we proceed any further, hear me speak.\r\rAll:\rSpeak, speak.";
   BOOST_TEST(extract_lines(cr).empty()); // one line whose first word is FIRST
   std::string lf = cr, crlf;
   std::replace(lf.begin(), lf.end(), '\r', '\n');
@@ -172,7 +191,8 @@ BOOST_AUTO_TEST_CASE(format_needs_14_clean_lines_among_20) {
   BOOST_TEST(f->front() == "Line number A here");
   BOOST_TEST(f->back() == "Line number N here");
 
-  const std::string thirteen = repeat_lines("A clean line of verse", 13) + "\n" + repeat_lines("ROMEO:", 30);
+  const std::string thirteen =
+    repeat_lines("A clean line of verse", 13) + "\n" + repeat_lines("ROMEO:", 30);
   BOOST_TEST(!format(thirteen).has_value());
   BOOST_TEST(format(repeat_lines("A clean line of verse", 14)).has_value());
   BOOST_TEST(!format("").has_value());
@@ -194,8 +214,10 @@ BOOST_AUTO_TEST_CASE(count_syllables_spec_examples) {
   BOOST_TEST(count_syllables("you") == 1);
   BOOST_TEST(count_syllables("a-e-i-o-u") == 5);
   BOOST_TEST(count_syllables("rhythm") == 1);
-  BOOST_TEST(count_syllables("\xc3\x89" "COLE") == 2);          // ÉCOLE: É breaks the run
-  BOOST_TEST(count_syllables("\xc4\xb0stanbul") == 3);          // lowered İ starts with i
+  BOOST_TEST(count_syllables("\xc3\x89"
+                             "COLE")
+             == 2);                                    // ÉCOLE: É breaks the run
+  BOOST_TEST(count_syllables("\xc4\xb0stanbul") == 3); // lowered İ starts with i
   BOOST_TEST(count_syllables(ten_syllables) == 10);
 }
 
@@ -204,7 +226,9 @@ BOOST_AUTO_TEST_CASE(count_syllables_has_no_minimum) {
   BOOST_TEST(count_syllables("12345") == 0);
   BOOST_TEST(count_syllables("\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e") == 0); // 日本語
   BOOST_TEST(count_syllables("AEIOUY") == 1);                               // upper case lowered
-  BOOST_TEST(count_syllables("a\xc3\xbc" "e") == 2);                        // ü breaks the run
+  BOOST_TEST(count_syllables("a\xc3\xbc"
+                             "e")
+             == 2); // ü breaks the run
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -216,8 +240,8 @@ BOOST_AUTO_TEST_CASE(check_meter_judges_the_average_inclusively) {
   BOOST_TEST(nine.ok);
   BOOST_TEST(nine.average == 9.0);
   BOOST_TEST(nine.counts == std::vector<int>(14, 9), boost::test_tools::per_element());
-  BOOST_TEST(check_meter(strings(14, "a e i o u a e i o u a e i")).ok);     // 13
-  BOOST_TEST(!check_meter(strings(14, "a e i o u a e i o u a e i o")).ok);  // 14
+  BOOST_TEST(check_meter(strings(14, "a e i o u a e i o u a e i")).ok);    // 13
+  BOOST_TEST(!check_meter(strings(14, "a e i o u a e i o u a e i o")).ok); // 14
   // Single lines far off are fine if the average is: 1 and 17 syllables average 9.
   BOOST_TEST(check_meter({"a", "a e i o u a e i o u a e i o u a e"}).ok);
   const meter none = check_meter({});
@@ -235,8 +259,10 @@ BOOST_AUTO_TEST_CASE(validate_counts_lines_without_stripping) {
 }
 
 BOOST_AUTO_TEST_CASE(validate_meter_messages) {
-  BOOST_TEST(validate(repeat_lines("Hi", 14)).second == "Meter off (avg 1.0 syllables, expected ~10)");
-  BOOST_TEST(validate(std::string(13, '\n')).second == "Meter off (avg 0.0 syllables, expected ~10)");
+  BOOST_TEST(validate(repeat_lines("Hi", 14)).second
+             == "Meter off (avg 1.0 syllables, expected ~10)");
+  BOOST_TEST(validate(std::string(13, '\n')).second
+             == "Meter off (avg 0.0 syllables, expected ~10)");
   const std::string nine_groups = "a e i o u a e i o", eight_groups = "a e i o u a e i";
   const auto r = validate(repeat_lines(nine_groups, 13) + "\n" + eight_groups);
   BOOST_TEST(!r.first);

@@ -22,21 +22,20 @@ using strings = std::vector<std::string>;
 
 namespace {
 
-const strings sonnet18 = {
-  "Shall I compare thee to a summer's day?",
-  "Thou art more lovely and more temperate:",
-  "Rough winds do shake the darling buds of May,",
-  "And summer's lease hath all too short a date:",
-  "Sometime too hot the eye of heaven shines,",
-  "And often is his gold complexion dimm'd;",
-  "And every fair from fair sometime declines,",
-  "By chance or nature's changing course untrimm'd;",
-  "But thy eternal summer shall not fade",
-  "Nor lose possession of that fair thou ow'st;",
-  "Nor shall Death brag thou wander'st in his shade,",
-  "When in eternal lines to time thou grow'st:",
-  "So long as men can breathe or eyes can see,",
-  "So long lives this, and this gives life to thee."};
+const strings sonnet18 = {"Shall I compare thee to a summer's day?",
+                          "Thou art more lovely and more temperate:",
+                          "Rough winds do shake the darling buds of May,",
+                          "And summer's lease hath all too short a date:",
+                          "Sometime too hot the eye of heaven shines,",
+                          "And often is his gold complexion dimm'd;",
+                          "And every fair from fair sometime declines,",
+                          "By chance or nature's changing course untrimm'd;",
+                          "But thy eternal summer shall not fade",
+                          "Nor lose possession of that fair thou ow'st;",
+                          "Nor shall Death brag thou wander'st in his shade,",
+                          "When in eternal lines to time thou grow'st:",
+                          "So long as men can breathe or eyes can see,",
+                          "So long lives this, and this gives life to thee."};
 
 // The same words in a random order, poured back into lines of the original word counts.
 strings shuffled(const strings& lines, unsigned seed) {
@@ -93,8 +92,8 @@ bool rhyme(const dictionary& d, const char* a, const char* b) {
 }
 
 std::string write_temp(const std::string& name, const std::string& content) {
-  auto path = std::filesystem::temp_directory_path()
-              / (name + "." + std::to_string(::getpid()) + ".dict");
+  auto path =
+    std::filesystem::temp_directory_path() / (name + "." + std::to_string(::getpid()) + ".dict");
   std::ofstream(path) << content;
   return path.string();
 }
@@ -106,7 +105,10 @@ BOOST_AUTO_TEST_SUITE(pronouncing)
 BOOST_AUTO_TEST_CASE(normalises_words) {
   BOOST_TEST(normalize_word("Summer's") == "summer's");
   BOOST_TEST(normalize_word("day?") == "day");
-  BOOST_TEST(normalize_word("\xE2\x80\x9C" "DIMM\xE2\x80\x99" "D,\xE2\x80\x9D") == "dimm'd");
+  BOOST_TEST(normalize_word("\xE2\x80\x9C"
+                            "DIMM\xE2\x80\x99"
+                            "D,\xE2\x80\x9D")
+             == "dimm'd");
   BOOST_TEST(normalize_word("'") == "");
   BOOST_TEST(normalize_word("--") == "");
   BOOST_TEST((split_words("Shall I--compare thee, to a summer's day?")
@@ -393,10 +395,12 @@ BOOST_AUTO_TEST_SUITE(prosody)
 
 BOOST_AUTO_TEST_CASE(iambic_fit_definition) {
   // "compare" 01 at positions 2-3: fits; at 1-2: both syllables misplaced
-  BOOST_TEST(iambic_fit("1101011111", {true, true, false, false, true, true, true, true, true,
-                                       true}) == 1.0);
-  BOOST_TEST(iambic_fit("1011111111", {true, false, false, true, true, true, true, true, true,
-                                       true}) == 0.0);
+  BOOST_TEST(
+    iambic_fit("1101011111", {true, true, false, false, true, true, true, true, true, true})
+    == 1.0);
+  BOOST_TEST(
+    iambic_fit("1011111111", {true, false, false, true, true, true, true, true, true, true})
+    == 0.0);
   // all free: only the length counts
   BOOST_TEST(iambic_fit(std::string(10, '1'), std::vector<bool>(10, true)) == 1.0);
   BOOST_TEST(iambic_fit(std::string(9, '1'), std::vector<bool>(9, true)) == 0.75);
@@ -408,7 +412,8 @@ BOOST_AUTO_TEST_CASE(iambic_fit_definition) {
   BOOST_TEST(iambic_fit("", {}) == 0.0);
 }
 
-BOOST_AUTO_TEST_CASE(sonnet_18_scores_high, *boost::unit_test::precondition(dictionary_with_stress{})) {
+BOOST_AUTO_TEST_CASE(sonnet_18_scores_high,
+                     *boost::unit_test::precondition(dictionary_with_stress{})) {
   auto a = assess(dict(), sonnet18);
   std::printf("sonnet 18: meter %.3f, rhyme pairs %d, structure %.3f, quality %.3f\n",
               a.quality.meter, a.quality.rhyme_pairs, a.quality.structure, a.quality.score);
@@ -423,7 +428,8 @@ BOOST_AUTO_TEST_CASE(sonnet_18_scores_high, *boost::unit_test::precondition(dict
   BOOST_TEST(a.quality.score >= 0.85);
 }
 
-BOOST_AUTO_TEST_CASE(shuffled_words_score_low, *boost::unit_test::precondition(dictionary_with_stress{})) {
+BOOST_AUTO_TEST_CASE(shuffled_words_score_low,
+                     *boost::unit_test::precondition(dictionary_with_stress{})) {
   auto original = assess(dict(), sonnet18);
   double meter = 0, rhyme = 0, quality = 0;
   const int runs = 10;

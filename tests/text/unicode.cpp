@@ -50,19 +50,29 @@ BOOST_AUTO_TEST_CASE(strip_removes_unicode_whitespace_only) {
 }
 
 BOOST_AUTO_TEST_CASE(split_ws_is_python_split_without_argument) {
-  BOOST_TEST(split_ws("alpha\x1c" "beta") == (strings{"alpha", "beta"}), boost::test_tools::per_element());
+  BOOST_TEST(split_ws("alpha\x1c"
+                      "beta")
+               == (strings{"alpha", "beta"}),
+             boost::test_tools::per_element());
   BOOST_TEST(split_ws("").empty());
   BOOST_TEST(split_ws(" \t\n ").empty());
   BOOST_TEST(split_ws("  a  b \t") == (strings{"a", "b"}), boost::test_tools::per_element());
-  BOOST_TEST(split_ws("a\xe2\x80\xa8" "b\xc2\x85" "c") == (strings{"a", "b", "c"}),
+  BOOST_TEST(split_ws("a\xe2\x80\xa8"
+                      "b\xc2\x85"
+                      "c")
+               == (strings{"a", "b", "c"}),
              boost::test_tools::per_element());
-  BOOST_TEST(split_ws("love, love") == (strings{"love,", "love"}), boost::test_tools::per_element());
+  BOOST_TEST(split_ws("love, love") == (strings{"love,", "love"}),
+             boost::test_tools::per_element());
 }
 
 BOOST_AUTO_TEST_CASE(split_lf_splits_on_lf_only) {
   BOOST_TEST(split_lf("") == (strings{""}), boost::test_tools::per_element());
   BOOST_TEST(split_lf("a\r\nb\n") == (strings{"a\r", "b", ""}), boost::test_tools::per_element());
-  BOOST_TEST(split_lf("a\rb\xe2\x80\xa8" "c") == (strings{"a\rb\xe2\x80\xa8" "c"}),
+  BOOST_TEST(split_lf("a\rb\xe2\x80\xa8"
+                      "c")
+               == (strings{"a\rb\xe2\x80\xa8"
+                           "c"}),
              boost::test_tools::per_element());
   BOOST_TEST(split_lf("\n\n").size() == 3u);
 }
@@ -75,7 +85,7 @@ BOOST_AUTO_TEST_CASE(lower_ascii_is_exact) {
 
 BOOST_AUTO_TEST_CASE(lower_dotted_capital_i_gives_two_code_points) {
   const std::string l = lower("\xc4\xb0"); // İ
-  BOOST_TEST(l == "i\xcc\x87");           // i + U+0307
+  BOOST_TEST(l == "i\xcc\x87");            // i + U+0307
   BOOST_TEST(code_points(l) == 2u);
   BOOST_TEST(lower("\xc4\xb0stanbul") == "i\xcc\x87stanbul");
 }
@@ -97,13 +107,16 @@ BOOST_AUTO_TEST_CASE(lower_final_sigma) {
 }
 
 BOOST_AUTO_TEST_CASE(lower_non_ascii_letters) {
-  BOOST_TEST(lower("\xc3\x89" "COLE") == "\xc3\xa9" "cole");                         // ÉCOLE
-  BOOST_TEST(lower("\xd0\x9f\xd0\xa0\xd0\x98") == "\xd0\xbf\xd1\x80\xd0\xb8");       // ПРИ
-  BOOST_TEST(lower("\xe2\x84\xaa") == "k");                                          // Kelvin sign
-  BOOST_TEST(lower("\xc7\x85") == "\xc7\x86");                                       // ǅ -> ǆ
-  BOOST_TEST(lower("\xe2\x92\xb6") == "\xe2\x93\x90");                               // Ⓐ -> ⓐ
-  BOOST_TEST(lower("\xe6\x97\xa5\xe6\x9c\xac") == "\xe6\x97\xa5\xe6\x9c\xac");       // 日本
-  BOOST_TEST(lower("\xc3\x9f") == "\xc3\x9f");                                       // ß stays
+  BOOST_TEST(lower("\xc3\x89"
+                   "COLE")
+             == "\xc3\xa9"
+                "cole");                                                       // ÉCOLE
+  BOOST_TEST(lower("\xd0\x9f\xd0\xa0\xd0\x98") == "\xd0\xbf\xd1\x80\xd0\xb8"); // ПРИ
+  BOOST_TEST(lower("\xe2\x84\xaa") == "k");                                    // Kelvin sign
+  BOOST_TEST(lower("\xc7\x85") == "\xc7\x86");                                 // ǅ -> ǆ
+  BOOST_TEST(lower("\xe2\x92\xb6") == "\xe2\x93\x90");                         // Ⓐ -> ⓐ
+  BOOST_TEST(lower("\xe6\x97\xa5\xe6\x9c\xac") == "\xe6\x97\xa5\xe6\x9c\xac"); // 日本
+  BOOST_TEST(lower("\xc3\x9f") == "\xc3\x9f");                                 // ß stays
 }
 
 BOOST_AUTO_TEST_CASE(is_lower_is_upper_follow_python) {
@@ -136,7 +149,7 @@ BOOST_AUTO_TEST_CASE(valid_utf8_rejects_ill_formed_sequences) {
   BOOST_TEST(valid_utf8(""));
   BOOST_TEST(valid_utf8("plain"));
   BOOST_TEST(valid_utf8("\xc3\xa9\xe6\x97\xa5\xf0\x9f\x98\x80"));
-  BOOST_TEST(valid_utf8("\xf4\x8f\xbf\xbf")); // U+10FFFF
+  BOOST_TEST(valid_utf8("\xf4\x8f\xbf\xbf"));  // U+10FFFF
   BOOST_TEST(!valid_utf8("\xf4\x90\x80\x80")); // above U+10FFFF
   BOOST_TEST(!valid_utf8("\xc0\xaf"));         // overlong '/'
   BOOST_TEST(!valid_utf8("\xe0\x80\xaf"));     // overlong
@@ -149,9 +162,13 @@ BOOST_AUTO_TEST_CASE(valid_utf8_rejects_ill_formed_sequences) {
 BOOST_AUTO_TEST_CASE(ill_formed_bytes_are_single_non_space_code_points) {
   const std::string bad = "\xe6\x97 \xff\xc0\xaf";
   BOOST_TEST(code_points(bad) == 6u); // E6, 97, space, FF, C0, AF
-  BOOST_TEST(split_ws(bad) == (strings{"\xe6\x97", "\xff\xc0\xaf"}), boost::test_tools::per_element());
+  BOOST_TEST(split_ws(bad) == (strings{"\xe6\x97", "\xff\xc0\xaf"}),
+             boost::test_tools::per_element());
   BOOST_TEST(strip(" \xff ") == "\xff");
-  BOOST_TEST(lower("A\xff" "B\xce") == "a\xff" "b\xce"); // bytes copied through
+  BOOST_TEST(lower("A\xff"
+                   "B\xce")
+             == "a\xff"
+                "b\xce");                                              // bytes copied through
   BOOST_TEST(lower("\xce\x91\xff\xce\xa3") == "\xce\xb1\xff\xcf\x83"); // not cased: σ
   const code_point cp = decode_at("\xed\xa0\x80", 0);
   BOOST_TEST(!cp.valid);
@@ -161,8 +178,9 @@ BOOST_AUTO_TEST_CASE(ill_formed_bytes_are_single_non_space_code_points) {
 
 BOOST_AUTO_TEST_CASE(random_bytes_never_break_invariants) {
   std::mt19937 rng(12345);
-  const std::string alphabet[] = {"a", "Z", " ", "\n", "\r", ":", "'", "\xc3\xa9", "\xc4\xb0",
-                                  "\xce\xa3", "\xc2\xa0", "\xe3\x80\x80", "\xcc\x81"};
+  const std::string alphabet[] = {
+    "a",        "Z",        " ",        "\n",       "\r",           ":",       "'",
+    "\xc3\xa9", "\xc4\xb0", "\xce\xa3", "\xc2\xa0", "\xe3\x80\x80", "\xcc\x81"};
   for (int round = 0; round < 3000; ++round) {
     std::string s;
     const int len = static_cast<int>(rng() % 24);
@@ -181,7 +199,8 @@ BOOST_AUTO_TEST_CASE(random_bytes_never_break_invariants) {
     const std::string l = lower(s);
     BOOST_TEST_REQUIRE(valid_utf8(l) == valid_utf8(s));
     BOOST_TEST_REQUIRE(lower(l) == l);
-    BOOST_TEST_REQUIRE(split_lf(s).size() == static_cast<std::size_t>(std::count(s.begin(), s.end(), '\n')) + 1);
+    BOOST_TEST_REQUIRE(split_lf(s).size()
+                       == static_cast<std::size_t>(std::count(s.begin(), s.end(), '\n')) + 1);
     BOOST_TEST_REQUIRE(code_points(s) <= s.size());
   }
 }

@@ -55,21 +55,39 @@ BOOST_AUTO_TEST_CASE(arrays_are_nanogpts_plus_vocab_and_attn_scale) {
   std::set<std::string> names;
   for (const auto& [n, a] : *ar)
     names.insert(n);
-  const std::set<std::string> want{
-    "embedding_table.weight", "position_embedding_table.weight", "blocks.0.sa.heads.0.tril",
-    "blocks.0.sa.heads.0.key.weight", "blocks.0.sa.heads.0.query.weight", "blocks.0.sa.heads.0.value.weight",
-    "blocks.0.sa.heads.1.tril", "blocks.0.sa.heads.1.key.weight", "blocks.0.sa.heads.1.query.weight",
-    "blocks.0.sa.heads.1.value.weight", "blocks.0.sa.proj.weight", "blocks.0.sa.proj.bias",
-    "blocks.0.ffwd.net.0.weight", "blocks.0.ffwd.net.0.bias", "blocks.0.ffwd.net.2.weight",
-    "blocks.0.ffwd.net.2.bias", "blocks.0.ln1.weight", "blocks.0.ln1.bias", "blocks.0.ln2.weight",
-    "blocks.0.ln2.bias", "ln_f.weight", "ln_f.bias", "lm_head.weight", "lm_head.bias", "vocab", "attn_scale"};
+  const std::set<std::string> want{"embedding_table.weight",
+                                   "position_embedding_table.weight",
+                                   "blocks.0.sa.heads.0.tril",
+                                   "blocks.0.sa.heads.0.key.weight",
+                                   "blocks.0.sa.heads.0.query.weight",
+                                   "blocks.0.sa.heads.0.value.weight",
+                                   "blocks.0.sa.heads.1.tril",
+                                   "blocks.0.sa.heads.1.key.weight",
+                                   "blocks.0.sa.heads.1.query.weight",
+                                   "blocks.0.sa.heads.1.value.weight",
+                                   "blocks.0.sa.proj.weight",
+                                   "blocks.0.sa.proj.bias",
+                                   "blocks.0.ffwd.net.0.weight",
+                                   "blocks.0.ffwd.net.0.bias",
+                                   "blocks.0.ffwd.net.2.weight",
+                                   "blocks.0.ffwd.net.2.bias",
+                                   "blocks.0.ln1.weight",
+                                   "blocks.0.ln1.bias",
+                                   "blocks.0.ln2.weight",
+                                   "blocks.0.ln2.bias",
+                                   "ln_f.weight",
+                                   "ln_f.bias",
+                                   "lm_head.weight",
+                                   "lm_head.bias",
+                                   "vocab",
+                                   "attn_scale"};
   BOOST_TEST((names == want));
   BOOST_TEST((ar->at("blocks.0.sa.heads.1.key.weight").shape == std::vector<std::size_t>{4, 8}));
   BOOST_TEST((ar->at("attn_scale").shape == std::vector<std::size_t>{1}));
   BOOST_TEST(ar->at("vocab").bytes == c.vocab);
   const auto& tril = ar->at("blocks.0.sa.heads.0.tril").values;
   BOOST_TEST(tril[0] == 1.f);
-  BOOST_TEST(tril[1] == 0.f);        // (0, 1): above the diagonal
+  BOOST_TEST(tril[1] == 0.f);           // (0, 1): above the diagonal
   BOOST_TEST(tril[12 * 11 + 5] == 1.f); // (11, 5)
 }
 

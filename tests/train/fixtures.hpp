@@ -11,7 +11,9 @@
 namespace sonnet::test {
 
 /// A per-process scratch directory, removed at exit.
-inline const std::string& train_dir() { return process_temp_dir("sonnet_train_test_"); }
+inline const std::string& train_dir() {
+  return process_temp_dir("sonnet_train_test_");
+}
 
 /// Writes `text` to train_dir()/name and returns the path.
 inline std::string write_text(const std::string& name, const std::string& text) {
@@ -22,8 +24,10 @@ inline std::string write_text(const std::string& name, const std::string& text) 
 
 /// ~6 KB of rhymed, repetitive verse: easy to learn, far from uniform.
 inline std::string small_verse() {
-  const char* lines[] = {"shall i compare thee to a summer's day\n", "thou art more lovely and more temperate\n",
-                         "rough winds do shake the darling buds of may\n", "and summer's lease hath all too short a date\n"};
+  const char* lines[] = {"shall i compare thee to a summer's day\n",
+                         "thou art more lovely and more temperate\n",
+                         "rough winds do shake the darling buds of may\n",
+                         "and summer's lease hath all too short a date\n"};
   std::string s;
   for (int i = 0; i < 40; ++i)
     for (const char* l : lines)

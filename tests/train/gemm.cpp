@@ -28,8 +28,10 @@ void check(long M, long N, long K, bool a_transposed, bool b_transposed, bool ac
     for (long j = 0; j < N; ++j) {
       double s = 0;
       for (long k = 0; k < K; ++k)
-        s += static_cast<double>(A.p[r * A.row_stride + k * A.col_stride]) * B.p[k * B.row_stride + j * B.col_stride];
-      want[static_cast<std::size_t>(r * N + j)] = accumulate ? want[static_cast<std::size_t>(r * N + j)] + s : s;
+        s += static_cast<double>(A.p[r * A.row_stride + k * A.col_stride])
+             * B.p[k * B.row_stride + j * B.col_stride];
+      want[static_cast<std::size_t>(r * N + j)] =
+        accumulate ? want[static_cast<std::size_t>(r * N + j)] + s : s;
     }
   std::vector<T> pack;
   gemm<T>(M, N, K, A, B, c.data(), N, accumulate, pack);
@@ -37,8 +39,8 @@ void check(long M, long N, long K, bool a_transposed, bool b_transposed, bool ac
   for (std::size_t i = 0; i < c.size(); ++i)
     worst = std::max(worst, std::abs(c[i] - want[i]));
   const double tol = (sizeof(T) == 4 ? 2e-6 : 1e-14) * static_cast<double>(K + 1);
-  BOOST_TEST(worst <= tol, M << "x" << N << "x" << K << " at=" << a_transposed << " bt=" << b_transposed
-                                << " acc=" << accumulate << ": " << worst);
+  BOOST_TEST(worst <= tol, M << "x" << N << "x" << K << " at=" << a_transposed
+                             << " bt=" << b_transposed << " acc=" << accumulate << ": " << worst);
 }
 
 } // namespace

@@ -51,14 +51,17 @@ void check_all(double dropout) {
       const std::size_t k = ti.offset + i;
       p[k] = t.params[k] + h;
       // dropout > 0 needs the masks of the gradient run: pass a non-null gradient sink.
-      const double up = net.run(p.data(), t.x.data(), t.y.data(), t.b, fwd_only.data(), 0, dropout, 3, 0) / n;
+      const double up =
+        net.run(p.data(), t.x.data(), t.y.data(), t.b, fwd_only.data(), 0, dropout, 3, 0) / n;
       p[k] = t.params[k] - h;
-      const double down = net.run(p.data(), t.x.data(), t.y.data(), t.b, fwd_only.data(), 0, dropout, 3, 0) / n;
+      const double down =
+        net.run(p.data(), t.x.data(), t.y.data(), t.b, fwd_only.data(), 0, dropout, 3, 0) / n;
       const double numeric = (up - down) / (2 * h);
       worst = std::max(worst, std::abs(numeric - grad[k]));
       scale = std::max(scale, std::abs(numeric));
     }
-    BOOST_TEST_INFO(ti.name << ": max |analytic - numeric| " << worst << ", max |gradient| " << scale);
+    BOOST_TEST_INFO(ti.name << ": max |analytic - numeric| " << worst << ", max |gradient| "
+                            << scale);
     BOOST_TEST(scale > 1e-6); // every tensor carries a gradient
     BOOST_TEST(worst <= 1e-7 * std::max(1.0, scale / 1e-2));
   }

@@ -37,7 +37,8 @@ BOOST_AUTO_TEST_SUITE(training)
 BOOST_AUTO_TEST_CASE(loss_falls_well_below_the_uniform_guess) {
   auto o = tiny_run("falls.npz");
   int reports = 0;
-  auto s = run_training(o, [&](const progress& p) { reports += p.val_loss >= 0; }, nullptr);
+  auto s = run_training(
+    o, [&](const progress& p) { reports += p.val_loss >= 0; }, nullptr);
   BOOST_TEST_REQUIRE(s.ok(), test::why(s));
   const double uniform = std::log(static_cast<double>(s->size.vocab_size)); // ~3.2 nats
   BOOST_TEST(s->steps == 120);
@@ -76,7 +77,13 @@ BOOST_AUTO_TEST_CASE(interrupted_run_resumes_to_the_same_weights) {
   whole.cfg.dropout = part.cfg.dropout = 0.1;
   BOOST_TEST_REQUIRE(run_training(whole, {}, nullptr).ok());
   std::atomic<bool> stop{false};
-  auto first = run_training(part, [&](const progress& p) { if (p.step >= 40) stop = true; }, &stop);
+  auto first = run_training(
+    part,
+    [&](const progress& p) {
+      if (p.step >= 40)
+        stop = true;
+    },
+    &stop);
   BOOST_TEST_REQUIRE(first.ok(), test::why(first));
   BOOST_TEST(first->interrupted);
   BOOST_TEST(first->steps < 60);
@@ -108,7 +115,8 @@ BOOST_AUTO_TEST_CASE(fine_tuning_keeps_the_vocabulary_and_counts_unknown_chars) 
   BOOST_TEST_REQUIRE(run_training(base, {}, nullptr).ok());
   auto tune = tiny_run("tuned.npz", 10);
   tune.init = base.out;
-  tune.corpora = {test::write_text("other.txt", test::small_verse() + "QQQ 123\n" + test::small_verse())};
+  tune.corpora = {
+    test::write_text("other.txt", test::small_verse() + "QQQ 123\n" + test::small_verse())};
   auto s = run_training(tune, {}, nullptr);
   BOOST_TEST_REQUIRE(s.ok(), test::why(s));
   BOOST_TEST(s->unknown_chars == 6); // Q, Q, Q, 1, 2, 3
@@ -143,7 +151,7 @@ BOOST_AUTO_TEST_CASE(bad_corpora_are_refused) {
 
 BOOST_AUTO_TEST_CASE(a_diverging_run_stops_and_keeps_the_last_good_checkpoint) {
   auto o = tiny_run("diverge.npz", 50);
-  o.cfg.lr = 1e30; // the weights grow ~1e28-fold per update: infinite within a few steps
+  o.cfg.lr = 1e30;         // the weights grow ~1e28-fold per update: infinite within a few steps
   o.cfg.eval_interval = 1; // a checkpoint after every step
   auto e = run_training(o, {}, nullptr);
   BOOST_TEST_REQUIRE(!e.ok());
