@@ -51,6 +51,17 @@ persistence::sonnet_input to_input(const judge_request& r) {
   return in;
 }
 
+cloud_series to_message(const persistence::cloud_series& s) {
+  cloud_series out{s.sonnet_count, s.bucket_width, {}};
+  out.points.reserve(s.buckets.size());
+  for (const auto& b : s.buckets)
+    out.points.push_back({b.first_id, b.last_id, b.count, nullable(b.dissonance_mean),
+                          nullable(b.dissonance_min), nullable(b.dissonance_max),
+                          nullable(b.quality_mean), nullable(b.quality_min),
+                          nullable(b.quality_max)});
+  return out;
+}
+
 judgement to_message(const text::judgement& j) {
   return {j.dissonance, pulse{j.p.novelty, j.p.arousal, j.p.entropy}};
 }
@@ -94,6 +105,12 @@ cloud_actor::behavior_type cloud_fn(cloud_actor::stateful_pointer<cloud_state> s
     },
     [&db](atom::get, int64_t id) -> caf::result<stored_sonnet> {
       auto s = db.get(id);
+      if (!s)
+        return to_caf(s.err());
+      return to_message(*s);
+    },
+    [&db](atom::series, int64_t points) -> caf::result<cloud_series> {
+      auto s = db.series(points);
       if (!s)
         return to_caf(s.err());
       return to_message(*s);

@@ -41,6 +41,9 @@ service_actor::behavior_type service_facade_fn(service_actor::pointer self, serv
     [=](atom::get, int64_t id) -> caf::delegated<stored_sonnet> {
       return self->delegate(target, atom::get_v, id);
     },
+    [=](atom::series, int64_t n) -> caf::delegated<cloud_series> {
+      return self->delegate(target, atom::series_v, n);
+    },
   };
 }
 

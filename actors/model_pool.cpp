@@ -74,9 +74,14 @@ bool retryable(const caf::error& e) {
 
 /// Between a retryable (remote) round and its sink: forwards the text and counts it, so that
 /// a retry, which regenerates the same text (same context and seed), skips what was sent.
+/// It ends with its round, or when the pool or the sink goes: a remote worker holds its handle,
+/// so nothing else would ever end it, and the actor system's shutdown waits for every actor.
 text_sink_actor::behavior_type relay_fn(text_sink_actor::pointer self, text_sink_actor sink,
-                                        std::shared_ptr<size_t> sent) {
+                                        std::shared_ptr<size_t> sent, caf::actor_addr pool) {
   auto seen = std::make_shared<size_t>(0);
+  self->monitor(pool);
+  self->monitor(sink);
+  self->set_down_handler([self](caf::down_msg&) { self->quit(); });
   return {
     [=](atom::chunk, int32_t part, std::string& text) {
       auto begin = *seen;
@@ -210,7 +215,7 @@ void attempt(pool_ptr self, std::shared_ptr<continue_request> req,
   };
   // Only a round that may be retried needs the relay; others stream straight to the sink.
   const bool use_relay = sink && st.cfg.max_attempts > 1;
-  text_sink_actor relay = use_relay ? self->spawn(relay_fn, sink, sent) : sink;
+  text_sink_actor relay = use_relay ? self->spawn(relay_fn, sink, sent, self->address()) : sink;
   auto stop_relay = [=] {
     if (use_relay)
       self->send_exit(relay, caf::exit_reason::user_shutdown);

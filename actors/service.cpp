@@ -412,6 +412,12 @@ service_fn(self_ptr self, service_config cfg, model_pool_actor pool,
     [=](atom::get, int64_t id) -> caf::result<stored_sonnet> {
       return ask_cloud<stored_sonnet>(self, atom::get_v, id);
     },
+    [=](atom::series, int64_t points) -> caf::result<cloud_series> {
+      if (points < 1 || points > max_series_points)
+        return make_caf_error(errc::invalid_argument, "series: points must be in [1, "
+                                                        + std::to_string(max_series_points) + "]");
+      return ask_cloud<cloud_series>(self, atom::series_v, points);
+    },
     [=](atom::model) -> caf::delegated<model_actor> {
       return self->delegate(self->state.pool, atom::model_v);
     },

@@ -81,6 +81,7 @@ service_actor::behavior_type gateway_fn(gateway_ptr self, service_actor remote) 
       return forward<std::vector<stored_sonnet>>(self, atom::best_v, n, q);
     },
     [=](atom::get, int64_t id) { return forward<stored_sonnet>(self, atom::get_v, id); },
+    [=](atom::series, int64_t n) { return forward<cloud_series>(self, atom::series_v, n); },
   };
 }
 

@@ -1,7 +1,9 @@
 #include "actors/worker_gateway.hpp"
 
 #include <cstdlib>
+#include <iostream>
 #include <map>
+#include <set>
 
 #include "caf/all.hpp"
 
@@ -26,12 +28,23 @@ using gateway_actor = model_actor::extend<
 
 struct gateway_state {
   gateway_state() = default;
+  gateway_state(const gateway_state&) = delete;
+  gateway_state& operator=(const gateway_state&) = delete;
+  ~gateway_state() {
+    // The work share of this worker when the gateway exits, for operators and cluster tests.
+    if (port != 0)
+      std::cout << "gateway: worker " << host << ":" << port << " rounds=" << rounds_ok
+                << " failed=" << rounds_failed << std::endl;
+  }
   std::string host;
   uint16_t port = 0;
   gateway_config cfg;
   model_actor remote;
   bool connecting = false;
   uint64_t next_id = 0;
+  /// Rounds this worker answered, and rounds failed while on it (its share of the work).
+  uint64_t rounds_ok = 0;
+  uint64_t rounds_failed = 0;
   std::map<uint64_t, caf::typed_response_promise<continuation>> pending;
   static inline const char* name = "worker-gateway";
 };
@@ -46,21 +59,33 @@ void try_connect(gateway_ptr self) {
   auto& st = self->state;
   if (st.remote || st.connecting)
     return;
-  st.connecting = true;
   auto host = st.host;
   auto port = st.port;
-  auto tls = st.cfg.tls;
-  gateway_actor gw = self;
-  // remote_actor blocks, so it runs on a thread of its own; hidden, so a connection attempt
-  // that hangs on a stopped host never holds up the actor system's shutdown.
-  self->system().spawn<caf::detached + caf::hidden>([=](caf::event_based_actor* c) {
-    auto r = tls ? caf::openssl::remote_actor<model_actor>(c->system(), host, port)
-                 : c->system().middleman().remote_actor<model_actor>(host, port);
-    if (r)
-      c->send(gw, atom::connect_v, std::move(*r));
-    else
-      c->send(gw, atom::connect_v, c->system().render(r.error()));
-  });
+  if (st.cfg.dial) {
+    auto via = st.cfg.dial(host, port);
+    if (!via) {
+      self->delayed_send(self, st.cfg.reconnect_interval, atom::connect_v);
+      return;
+    }
+    std::tie(host, port) = *via;
+  }
+  st.connecting = true;
+  // Asked of the middleman actor directly, with a timeout: caf::io::remote_actor would block a
+  // thread on a scoped actor with no timeout, and a handshake left pending at shutdown (its
+  // connection closed under it) then keeps the actor system from ever finishing.
+  auto& sys = self->system();
+  caf::io::middleman_actor mm =
+    st.cfg.tls ? sys.openssl_manager().actor_handle() : sys.middleman().actor_handle();
+  self->request(mm, st.cfg.connect_timeout, caf::connect_atom_v, host, port)
+    .then(
+      [=](const caf::node_id&, caf::strong_actor_ptr& ptr, const std::set<std::string>& ifs) {
+        if (!ptr)
+          return self->send(self, atom::connect_v, std::string{"nothing published there"});
+        if (!self->system().assignable<model_actor>(ifs))
+          return self->send(self, atom::connect_v, std::string{"not a worker's interface"});
+        self->send(self, atom::connect_v, caf::actor_cast<model_actor>(std::move(ptr)));
+      },
+      [=](caf::error& e) { self->send(self, atom::connect_v, self->system().render(e)); });
 }
 
 /// Sends one round to the worker; its promise is kept until the answer or the worker's DOWN.
@@ -83,8 +108,15 @@ caf::result<continuation> forward_round(gateway_ptr self, continue_request req,
   };
   auto handle =
     request_round(self, st.remote, st.cfg.round_timeout, std::move(req), std::move(sink));
-  handle.then([=](continuation& out) { finish(std::move(out)); },
-              [=](caf::error& e) { finish(std::move(e)); });
+  handle.then(
+    [=](continuation& out) {
+      ++self->state.rounds_ok;
+      finish(std::move(out));
+    },
+    [=](caf::error& e) {
+      ++self->state.rounds_failed;
+      finish(std::move(e));
+    });
   return rp;
 }
 
@@ -102,6 +134,10 @@ gateway_actor::behavior_type gateway_fn(gateway_ptr self, std::string host, uint
     for (auto& kv : st.pending)
       kv.second.deliver(
         make_caf_error(errc::model_unavailable, "worker " + where(self) + " went down"));
+    caf::aout(self) << "gateway: worker " << where(self) << " down ("
+                    << self->system().render(dm.reason) << "), " << st.pending.size()
+                    << " rounds re-sent, " << st.rounds_ok << " answered" << std::endl;
+    st.rounds_failed += st.pending.size();
     st.pending.clear();
     st.remote = nullptr;
     self->delayed_send(self, st.cfg.reconnect_interval, atom::connect_v);

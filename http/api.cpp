@@ -297,6 +297,8 @@ route route_of(boost::beast::http::verb method, const std::string& path) {
     return make(route_kind::stats, path, {verb::get});
   if (path == "/v1/sonnets")
     return make(route_kind::sonnets, path, {verb::get, verb::post});
+  if (path == "/v1/cloud/series")
+    return make(route_kind::series, path, {verb::get});
   if (path == "/v1/sonnets/stream")
     return make(route_kind::stream, path, {verb::post});
   const std::string prefix = "/v1/sonnets/";
@@ -359,6 +361,18 @@ parse_api_request(route_kind kind, bool post, const std::string& path,
       return std::move(*e);
     }
     break;
+  case route_kind::series: {
+    out.n = series_default_points;
+    if (auto p = query.find("points"); p != query.end()) {
+      auto v = parse_int(p->second);
+      if (!v || *v < 1 || *v > max_series_points)
+        return bad("points must be an integer in [1, " + std::to_string(max_series_points) + "]"
+                     + got(p->second),
+                   "points");
+      out.n = *v;
+    }
+    break;
+  }
   case route_kind::sonnet_by_id: {
     auto id = path.substr(std::string("/v1/sonnets/").size());
     auto v = parse_int(id);

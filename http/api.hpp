@@ -27,7 +27,17 @@ struct api_error {
   std::string field;
 };
 
-enum class route_kind { page, healthz, metrics, stats, sonnets, stream, sonnet_by_id, unknown };
+enum class route_kind {
+  page,
+  healthz,
+  metrics,
+  stats,
+  sonnets,
+  stream,
+  sonnet_by_id,
+  series,
+  unknown
+};
 
 /// Where a request goes.
 struct route {
@@ -47,14 +57,18 @@ struct api_request {
   /// POST /v1/sonnets and /v1/sonnets/stream.
   generate_request gen;
   bool streaming = false;
-  /// GET /v1/sonnets: ?recent=N or ?best=N[&min_quality=Q]; GET /v1/sonnets/{id}: the id.
+  /// GET /v1/sonnets: ?recent=N or ?best=N[&min_quality=Q]; GET /v1/sonnets/{id}: the id;
+  /// GET /v1/cloud/series: ?points=N (default series_default_points).
   int64_t n = 0;
   double min_quality = 0;
   bool best = false;
 };
 
+/// Points of GET /v1/cloud/series without ?points: about one per pixel of the page's chart.
+inline constexpr int64_t series_default_points = 400;
+
 /// Validates the path, query and body of a request to an API route (stats, sonnets, stream,
-/// sonnet_by_id) before anything reaches the service; a bad one -> 400 with the field at fault.
+/// sonnet_by_id, series) before anything reaches the service; a bad one -> 400 with the field at fault.
 std::variant<api_request, api_error>
 parse_api_request(route_kind kind, bool post, const std::string& path,
                   const std::map<std::string, std::string>& query, const std::string& body);

@@ -4,8 +4,9 @@
 
 #include "caf/all.hpp"
 
-#include "messages/json.hpp"
+#include "http/reading.hpp"
 #include "messages/errors.hpp"
+#include "messages/json.hpp"
 
 namespace sonnet::http {
 
@@ -20,6 +21,7 @@ call_result convert(sonnet_reply& r) {
   call_result out;
   out.ok = true;
   out.body = to_json(r);
+  out.body["reading"] = close_reading(*text::shared_dictionary(), r.lines);
   out.lines = std::move(r.lines);
   out.tokens = r.tokens;
   return out;
@@ -29,7 +31,14 @@ call_result convert(cloud_stats& s) {
   return call_result{true, to_json(s), {}, {}, 0};
 }
 
+/// GET /v1/sonnets/{id}: the row and its close reading (the page opens history in it).
 call_result convert(stored_sonnet& s) {
+  auto body = to_json(s);
+  body["reading"] = close_reading(*text::shared_dictionary(), lines_of(s.text));
+  return call_result{true, std::move(body), {}, {}, 0};
+}
+
+call_result convert(cloud_series& s) {
   return call_result{true, to_json(s), {}, {}, 0};
 }
 
@@ -116,6 +125,11 @@ call call_best(caf::actor_system& sys, const service_actor& svc, int64_t n, doub
 call call_get(caf::actor_system& sys, const service_actor& svc, int64_t id,
               std::chrono::milliseconds timeout, done_fn done) {
   return ask<stored_sonnet>(sys, svc, timeout, std::move(done), atom::get_v, id);
+}
+
+call call_series(caf::actor_system& sys, const service_actor& svc, int64_t points,
+                 std::chrono::milliseconds timeout, done_fn done) {
+  return ask<cloud_series>(sys, svc, timeout, std::move(done), atom::series_v, points);
 }
 
 } // namespace sonnet::http

@@ -56,7 +56,11 @@ call call_recent(caf::actor_system& sys, const service_actor& svc, int64_t n,
                  std::chrono::milliseconds timeout, done_fn done);
 call call_best(caf::actor_system& sys, const service_actor& svc, int64_t n, double min_quality,
                std::chrono::milliseconds timeout, done_fn done);
+/// The sonnet with its close reading (reading.hpp) as "reading".
 call call_get(caf::actor_system& sys, const service_actor& svc, int64_t id,
               std::chrono::milliseconds timeout, done_fn done);
+/// The cloud's dissonance and quality over id, in at most `points` points (columnar JSON).
+call call_series(caf::actor_system& sys, const service_actor& svc, int64_t points,
+                 std::chrono::milliseconds timeout, done_fn done);
 
 } // namespace sonnet::http

@@ -1,6 +1,9 @@
 #include "http/server.hpp"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <atomic>
@@ -641,6 +644,9 @@ void session::start_call(api_request call_req) {
   case route_kind::sonnet_by_id:
     pending = call_get(s.sys, s.service, n, to, done);
     break;
+  case route_kind::series:
+    pending = call_series(s.sys, s.service, n, to, done);
+    break;
   default: // stats
     pending = call_stats(s.sys, s.service, to, done);
     break;
@@ -667,6 +673,29 @@ void server::impl::do_accept() {
   acceptor.async_accept(
     ioc, [this](beast::error_code ec, tcp::socket sock) { on_accept(ec, std::move(sock)); });
 }
+
+namespace {
+
+/// Keepalive probes and TCP_USER_TIMEOUT: a client cut off by a partition sends no FIN or RST;
+/// with these the socket fails (and the session cancels its request) once data or probes have
+/// gone unacknowledged for `t`.
+void watch_acks(tcp::socket& sock, std::chrono::milliseconds t) {
+  if (t.count() <= 0)
+    return;
+  int fd = sock.native_handle();
+  int on = 1;
+  int idle = std::max(1, static_cast<int>(t.count() / 3000));
+  int interval = idle;
+  int count = 3;
+  auto user_timeout = static_cast<unsigned>(t.count());
+  ::setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
+  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
+  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof interval);
+  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof count);
+  ::setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout, sizeof user_timeout);
+}
+
+} // namespace
 
 void server::impl::on_accept(beast::error_code ec, tcp::socket sock) {
   if (stopping || !acceptor.is_open())
@@ -695,6 +724,7 @@ void server::impl::on_accept(beast::error_code ec, tcp::socket sock) {
       refuse(std::move(sock), total >= cfg.max_connections);
     } else {
       ++per_address[addr];
+      watch_acks(sock, cfg.unacked_timeout);
       {
         std::lock_guard<std::mutex> guard{mtx};
         ++connections;

@@ -15,6 +15,7 @@
 //
 // Routes: POST /v1/sonnets [?stream=1], POST /v1/sonnets/stream, GET /v1/sonnets/{id},
 // GET /v1/sonnets?recent=N, GET /v1/sonnets?best=N[&min_quality=Q], GET /v1/stats,
+// GET /v1/cloud/series[?points=N] (the cloud's dissonance and quality over sonnet id),
 // GET /healthz, GET /metrics, GET / (the web page).
 
 #include <chrono>
@@ -49,6 +50,10 @@ struct server_config {
   std::chrono::milliseconds body_timeout = std::chrono::seconds(30);
   /// Writing one response, or one write of a stream (a client that stops reading is gone).
   std::chrono::milliseconds write_timeout = std::chrono::seconds(30);
+  /// A client that has left data unacknowledged this long is gone (TCP_USER_TIMEOUT): behind
+  /// a partition writes still land in the socket buffer, so only the kernel can tell. Its
+  /// request is cancelled. 0 = the kernel's default (about 15 minutes).
+  std::chrono::milliseconds unacked_timeout = std::chrono::seconds(15);
 };
 
 class server {

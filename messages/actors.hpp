@@ -81,7 +81,9 @@ using cloud_actor = caf::typed_actor<
   // The n best sonnets with quality >= min_quality.
   caf::replies_to<atom::best, int64_t, double>::with<std::vector<stored_sonnet>>,
   // One sonnet by id, or errc::no_such_sonnet.
-  caf::replies_to<atom::get, int64_t>::with<stored_sonnet>>;
+  caf::replies_to<atom::get, int64_t>::with<stored_sonnet>,
+  // Dissonance and quality over id for the whole cloud, in at most n points (n >= 1).
+  caf::replies_to<atom::series, int64_t>::with<cloud_series>>;
 
 /// The DISSONANCE actor: orders this process's stores and groups them into transactions; the
 /// cloud judges each sonnet against exactly the cloud stored before it.
@@ -103,7 +105,8 @@ using service_actor = caf::typed_actor<
   caf::replies_to<atom::stats>::with<cloud_stats>,
   caf::replies_to<atom::recent, int64_t>::with<std::vector<stored_sonnet>>,
   caf::replies_to<atom::best, int64_t, double>::with<std::vector<stored_sonnet>>,
-  caf::replies_to<atom::get, int64_t>::with<stored_sonnet>>;
+  caf::replies_to<atom::get, int64_t>::with<stored_sonnet>,
+  caf::replies_to<atom::series, int64_t>::with<cloud_series>>;
 
 /// The service as its owner sees it; only the public part (service_actor) is ever published.
 using service_control_actor = service_actor::extend<

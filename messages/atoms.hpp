@@ -27,5 +27,6 @@ CAF_ADD_ATOM(sonnet_atoms, sonnet::atom, recent, "recent")
 CAF_ADD_ATOM(sonnet_atoms, sonnet::atom, best, "best")
 CAF_ADD_ATOM(sonnet_atoms, sonnet::atom, get, "get")
 CAF_ADD_ATOM(sonnet_atoms, sonnet::atom, vocabulary, "vocabulary")
+CAF_ADD_ATOM(sonnet_atoms, sonnet::atom, series, "series")
 
 CAF_END_TYPE_ID_BLOCK(sonnet_atoms)

@@ -1,6 +1,7 @@
 #include "messages/json.hpp"
 
 #include <cmath>
+#include <tuple>
 
 namespace sonnet {
 
@@ -75,6 +76,53 @@ nlohmann::json to_json(const cloud_stats& s) {
     {"avg_quality", s.avg_quality},
     {"avg_dissonance", s.avg_dissonance},
     {"vocab_size", s.vocab_size},
+  };
+}
+
+namespace {
+
+nlohmann::json rounded(const caf::optional<double>& x) {
+  return x ? nlohmann::json(std::round(*x * 1e4) / 1e4) : nlohmann::json(nullptr);
+}
+
+/// {"mean": [...], "min": [...], "max": [...]} of one measure.
+template <class Get>
+nlohmann::json measure(const std::vector<series_point>& ps, Get get) {
+  auto mean = nlohmann::json::array(), lo = nlohmann::json::array(), hi = nlohmann::json::array();
+  for (const auto& p : ps) {
+    auto [m, l, h] = get(p);
+    mean.push_back(rounded(m));
+    lo.push_back(rounded(l));
+    hi.push_back(rounded(h));
+  }
+  return {{"mean", std::move(mean)}, {"min", std::move(lo)}, {"max", std::move(hi)}};
+}
+
+} // namespace
+
+nlohmann::json to_json(const cloud_series& s) {
+  auto first = nlohmann::json::array(), last = nlohmann::json::array(),
+       count = nlohmann::json::array();
+  for (const auto& p : s.points) {
+    first.push_back(p.first_id);
+    last.push_back(p.last_id);
+    count.push_back(p.count);
+  }
+  return {
+    {"sonnet_count", s.sonnet_count},
+    {"bucket_width", s.bucket_width},
+    {"first_id", std::move(first)},
+    {"last_id", std::move(last)},
+    {"count", std::move(count)},
+    {"dissonance",
+     measure(s.points,
+             [](const series_point& p) {
+               return std::tuple{p.dissonance_mean, p.dissonance_min, p.dissonance_max};
+             })},
+    {"quality", measure(s.points,
+                        [](const series_point& p) {
+                          return std::tuple{p.quality_mean, p.quality_min, p.quality_max};
+                        })},
   };
 }
 

@@ -13,5 +13,9 @@ nlohmann::json to_json(const sonnet_reply& r);
 nlohmann::json to_json(const judgement& j);
 nlohmann::json to_json(const stored_sonnet& s);
 nlohmann::json to_json(const cloud_stats& s);
+/// Columnar, to stay small for a chart: {"sonnet_count", "bucket_width", "first_id": [...],
+/// "last_id": [...], "count": [...], "dissonance": {"mean", "min", "max"}, "quality": {...}},
+/// values rounded to 4 decimals, null where a bucket had only NULLs.
+nlohmann::json to_json(const cloud_series& s);
 
 } // namespace sonnet

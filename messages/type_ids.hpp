@@ -39,6 +39,8 @@ CAF_ADD_TYPE_ID(sonnet_types, (std::vector<sonnet::store_request>))
 CAF_ADD_TYPE_ID(sonnet_types, (std::vector<int64_t>))
 CAF_ADD_TYPE_ID(sonnet_types, (std::vector<sonnet::judge_request>))
 CAF_ADD_TYPE_ID(sonnet_types, (std::vector<sonnet::judged>))
+CAF_ADD_TYPE_ID(sonnet_types, (sonnet::series_point))
+CAF_ADD_TYPE_ID(sonnet_types, (sonnet::cloud_series))
 
 CAF_END_TYPE_ID_BLOCK(sonnet_types)
 

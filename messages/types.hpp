@@ -194,6 +194,26 @@ struct cloud_stats {
   int64_t vocab_size = 0;
 };
 
+/// One point of the cloud's series: sonnets first_id..last_id (`count` of them). Empty
+/// optionals where every value was NULL (NaN cannot cross the wire, see stored_sonnet).
+struct series_point {
+  int64_t first_id = 0;
+  int64_t last_id = 0;
+  int64_t count = 0;
+  caf::optional<double> dissonance_mean, dissonance_min, dissonance_max;
+  caf::optional<double> quality_mean, quality_min, quality_max;
+};
+
+/// Most points a series query may ask for (a chart is a few hundred pixels wide).
+inline constexpr int64_t max_series_points = 2000;
+
+/// Dissonance and quality over sonnet id (persistence::cloud_series), for a chart.
+struct cloud_series {
+  int64_t sonnet_count = 0;
+  int64_t bucket_width = 1;
+  std::vector<series_point> points;
+};
+
 // -- inspect ------------------------------------------------------------------
 
 template <class Inspector>
@@ -278,6 +298,17 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, cloud_stats& x) {
   return f(caf::meta::type_name("cloud_stats"), x.sonnet_count, x.avg_quality, x.avg_dissonance,
            x.vocab_size);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, series_point& x) {
+  return f(caf::meta::type_name("series_point"), x.first_id, x.last_id, x.count, x.dissonance_mean,
+           x.dissonance_min, x.dissonance_max, x.quality_mean, x.quality_min, x.quality_max);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, cloud_series& x) {
+  return f(caf::meta::type_name("cloud_series"), x.sonnet_count, x.bucket_width, x.points);
 }
 
 } // namespace sonnet

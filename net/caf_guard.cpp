@@ -141,6 +141,8 @@ struct session : std::enable_shared_from_this<session> {
   tcp::socket peer;
   tcp::socket up;
   asio::steady_timer deadline;
+  asio::steady_timer quiet;
+  std::chrono::steady_clock::time_point last_heard{};
   std::array<uint8_t, 16384> from_peer{};
   std::array<uint8_t, 16384> from_up{};
   framer peer_frames;
@@ -153,8 +155,8 @@ struct session : std::enable_shared_from_this<session> {
   bool closed = false;
 
   session(caf_guard::impl& guard, tcp::socket s)
-      : g(guard), peer(std::move(s)), up(guard.io), deadline(guard.io), peer_frames(guard.cfg.tls),
-        up_frames(guard.cfg.tls) {
+      : g(guard), peer(std::move(s)), up(guard.io), deadline(guard.io), quiet(guard.io),
+        peer_frames(guard.cfg.tls), up_frames(guard.cfg.tls) {
     g.sessions += 1;
     pending_pos = g.pending.insert(g.pending.end(), this);
   }
@@ -192,6 +194,24 @@ struct session : std::enable_shared_from_this<session> {
     authenticated = true;
     leave_pending();
     deadline.cancel();
+    last_heard = std::chrono::steady_clock::now();
+    if (g.cfg.silence_timeout.count() > 0)
+      watch_silence();
+  }
+
+  /// Cuts a peer that stopped talking: behind a partition no FIN or RST ever arrives.
+  void watch_silence() {
+    auto self = shared_from_this();
+    quiet.expires_at(last_heard + g.cfg.silence_timeout);
+    quiet.async_wait([self](const error_code& ec) {
+      if (ec || self->closed)
+        return;
+      if (std::chrono::steady_clock::now() - self->last_heard < self->g.cfg.silence_timeout)
+        return self->watch_silence();
+      self->g.log_refusal("closed a connection: peer silent for "
+                          + std::to_string(self->g.cfg.silence_timeout.count()) + " ms");
+      self->close();
+    });
   }
 
   bool check_peer(const uint8_t* p, size_t n) {
@@ -224,6 +244,7 @@ struct session : std::enable_shared_from_this<session> {
     peer.async_read_some(asio::buffer(from_peer), [self](const error_code& ec, size_t n) {
       if (ec || self->closed)
         return self->close();
+      self->last_heard = std::chrono::steady_clock::now();
       if (self->up_closed) // CAF is gone; wait for the peer to hang up (or the deadline)
         return self->read_peer();
       if (!self->check_peer(self->from_peer.data(), n)) {
@@ -295,6 +316,7 @@ struct session : std::enable_shared_from_this<session> {
     peer.close(ignored);
     up.close(ignored);
     deadline.cancel();
+    quiet.cancel();
   }
 };
 

@@ -28,6 +28,11 @@ struct guard_config {
   bool tls = false;
   /// Connections that have not completed the handshake by then are closed.
   std::chrono::milliseconds handshake_timeout{5000};
+  /// A peer silent this long after its handshake is cut (nodes send heartbeats every 250 ms);
+  /// 0 = never. This replaces CAF's middleman.connection-timeout, which has to stay off: CAF
+  /// 0.17 applies it to handshakes from their first tick and so kills every connection whose
+  /// handshake takes longer than one heartbeat interval (any link with a 200 ms RTT).
+  std::chrono::milliseconds silence_timeout{0};
   /// Connections still in their handshake; a new one beyond this closes the oldest.
   int max_pending = 64;
   /// Payload bounds: before the handshake completed (a CAF 0.17 client handshake is ~40

@@ -12,6 +12,21 @@ namespace sonnet::persistence {
 
 namespace {
 
+/// Mean, min and max of the non-NaN values added (NaN for none), like SQL's AVG/MIN/MAX.
+struct summary {
+  double sum = 0, lo = NAN, hi = NAN;
+  int64_t n = 0;
+  void add(double x) {
+    if (std::isnan(x))
+      return;
+    sum += x;
+    lo = n == 0 ? x : std::min(lo, x);
+    hi = n == 0 ? x : std::max(hi, x);
+    ++n;
+  }
+  double mean() const { return n > 0 ? sum / static_cast<double>(n) : NAN; }
+};
+
 /// julianday('now') exactly as SQLite computes it: integer milliseconds since the Julian epoch
 /// divided by 86400000.0. Made non-decreasing, as SQLite's clock is in practice.
 double julianday_now(double last) {
@@ -129,6 +144,37 @@ public:
     if (i == sonnets_.end())
       return fail(errc::no_such_sonnet, "no sonnet with id " + std::to_string(id));
     return i->second;
+  }
+
+  result<cloud_series> series(int64_t points) const override {
+    cloud_series out;
+    if (sonnets_.empty())
+      return out;
+    const int64_t lo = sonnets_.begin()->first;
+    out.bucket_width = series_bucket_width(lo, sonnets_.rbegin()->first, points);
+    summary d, q;
+    auto flush = [&] {
+      auto& b = out.buckets.back();
+      b.dissonance_mean = d.mean(), b.dissonance_min = d.lo, b.dissonance_max = d.hi;
+      b.quality_mean = q.mean(), b.quality_min = q.lo, b.quality_max = q.hi;
+      d = {}, q = {};
+    };
+    int64_t bucket = -1;
+    for (const auto& [id, r] : sonnets_) { // map order: ids ascending, one pass
+      if ((id - lo) / out.bucket_width != bucket) {
+        if (bucket >= 0)
+          flush();
+        bucket = (id - lo) / out.bucket_width;
+        out.buckets.push_back(series_bucket{id, id, 0, 0, 0, 0, 0, 0, 0});
+      }
+      out.buckets.back().last_id = id;
+      ++out.buckets.back().count;
+      d.add(r.dissonance);
+      q.add(r.quality);
+    }
+    flush();
+    out.sonnet_count = static_cast<int64_t>(sonnets_.size());
+    return out;
   }
 
   const text::vocabulary& vocabulary() const override { return vocab_; }

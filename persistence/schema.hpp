@@ -164,6 +164,14 @@ inline constexpr const char* select_best =
 inline constexpr const char* select_one =
   "SELECT " SONNET_SONNET_COLUMNS " FROM sonnets WHERE id = ?";
 #undef SONNET_SONNET_COLUMNS
+/// The id range the series is bucketed over.
+inline constexpr const char* select_id_range =
+  "SELECT IFNULL(MIN(id), 0), IFNULL(MAX(id), 0) FROM sonnets";
+/// The series (store::series): ?1 = first id, ?2 = bucket width. One scan of the primary key;
+/// AVG/MIN/MAX skip NULLs (all NULL -> NULL).
+inline constexpr const char* select_series =
+  "SELECT MIN(id), MAX(id), COUNT(*), AVG(dissonance), MIN(dissonance), MAX(dissonance), "
+  "AVG(quality), MIN(quality), MAX(quality) FROM sonnets GROUP BY (id - ?1) / ?2 ORDER BY 1";
 /// Loads the vocabulary at open (?1 = 0) and catches up with other writers' trigrams after.
 /// New words only ever arrive in new rows, and AUTOINCREMENT ids grow in commit order.
 inline constexpr const char* select_trigram_words =

@@ -26,6 +26,7 @@ struct sqlite_store::impl {
   stmt_ptr insert_sonnet, insert_line, upsert_trigram, insert_input;
   stmt_ptr select_stats, select_recent, select_best, select_one;
   stmt_ptr select_trigram_words, select_max_trigram_id, select_origin;
+  stmt_ptr select_id_range, select_series;
 
   /// One entry of the statement table below.
   struct stmt_spec {
@@ -125,6 +126,8 @@ const sqlite_store::impl::stmt_spec sqlite_store::impl::statements[] = {
   {&impl::select_one, sql::select_one, false},
   {&impl::select_trigram_words, sql::select_trigram_words, false},
   {&impl::select_max_trigram_id, sql::select_max_trigram_id, true},
+  {&impl::select_id_range, sql::select_id_range, false},
+  {&impl::select_series, sql::select_series, false},
 };
 
 result<void> sqlite_store::impl::prepare_all() {
@@ -553,6 +556,40 @@ result<stored_sonnet> sqlite_store::get(int64_t id) const {
   if (rc != SQLITE_ROW)
     return sqlite_error(impl_->db.get(), rc, "get");
   return impl::read_row(st);
+}
+
+result<cloud_series> sqlite_store::series(int64_t points) const {
+  auto& d = *impl_;
+  int64_t lo = 0, hi = 0;
+  {
+    auto st = d.select_id_range.get();
+    reset_guard g{st};
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW)
+      return sqlite_error(d.db.get(), rc, "series");
+    lo = sqlite3_column_int64(st, 0);
+    hi = sqlite3_column_int64(st, 1);
+  }
+  cloud_series out;
+  out.bucket_width = series_bucket_width(lo, hi, points);
+  auto st = d.select_series.get();
+  reset_guard g{st};
+  sqlite3_bind_int64(st, 1, lo);
+  sqlite3_bind_int64(st, 2, out.bucket_width);
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    series_bucket b{
+      sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2),
+      column_real(st, 3),          column_real(st, 4),          column_real(st, 5),
+      column_real(st, 6),          column_real(st, 7),          column_real(st, 8)};
+    // Rows another writer committed between the two statements may lie past `hi`: they get
+    // buckets of their own, still in id order.
+    out.sonnet_count += b.count;
+    out.buckets.push_back(b);
+  }
+  if (rc != SQLITE_DONE)
+    return sqlite_error(d.db.get(), rc, "series");
+  return out;
 }
 
 const text::vocabulary& sqlite_store::vocabulary() const {

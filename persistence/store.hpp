@@ -66,6 +66,34 @@ struct cloud_stats {
   int64_t vocab_size = 0;
 };
 
+/// One point of the cloud's series: the sonnets with ids in [first_id, last_id] (`count` of them;
+/// ids are never reused, so a bucket of a cloud with gaps holds fewer than its width). NULL
+/// values are skipped; a bucket with only NULLs has NaN there.
+struct series_bucket {
+  int64_t first_id = 0;
+  int64_t last_id = 0;
+  int64_t count = 0;
+  double dissonance_mean = 0, dissonance_min = 0, dissonance_max = 0;
+  double quality_mean = 0, quality_min = 0, quality_max = 0;
+};
+
+/// Dissonance and quality over sonnet id, for a chart: one bucket per sonnet when the cloud has
+/// at most `points` sonnets, else buckets of `bucket_width` consecutive ids.
+struct cloud_series {
+  /// Sonnets in the buckets (the sum of their counts).
+  int64_t sonnet_count = 0;
+  int64_t bucket_width = 1;
+  std::vector<series_bucket> buckets;
+};
+
+/// Ids per bucket so that ids min_id..max_id fall in at most `points` buckets (at least 1).
+inline int64_t series_bucket_width(int64_t min_id, int64_t max_id, int64_t points) {
+  const int64_t span = max_id >= min_id ? max_id - min_id + 1 : 0;
+  if (points < 1 || span <= points)
+    return 1;
+  return (span + points - 1) / points;
+}
+
 enum class open_mode { read_only, read_write };
 
 /// Abstract sonnet cloud. Not thread-safe: one owner calls it.
@@ -125,6 +153,11 @@ public:
   /// @param id a sonnet id.
   /// @returns that sonnet, or `errc::no_such_sonnet`.
   virtual result<stored_sonnet> get(int64_t id) const = 0;
+
+  /// The whole cloud's dissonance and quality by id, in at most `points` buckets of
+  /// series_bucket_width(min id, max id, points) ids each, in id order (one pass over the rows).
+  /// @param points the most buckets wanted, >= 1.
+  virtual result<cloud_series> series(int64_t points) const = 0;
 
   /// @returns the cloud vocabulary: the union of word1, word2 and word3 over all trigrams. Held
   ///          in memory (loaded at open, extended after each committed add), so a dissonance

@@ -28,6 +28,7 @@ commands:
   best         the best sonnets by quality
   get          one sonnet by id
   chat         an interactive session, like the prototype's REPL
+  load         a steady stream of generate requests, for testing and benchmarking a cluster
   replay       recompute every stored dissonance in id order and report mismatches
   vocab        write a model's vocabulary sidecar from its training corpus
   info         the model's file, SHA-256, hyper-parameters and numerics
@@ -37,6 +38,15 @@ commands:
 Run `sonnet <command> --help` for the options of a command.
 With --connect=HOST:PORT every command except format, replay, logits, generate --raw, vocab,
 info, train and eval talks to a running sonnetd instead of running the pipeline in-process.
+--connect=A,B,C lists several fronts (standalone or front nodes sharing one cloud):
+  * the first that answers is used; each address gets at most 3 s for its TCP connect and
+    3 s for CAF's handshake (a host that never answers cannot hold the command longer);
+  * when that front dies, every generate in flight on it fails with no_worker, naming the
+    front ("front A went down while the request was in flight; not retried"): a generate is
+    never re-sent, since the front may have stored it. A query in flight (stats, recent,
+    best, get, dissonance) is sent once more to the next front that answers;
+  * later requests go to the next address that answers, in list order (the dead one last);
+  * when none answers: exit 1, naming each address and why.
 Model: --model, else $SONNET_MODEL, else `model` in --config/$SONNET_CONFIG, else the
 default model: models/default.npz in $SONNET_DATA_DIR, in PREFIX/share/sonnet-actors beside
 an installed binary, or in the source tree (`sonnet info` shows which). Database: --db, else `db` in
@@ -55,7 +65,7 @@ int main(int argc, char** argv) {
       session::set_remote(a.substr(10));
     } else if (a == "--connect") {
       if (i + 1 >= argc) {
-        std::cerr << "sonnet: --connect needs HOST:PORT\n";
+        std::cerr << "sonnet: --connect needs HOST:PORT[,HOST:PORT...]\n";
         return exit_usage;
       }
       session::set_remote(argv[++i]);
@@ -88,6 +98,8 @@ int main(int argc, char** argv) {
       return cmd_query(cmd, argc, argv);
     if (cmd == "chat")
       return cmd_chat(argc, argv);
+    if (cmd == "load")
+      return cmd_load(argc, argv);
     if (cmd == "replay")
       return cmd_replay(argc, argv);
     if (cmd == "vocab")

@@ -7,8 +7,7 @@
 #include "caf/openssl/all.hpp"
 
 #include "actors/service.hpp"
-#include "actors/service_gateway.hpp"
-#include "actors/worker_gateway.hpp"
+#include "apps/sonnet/failover.hpp"
 #include "messages/errors.hpp"
 
 namespace sonnet::cli {
@@ -32,7 +31,8 @@ struct session::impl {
       configure_scheduler(*this);
       if (network) {
         set("middleman.heartbeat-interval", caf::timespan{std::chrono::milliseconds(250)});
-        set("middleman.connection-timeout", caf::timespan{std::chrono::seconds(2)});
+        // Off: the dialer cuts a silent front instead (failover.cpp, link_timeout).
+        set("middleman.connection-timeout", caf::timespan{0});
         if (const char* key = std::getenv("SONNET_CLUSTER_KEY"); key && *key)
           set("middleman.app-identifiers",
               std::vector<std::string>{std::string{"sonnet-actors/"} + key});
@@ -53,7 +53,20 @@ struct session::impl {
   caf::actor_system sys{cfg};
 };
 
-session::session(bool network) : impl_(std::make_unique<impl>(network)) {}
+session::session(bool network)
+    : impl_(std::make_unique<impl>(network)), log_(std::make_shared<front_log>()) {
+  if (!network)
+    log_->set_current("in-process");
+}
+
+std::string session::front_of(int64_t sonnet_id) const {
+  auto f = log_->front_of(sonnet_id);
+  return f.empty() ? log_->current() : f;
+}
+
+std::string session::current_front() const {
+  return log_->current();
+}
 
 void session::set_remote(std::string host_port) {
   remote_target = std::move(host_port);
@@ -75,24 +88,17 @@ caf::actor_system& session::system() {
 result<std::unique_ptr<session>> session::start(const settings& s, const model_choice* choice,
                                                 bool read_only) {
   if (remote()) {
+    auto fronts = split_fronts(remote_target);
+    if (!fronts)
+      return fronts.err();
     std::unique_ptr<session> out{new session(true)};
-    auto hp = parse_host_port(remote_target);
-    if (!hp)
-      return from_caf(hp.error());
     auto& sys = out->impl_->sys;
-    auto svc = out->impl_->cfg.tls
-                 ? caf::openssl::remote_actor<service_actor>(sys, hp->first, hp->second)
-                 : sys.middleman().remote_actor<service_actor>(hp->first, hp->second);
-    if (!svc && svc.error() == caf::sec::unexpected_actor_messaging_interface)
-      return fail(errc::no_worker, remote_target
-                                     + " does not publish the sonnet service (a worker node? "
-                                       "connect to a standalone or front node)");
-    if (!svc)
-      return fail(errc::no_worker, "cannot reach sonnetd at " + remote_target + ": "
-                                     + out->impl_->sys.render(svc.error()));
-    // Through a gateway, so that a daemon that goes away fails our requests instead of
-    // leaving them to wait for their timeout.
-    out->service_ = spawn_service_gateway(sys, *svc);
+    auto link = connect_first(sys, out->impl_->cfg.tls, *fronts, 0);
+    if (!link)
+      return link.err();
+    // Through the failover actor: a front that goes away fails our requests at once (CAF
+    // 0.17 would leave them to their timeout), and later ones go to the next front.
+    out->service_ = spawn_failover(sys, out->impl_->cfg.tls, std::move(*fronts), *link, out->log_);
     return out;
   }
   std::unique_ptr<session> out{new session(false)};

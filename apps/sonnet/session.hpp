@@ -14,6 +14,8 @@ class actor_system;
 
 namespace sonnet::cli {
 
+class front_log;
+
 class session {
 public:
   /// Starts an in-process service over the settings' database.
@@ -23,18 +25,24 @@ public:
   static result<std::unique_ptr<session>> start(const settings& s, const model_choice* choice,
                                                 bool read_only);
 
-  /// Makes every later start() connect to the service published at "host:port".
-  static void set_remote(std::string host_port);
+  /// Makes every later start() connect to a service published at "host:port", or the first
+  /// that answers of "A,B,C" with failover between them (apps/sonnet/failover.hpp).
+  static void set_remote(std::string host_ports);
   static bool remote();
   ~session();
 
   caf::actor_system& system();
   service_actor service() const { return service_; }
+  /// The front that stored `sonnet_id` (remote sessions; else the current front).
+  std::string front_of(int64_t sonnet_id) const;
+  /// The front requests go to now ("in-process" without --connect).
+  std::string current_front() const;
 
 private:
   explicit session(bool network);
   struct impl;
   std::unique_ptr<impl> impl_;
+  std::shared_ptr<front_log> log_;
   /// The in-process service, or the gateway to a remote one; either is ours to stop.
   service_actor service_;
 };

@@ -45,6 +45,9 @@ config::config() {
          "deadline for an HTTP request's head, keep-alive idle included (default 10s)")
     .add(http_body_timeout, "http-body-timeout",
          "deadline for an HTTP request's body once its head is in (default 30s)")
+    .add(http_unacked_timeout, "http-unacked-timeout",
+         "a client that leaves sent data unacknowledged this long is gone, its request "
+         "cancelled (TCP_USER_TIMEOUT; default 15s)")
     .add(handshake_timeout, "handshake-timeout",
          "CAF port: close connections still in their handshake after this (default 5s)")
     .add(max_pending_connections, "max-pending-connections",
@@ -52,11 +55,17 @@ config::config() {
     .add(max_message_size, "max-message-size",
          "CAF port: largest message a peer may send, in bytes (default 1 MiB)");
   register_types(*this);
-  // Without heartbeats CAF never notices a hung (stopped) peer; with them a silent node is
-  // declared down after connection-timeout.
+  // Without heartbeats a hung (stopped) peer is never noticed; with them a silent node is
+  // cut after connection-timeout (enforced by net/, see take_link_timeout).
   set("middleman.heartbeat-interval", caf::timespan{std::chrono::milliseconds(250)});
   set("middleman.connection-timeout", caf::timespan{std::chrono::seconds(2)});
   configure_scheduler(*this);
+}
+
+std::chrono::milliseconds take_link_timeout(config& cfg) {
+  auto t = caf::get_or(cfg, "middleman.connection-timeout", caf::timespan{std::chrono::seconds(2)});
+  cfg.set("middleman.connection-timeout", caf::timespan{0});
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t);
 }
 
 std::vector<std::string> worker_list(const config& cfg) {

@@ -2,6 +2,7 @@
 // sonnetd's configuration: CAF's config format (configs/sonnetd.conf), every key also a
 // --key=value flag. Precedence: flag > config file > the defaults below.
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -47,6 +48,9 @@ struct config : caf::actor_system_config {
   int32_t http_max_connections_per_address = 32;
   caf::timespan http_head_timeout = std::chrono::seconds(10);
   caf::timespan http_body_timeout = std::chrono::seconds(30);
+  /// A client whose socket has left data unacknowledged this long is gone (a partition sends
+  /// no FIN): its request is cancelled.
+  caf::timespan http_unacked_timeout = std::chrono::seconds(15);
   /// The guard on the CAF port (net/caf_guard.hpp): connections that have not completed the
   /// BASP (or TLS) handshake by then are closed; at most this many may be in their handshake
   /// (a new one beyond closes the oldest); no BASP message from a peer may be larger.
@@ -67,6 +71,13 @@ std::string check(const config& cfg);
 
 /// The HTTP port to bind (0 = any free port), or nullopt when the API is off. Call after check().
 std::optional<uint16_t> http_port(const config& cfg);
+
+/// How long a peer may be silent before its link is cut: the configured
+/// middleman.connection-timeout, which our relays (net/) enforce. CAF's own check is switched
+/// off here (set to 0): CAF 0.17 starts it at a handshake's first tick and so kills every
+/// connection whose handshake is slower than one heartbeat interval. Call before the actor
+/// system is made.
+std::chrono::milliseconds take_link_timeout(config& cfg);
 
 /// The workers list, split.
 std::vector<std::string> worker_list(const config& cfg);

@@ -26,6 +26,7 @@
 #include "http/server.hpp"
 #include "messages/errors.hpp"
 #include "net/caf_guard.hpp"
+#include "net/dialer.hpp"
 
 using namespace sonnet;
 
@@ -106,9 +107,20 @@ int main(int argc, char** argv) {
   bool tls = !cfg.openssl_certificate.empty();
   if (tls)
     cfg.load<caf::openssl::manager>();
-  // Declared before the actor system, so that it outlives it: the middleman's last writes
-  // (error replies at shutdown) still pass through it.
+  auto link_timeout = daemon::take_link_timeout(cfg);
+  // Declared before the actor system, so that they outlive it: the middleman's last writes
+  // (error replies at shutdown) still pass through them.
   std::unique_ptr<guard::caf_guard> caf_port;
+  std::unique_ptr<net::dialer> dialer;
+  if (cfg.role == "front") {
+    net::dialer_config dc;
+    dc.silence_timeout = link_timeout;
+    dc.log = [](const std::string& line) { std::cout << "sonnetd: " << line << std::endl; };
+    std::string err;
+    dialer = net::dialer::start(dc, err);
+    if (!dialer)
+      return fail(err);
+  }
   caf::actor_system sys{cfg};
 
   service_actor service_face;    // what clients reach (standalone, front)
@@ -145,6 +157,15 @@ int main(int argc, char** argv) {
     if (cfg.role == "front") {
       sc.workers = daemon::worker_list(cfg);
       sc.gateway.tls = tls;
+      sc.gateway.dial =
+        [d = dialer.get()](const std::string& host,
+                           uint16_t port) -> caf::expected<std::pair<std::string, uint16_t>> {
+        std::string err;
+        auto local = d->route(host, port, err);
+        if (local == 0)
+          return make_caf_error(errc::no_worker, err);
+        return std::make_pair(std::string{"127.0.0.1"}, local);
+      };
     } else {
       sc.model_path = model_path;
       sc.loaded_model = weights;
@@ -192,6 +213,7 @@ int main(int argc, char** argv) {
       std::chrono::duration_cast<std::chrono::milliseconds>(cfg.handshake_timeout);
     gc.max_pending = cfg.max_pending_connections;
     gc.max_message = static_cast<uint32_t>(cfg.max_message_size);
+    gc.silence_timeout = link_timeout;
     gc.log = [](const std::string& line) {
       std::cout << "sonnetd: caf port: " << line << std::endl;
     };
@@ -232,6 +254,8 @@ int main(int argc, char** argv) {
     hc.max_connections = cfg.http_max_connections;
     hc.max_connections_per_address = cfg.http_max_connections_per_address;
     hc.head_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(cfg.http_head_timeout);
+    hc.unacked_timeout =
+      std::chrono::duration_cast<std::chrono::milliseconds>(cfg.http_unacked_timeout);
     hc.body_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(cfg.http_body_timeout);
     auto started = http::server::start(sys, service, hc);
     if (!started) {

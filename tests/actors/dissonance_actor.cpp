@@ -58,6 +58,7 @@ cloud_actor spawn_slow_cloud(caf::actor_system& sys, std::shared_ptr<cloud_log> 
       [=](atom::get, int64_t) -> caf::result<stored_sonnet> {
         return make_caf_error(errc::no_such_sonnet, "none");
       },
+      [=](atom::series, int64_t) { return cloud_series{}; },
     };
   });
 }

@@ -14,6 +14,7 @@
 #include "actors/service.hpp"
 #include "messages/errors.hpp"
 #include "messages/type_ids.hpp"
+#include "model/model.hpp"
 #include "tests/shared_data.hpp"
 
 namespace sonnet::test {
@@ -164,6 +165,16 @@ inline generate_request seeded(uint64_t seed, std::string prompt = "") {
   r.seed = seed;
   r.has_seed = true;
   return r;
+}
+
+/// The test model, loaded once per test executable.
+inline std::shared_ptr<const model::model> shipped() {
+  static std::shared_ptr<const model::model> m = [] {
+    auto r = model::load_model(test_model());
+    BOOST_REQUIRE_MESSAGE(r, (r ? "" : r.err().message));
+    return *r;
+  }();
+  return m;
 }
 
 } // namespace sonnet::test

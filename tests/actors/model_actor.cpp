@@ -12,18 +12,10 @@ namespace utf = boost::unit_test;
 namespace sm = sonnet::model;
 using sonnet::continuation;
 using sonnet::continue_request;
+using sonnet::test::shipped;
 using sonnet::test::threaded_system;
 
 namespace {
-
-std::shared_ptr<const sm::model> shipped() {
-  static std::shared_ptr<const sm::model> m = [] {
-    auto r = sm::load_model(sonnet::test::test_model());
-    BOOST_REQUIRE_MESSAGE(r, (r ? "" : r.err().message));
-    return *r;
-  }();
-  return m;
-}
 
 /// What a lone decoder makes of the request (with the echoed context when asked).
 std::string lone(const continue_request& req, sm::window_mode mode = sm::window_mode::strided) {

@@ -14,18 +14,10 @@
 namespace sm = sonnet::model;
 using sonnet::continuation;
 using sonnet::continue_request;
+using sonnet::test::shipped;
 using sonnet::test::threaded_system;
 
 namespace {
-
-std::shared_ptr<const sm::model> shipped() {
-  static std::shared_ptr<const sm::model> m = [] {
-    auto r = sm::load_model(sonnet::test::test_model());
-    BOOST_REQUIRE_MESSAGE(r, (r ? "" : r.err().message));
-    return *r;
-  }();
-  return m;
-}
 
 sonnet::model_pool_actor spawn_pool(caf::actor_system& sys, int actors, int cap) {
   sonnet::pool_config pc;

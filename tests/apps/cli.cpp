@@ -620,3 +620,61 @@ BOOST_AUTO_TEST_CASE(sigterm_leaves_a_resumable_checkpoint) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_FIXTURE_TEST_SUITE(cli_fronts_and_load, cli)
+
+BOOST_AUTO_TEST_CASE(bad_front_lists_and_load_options_are_refused) {
+  auto empty = sonnet("--connect=127.0.0.1:1,,127.0.0.1:2 stats");
+  BOOST_TEST(empty.rc == 1);
+  BOOST_TEST(empty.err.find("--connect expects HOST:PORT[,HOST:PORT...]") != std::string::npos,
+             empty.err);
+  auto port = sonnet("--connect=127.0.0.1:notaport stats");
+  BOOST_TEST(port.rc == 1);
+  BOOST_TEST(port.err.find("127.0.0.1:notaport: bad port") != std::string::npos, port.err);
+  BOOST_TEST(sonnet("--connect").rc == 2);
+  BOOST_TEST(sonnet("load --count 0").rc == 2);
+  BOOST_TEST(sonnet("load --count 3 --duration 1").rc == 2);
+  BOOST_TEST(sonnet("load --deadline -1").rc == 2);
+  BOOST_TEST(sonnet("load --concurrency 0").rc == 2);
+  auto help = sonnet("load --help");
+  BOOST_TEST(help.rc == 0);
+  BOOST_TEST(help.out.find("never re-sent") != std::string::npos, help.out);
+  auto top = sonnet("--help");
+  BOOST_TEST(top.out.find("--connect=A,B,C") != std::string::npos);
+  BOOST_TEST(top.out.find("not retried") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(no_front_answering_is_exit_1_naming_each_address) {
+  auto o = sonnet("--connect=127.0.0.1:1,127.0.0.1:2 load --count 1");
+  BOOST_TEST(o.rc == 1);
+  BOOST_TEST(o.err.find("no front answers (127.0.0.1:1: Connection refused; 127.0.0.1:2: "
+                        "Connection refused)")
+               != std::string::npos,
+             o.err);
+}
+
+/// In-process: every request is acknowledged, one JSON line each with the stored id.
+BOOST_AUTO_TEST_CASE(load_writes_a_line_per_request_and_a_summary) {
+  auto o = sonnet("load --count 3 --concurrency 2 --seed 5 --db " + quote(file("c.db"))
+                  + " --jsonl " + quote(file("load.jsonl")));
+  BOOST_REQUIRE_MESSAGE(o.rc == 0, o.err);
+  auto summary = nlohmann::json::parse(o.out);
+  BOOST_TEST(summary["sent"] == 3);
+  BOOST_TEST(summary["acknowledged"] == 3);
+  BOOST_TEST(summary["failed_total"] == 0);
+  BOOST_TEST(summary["hung"] == 0);
+  BOOST_TEST(summary["max_ms"].get<double>() >= summary["p50_ms"].get<double>());
+  std::istringstream in(slurp(file("load.jsonl")));
+  std::set<int64_t> ids;
+  for (std::string line; std::getline(in, line);) {
+    auto j = nlohmann::json::parse(line);
+    BOOST_TEST(j["outcome"] == "ok");
+    BOOST_TEST(j["front"] == "in-process");
+    ids.insert(j["id"].get<int64_t>());
+  }
+  BOOST_TEST((ids == std::set<int64_t>{1, 2, 3}));
+  auto stats = sonnet("stats --json --db " + quote(file("c.db")));
+  BOOST_TEST(nlohmann::json::parse(stats.out)["sonnet_count"] == 3);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -271,6 +271,27 @@ BOOST_AUTO_TEST_CASE(sigterm_under_load_keeps_every_acknowledged_sonnet) {
   sigterm_under_load(*this, *d, addr, "s.db");
 }
 
+// A peer that stops talking (here a stopped client; behind a partition alike) is cut by the
+// guard after connection-timeout, since CAF's own check has to stay off (config.hpp).
+BOOST_AUTO_TEST_CASE(a_silent_peer_is_cut_after_the_connection_timeout) {
+  auto [d, addr] = node({"--port=0", "--db=" + file("s.db"), "--model=" + model_path,
+                         "--middleman.connection-timeout=1s"});
+  auto& cl = client(addr, {"generate", "--count", "1000", "--concurrency", "1", "--json"});
+  BOOST_REQUIRE(cl.wait_for("\"id\":1"));
+  cl.signal(SIGSTOP);
+  auto t0 = std::chrono::steady_clock::now();
+  BOOST_TEST(d->wait_for("peer silent for 1000 ms", 15s).has_value(), d->output());
+  BOOST_TEST_MESSAGE(
+    "cut after " << std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()
+                 << " s");
+  // Resumed, the client finds its connection gone: a request it had in flight fails, naming
+  // the front, and the next ones go over a new connection.
+  cl.signal(SIGCONT);
+  BOOST_TEST(cl.wait_for("went down while the request was in flight|\"id\":[2-9]", 30s)
+               .has_value(),
+             cl.output());
+}
+
 BOOST_AUTO_TEST_CASE(the_config_file_is_read_and_flags_win) {
   auto conf = file("node.conf");
   std::ofstream(conf) << "; test config\nrole = \"worker\"\nport = 1\nmodel = \"" << model_path
@@ -450,15 +471,8 @@ BOOST_AUTO_TEST_CASE(tls_between_nodes_with_throwaway_certificates) {
     BOOST_TEST_MESSAGE("skipped: the openssl command is missing");
     return;
   }
-  BOOST_REQUIRE(sh("openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 1 "
-                   "-subj /CN=sonnet-test-ca")
-                == 0);
-  BOOST_REQUIRE(sh("openssl req -newkey rsa:2048 -nodes -keyout node.key -out node.csr "
-                   "-subj /CN=127.0.0.1")
-                == 0);
-  BOOST_REQUIRE(sh("openssl x509 -req -in node.csr -CA ca.pem -CAkey ca.key -CAcreateserial "
-                   "-out node.pem -days 1")
-                == 0);
+  // A CA and one node certificate (node.pem, node.key, ca.pem), as a deployment makes them.
+  BOOST_REQUIRE(sh("bash " SONNET_SOURCE_DIR "/scripts/cluster_certs.sh . node=127.0.0.1") == 0);
   std::vector<std::string> tls{"--openssl.certificate=" + file("node.pem"),
                                "--openssl.key=" + file("node.key"),
                                "--openssl.cafile=" + file("ca.pem")};

@@ -34,22 +34,6 @@ namespace {
 
 const std::string& model_path = default_model;
 
-std::string chromium_path() {
-  for (const char* p : {"/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"})
-    if (fs::exists(p))
-      return p;
-  return {};
-}
-
-struct have_chromium {
-  boost::test_tools::assertion_result operator()(utf::test_unit_id) const {
-    boost::test_tools::assertion_result r{!chromium_path().empty()};
-    if (!r)
-      r.message() << "skipped: no chromium (install it with scripts/setup.sh --browser)";
-    return r;
-  }
-};
-
 struct reply {
   int status = 0;
   std::string body;
@@ -258,6 +242,93 @@ BOOST_FIXTURE_TEST_CASE(post_gives_a_sonnet_that_stats_and_queries_see, daemon_f
     == 1);
   BOOST_TEST(metric(m.body, R"(sonnet_http_errors_total{kind="no_such_sonnet"})") == 1);
   BOOST_TEST(metric(m.body, "sonnet_http_requests_in_flight") == 0);
+}
+
+/// The sonnets of a series' measure, as (first_id, mean) pairs.
+std::vector<std::pair<int64_t, double>> means(const json& series, const char* measure) {
+  std::vector<std::pair<int64_t, double>> out;
+  for (size_t i = 0; i < series.at("first_id").size(); ++i)
+    out.emplace_back(series.at("first_id")[i].get<int64_t>(),
+                     series.at(measure).at("mean")[i].get<double>());
+  return out;
+}
+
+BOOST_FIXTURE_TEST_CASE(cloud_series_has_every_sonnet_and_buckets_on_request, daemon_fixture) {
+  start();
+  auto empty = get(port, "/v1/cloud/series");
+  BOOST_REQUIRE_MESSAGE(empty.status == 200, empty.body);
+  BOOST_TEST(empty.j().at("sonnet_count") == 0);
+  BOOST_TEST(empty.j().at("first_id").empty());
+  std::vector<json> stored;
+  for (int seed : {1, 2, 3}) {
+    auto r = post(port, "/v1/sonnets", json{{"prompt", "the sea"}, {"seed", seed}}.dump());
+    BOOST_REQUIRE_MESSAGE(r.status == 200, r.body);
+    stored.push_back(r.j());
+  }
+  auto all = get(port, "/v1/cloud/series?points=100");
+  BOOST_REQUIRE_MESSAGE(all.status == 200, all.body);
+  BOOST_TEST(all.content_type == "application/json");
+  auto j = all.j();
+  BOOST_TEST(j.at("sonnet_count") == 3);
+  BOOST_TEST(j.at("bucket_width") == 1);
+  auto d = means(j, "dissonance");
+  auto q = means(j, "quality");
+  BOOST_REQUIRE_EQUAL(d.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) { // one point per sonnet, its own values (4 decimals)
+    BOOST_TEST(d[i].first == stored[i].at("id").get<int64_t>());
+    BOOST_TEST(d[i].second == stored[i].at("dissonance").get<double>(),
+               boost::test_tools::tolerance(1e-3));
+    BOOST_TEST(q[i].second == stored[i].at("quality").get<double>(),
+               boost::test_tools::tolerance(1e-3));
+  }
+  auto one = get(port, "/v1/cloud/series?points=1").j(); // one bucket: the whole cloud
+  BOOST_TEST(one.at("first_id").size() == 1u);
+  BOOST_TEST(one.at("count")[0] == 3);
+  BOOST_TEST(one.at("bucket_width") == 3);
+  const double mean =
+    (stored[0].at("dissonance").get<double>() + stored[1].at("dissonance").get<double>()
+     + stored[2].at("dissonance").get<double>())
+    / 3;
+  BOOST_TEST(one.at("dissonance").at("mean")[0].get<double>() == mean,
+             boost::test_tools::tolerance(1e-3));
+  for (auto bad : {"0", "2001", "abc", "-1"})
+    check_error(get(port, std::string("/v1/cloud/series?points=") + bad), 400, "bad_request");
+  BOOST_TEST(get(port, "/v1/cloud/series?points=0").j().at("error").at("field") == "points");
+  check_error(post(port, "/v1/cloud/series", "{}"), 405, "method_not_allowed");
+}
+
+BOOST_FIXTURE_TEST_CASE(every_sonnet_comes_with_its_close_reading, daemon_fixture) {
+  start();
+  auto r = post(port, "/v1/sonnets", R"({"prompt": "the sea at night", "seed": 7})");
+  BOOST_REQUIRE_MESSAGE(r.status == 200, r.body);
+  auto s = r.j();
+  const auto& rd = s.at("reading");
+  BOOST_REQUIRE_EQUAL(rd.at("lines").size(), 14u);
+  const std::string scheme = "ABABCDCDEFEFGG";
+  int rhyming = 0;
+  for (size_t i = 0; i < 14; ++i) {
+    const auto& l = rd.at("lines")[i];
+    BOOST_TEST(l.at("text") == s.at("lines")[i]);
+    BOOST_TEST(l.at("letter") == scheme.substr(i, 1));
+    // The same analysis the quality was computed from (the reply's own "analysis").
+    BOOST_TEST(l.at("syllables") == s.at("analysis")[i].at("syllables"));
+    BOOST_TEST(l.at("stress") == s.at("analysis")[i].at("stress"));
+    std::string joined; // the words' stresses make up the line's
+    for (const auto& w : l.at("words"))
+      joined += w.at("stress").get<std::string>();
+    BOOST_TEST(joined == l.at("stress").get<std::string>());
+    BOOST_TEST(!l.at("words").empty());
+  }
+  for (const auto& p : rd.at("pairs"))
+    rhyming += p.at("rhymes").get<bool>();
+  BOOST_TEST(rd.at("pairs").size() == 7u);
+  BOOST_TEST(rhyming == s.at("rhyme_pairs").get<int>());
+  BOOST_TEST(rd.at("meter").get<double>() == s.at("meter").get<double>(),
+             boost::test_tools::tolerance(1e-9));
+  // A stored sonnet reads the same.
+  auto again = get(port, "/v1/sonnets/" + std::to_string(s.at("id").get<int64_t>()));
+  BOOST_REQUIRE_EQUAL(again.status, 200);
+  BOOST_TEST(again.j().at("reading") == rd);
 }
 
 BOOST_FIXTURE_TEST_CASE(refusals_write_nothing, daemon_fixture) {
@@ -489,47 +560,18 @@ BOOST_FIXTURE_TEST_CASE(index_is_served, daemon_fixture) {
   BOOST_TEST(r.body.find("<ol id=\"lines\">") != std::string::npos);
 }
 
-BOOST_FIXTURE_TEST_CASE(headless_chromium_shows_14_lines, daemon_fixture,
-                        *utf::precondition(have_chromium{})) {
+// The page in a real browser: tests/browser (selenium + chromium-driver, ctest test_browser).
+BOOST_FIXTURE_TEST_CASE(page_is_self_contained, daemon_fixture) {
   start();
-  auto url = "http://127.0.0.1:" + std::to_string(port) + "/?prompt=the%20sea&seed=3";
-  // --dump-dom writes the page when chromium's virtual-time budget is spent; on a loaded
-  // machine that can come while the sonnet is still streaming (the page still "writing": a
-  // streaming response does not hold virtual time back once its first bytes are in). Then the
-  // page is loaded again after a pause, so a burst of load passes (3 loads a moment apart once
-  // failed together under ctest's load); an error or a wrong page fails at once.
-  std::string dom;
-  for (int attempt = 0; attempt < 6; ++attempt) {
-    if (attempt > 0)
-      std::this_thread::sleep_for(1s);
-    auto profile = (dir / ("chromium-profile-" + std::to_string(attempt))).string();
-    process browser({chromium_path(), "--headless", "--no-sandbox", "--disable-gpu",
-                     "--disable-background-networking", "--disable-component-update",
-                     "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
-                     "--user-data-dir=" + profile, "--dump-dom", "--virtual-time-budget=60000",
-                     url},
-                    (dir / "dom.txt").string());
-    auto code = browser.wait(100s);
-    BOOST_REQUIRE_MESSAGE(code, "chromium did not finish");
-    dom = browser.output();
-    if (dom.find("data-state=\"writing\"") == std::string::npos)
-      break;
-    BOOST_TEST_MESSAGE("the page was still writing when chromium dumped it; loading it again");
-  }
-  std::regex li("<li class=\"line\">");
-  auto n = std::distance(std::sregex_iterator(dom.begin(), dom.end(), li), std::sregex_iterator());
-  BOOST_TEST_MESSAGE(dom.substr(0, 2000));
-  // On failure, say where the page stopped: its state and status line.
-  auto state_at = dom.find("data-state=");
-  auto status_at = dom.find("id=\"status\"");
-  const std::string where =
-    (state_at == std::string::npos ? "no state" : dom.substr(state_at, 24)) + " | "
-    + (status_at == std::string::npos ? "no status" : dom.substr(status_at, 160));
-  BOOST_TEST(n == 14, where);
-  BOOST_TEST(dom.find("data-state=\"done\"") != std::string::npos);
-  BOOST_TEST(dom.find("Dissonance") != std::string::npos);
-  BOOST_TEST(count() >= 1); // one sonnet per completed load
-  BOOST_TEST(dom.find("Sonnet #" + std::to_string(count())) != std::string::npos);
+  auto r = get(port, "/");
+  BOOST_REQUIRE_EQUAL(r.status, 200);
+  // Everything inline: no script, stylesheet or image from anywhere else (no CDN).
+  for (auto needle : {"src=\"", "href=\"http", "@import", "<link"})
+    BOOST_TEST(r.body.find(needle) == std::string::npos, needle);
+  BOOST_TEST(r.body.find("/v1/cloud/series") != std::string::npos);
+  BOOST_TEST(r.body.find("<section id=\"reading\"") != std::string::npos);
+  BOOST_TEST(r.body.find("/*@PAGE_JS@*/") == std::string::npos); // the script was inlined
+  BOOST_TEST_MESSAGE("page size: " << r.body.size() << " bytes");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

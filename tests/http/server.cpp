@@ -70,6 +70,7 @@ sonnet::service_actor::behavior_type stub_service(sonnet::service_actor::pointer
     [](sonnet::atom::recent, int64_t) { return std::vector<sonnet::stored_sonnet>{}; },
     [](sonnet::atom::best, int64_t, double) { return std::vector<sonnet::stored_sonnet>{}; },
     [](sonnet::atom::get, int64_t) { return sonnet::stored_sonnet{}; },
+    [](sonnet::atom::series, int64_t) { return sonnet::cloud_series{}; },
   };
 }
 

@@ -6,6 +6,7 @@
 #include "caf/all.hpp"
 
 #include "messages/errors.hpp"
+#include "messages/json.hpp"
 #include "messages/register.hpp"
 #include "messages/type_ids.hpp"
 
@@ -112,6 +113,23 @@ BOOST_AUTO_TEST_CASE(internal_messages_roundtrip) {
   BOOST_TEST(st2.added_by == "dissonance_test");
   cloud_stats cs{155, 0.5, 0.7, 1234};
   BOOST_TEST(roundtrip(cs).vocab_size == 1234);
+  // The chart's series: a bucket of only NULL dissonances crosses as empty optionals.
+  cloud_series se{7,
+                  4,
+                  {{1, 4, 4, caf::none, caf::none, caf::none, 0.5, 0.25, 0.75},
+                   {5, 7, 3, 0.3, 0.1, 0.6, 0.4, 0.4, 0.4}}};
+  auto se2 = roundtrip(se);
+  BOOST_TEST(se2.sonnet_count == 7);
+  BOOST_TEST(se2.bucket_width == 4);
+  BOOST_REQUIRE_EQUAL(se2.points.size(), 2u);
+  BOOST_TEST(!se2.points[0].dissonance_mean);
+  BOOST_TEST(*se2.points[0].quality_max == 0.75);
+  BOOST_TEST(se2.points[1].last_id == 7);
+  BOOST_TEST(*se2.points[1].dissonance_min == 0.1);
+  auto j = to_json(se2); // columnar, nulls kept
+  BOOST_TEST(j.at("first_id") == nlohmann::json({1, 5}));
+  BOOST_TEST(j.at("dissonance").at("mean")[0].is_null());
+  BOOST_TEST(j.at("dissonance").at("mean")[1].get<double>() == 0.3);
 }
 
 BOOST_AUTO_TEST_CASE(every_message_type_is_registered_under_a_stable_name) {

@@ -6,7 +6,11 @@
 
 #include <sqlite3.h>
 
+#include <nlohmann/json.hpp>
+
 #include <filesystem>
+#include <set>
+#include <sstream>
 #include <memory>
 #include <random>
 #include <string>
@@ -16,6 +20,23 @@
 #include "tests/shared_data.hpp"
 
 namespace sonnet::test {
+
+/// The ids of the JSON sonnets a client printed (complete lines only; each has 14 lines).
+inline std::set<int64_t> printed_ids(const process& p) {
+  std::set<int64_t> out;
+  std::istringstream in(p.output());
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] != '{')
+      continue;
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    if (j.is_discarded() || !j.contains("id"))
+      continue;
+    BOOST_TEST(j["lines"].size() == 14u);
+    out.insert(j["id"].get<int64_t>());
+  }
+  return out;
+}
 
 /// A scratch directory and the processes a test starts (killed when it ends).
 struct workspace {

@@ -20,23 +20,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-/// The ids of the JSON sonnets a client printed (complete lines only).
-std::set<int64_t> received_ids(const process& p) {
-  std::set<int64_t> out;
-  std::istringstream in(p.output());
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty() || line[0] != '{')
-      continue;
-    auto j = nlohmann::json::parse(line, nullptr, false);
-    if (j.is_discarded() || !j.contains("id"))
-      continue;
-    BOOST_TEST(j["lines"].size() == 14u);
-    out.insert(j["id"].get<int64_t>());
-  }
-  return out;
-}
-
 struct crash_fixture : workspace {
   std::string db = file("crash.db");
 
@@ -108,7 +91,7 @@ BOOST_AUTO_TEST_CASE(sigkill_under_load_loses_no_acknowledged_sonnet, *utf::time
       } else {
         BOOST_TEST(*rc == 1, "client after the kill: " << c->output());
       }
-      auto ids = received_ids(*c);
+      auto ids = printed_ids(*c);
       got += ids.size();
       acknowledged.insert(ids.begin(), ids.end());
     }
@@ -129,7 +112,7 @@ BOOST_AUTO_TEST_CASE(sigkill_under_load_loses_no_acknowledged_sonnet, *utf::time
   auto& g = start({SONNET_CLI, "--connect=" + addr, "generate", "--count", "2", "--concurrency",
                    "2", "--seed", "9", "--json"});
   BOOST_TEST(code(g.wait(120s)) == 0, g.output());
-  auto after = received_ids(g);
+  auto after = printed_ids(g);
   BOOST_TEST(after.size() == 2u);
   for (auto id : after)
     BOOST_TEST(id > last_id); // new ids come after every stored one

@@ -16,24 +16,7 @@ namespace utf = boost::unit_test;
 using namespace sonnet::test;
 using namespace std::chrono_literals;
 
-namespace {
-
-/// The ids of the complete JSON sonnets a client printed.
-std::set<int64_t> printed_ids(const process& p) {
-  std::set<int64_t> out;
-  std::istringstream in(p.output());
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty() || line[0] != '{')
-      continue;
-    auto j = nlohmann::json::parse(line, nullptr, false);
-    if (!j.is_discarded() && j.contains("id"))
-      out.insert(j["id"].get<int64_t>());
-  }
-  return out;
-}
-
-} // namespace
+namespace {} // namespace
 
 BOOST_FIXTURE_TEST_SUITE(shared_cloud, workspace)
 
