@@ -219,7 +219,8 @@ BOOST_AUTO_TEST_CASE(standalone_serves_remote_clients) {
     remote_texts.insert(x["text"].get<std::string>());
   BOOST_TEST(remote_texts.count(sonnets(local).at(0)["text"].get<std::string>()) == 1u);
   d->signal(SIGTERM);
-  BOOST_TEST(code(d->wait(10s)) == 0, d->output());
+  auto rc = code(d->wait(10s));
+  BOOST_TEST(rc == 0, "exit " << rc << ": " << d->output());
   check_cloud("s.db", 3, ids);
 }
 
@@ -287,8 +288,7 @@ BOOST_AUTO_TEST_CASE(a_silent_peer_is_cut_after_the_connection_timeout) {
   // Resumed, the client finds its connection gone: a request it had in flight fails, naming
   // the front, and the next ones go over a new connection.
   cl.signal(SIGCONT);
-  BOOST_TEST(cl.wait_for("went down while the request was in flight|\"id\":[2-9]", 30s)
-               .has_value(),
+  BOOST_TEST(cl.wait_for("went down while the request was in flight|\"id\":[2-9]", 30s).has_value(),
              cl.output());
 }
 
