@@ -141,14 +141,16 @@ BOOST_AUTO_TEST_CASE(a_killed_front_fails_its_requests_and_the_load_goes_on) {
   auto f2 = n.daemon({"--role=front", "--port=0", "--workers=" + workers, "--db=" + db});
   auto load_args = [&](const std::string& jsonl, const std::string& seed) {
     return std::vector<std::string>{
-      "load", "--duration", "14", "--concurrency", "4",          "--seed", seed, "--deadline",
+      "load", "--duration", "20", "--concurrency", "4",          "--seed", seed, "--deadline",
       "30",   "--progress", "1",  "--jsonl",       n.file(jsonl)};
   };
   auto& load = n.sonnet(f1.second + "," + f2.second, load_args("load.jsonl", "1"));
   auto& other = n.sonnet(f2.second, load_args("other.jsonl", "100000"));
-  // Kill midway, once F1 has acknowledged 20 (progress lines come every second).
-  BOOST_REQUIRE_MESSAGE(load.wait_for("acknowledged ([2-9][0-9]|[1-9][0-9][0-9]+),", 30s),
-                        load.output());
+  // Kill midway, once F1 has acknowledged 8 (progress lines come every second; a sanitized
+  // build writes a few sonnets a second).
+  BOOST_REQUIRE_MESSAGE(load.wait_for("acknowledged ([89]|[1-9][0-9]+),", 30s),
+                        "load: " << load.output() << "\nother: " << other.output()
+                                 << "\nfront 1: " << f1.first->output());
   f1.first->signal(SIGKILL);
   BOOST_TEST(code(f1.first->wait(10s)) == 128 + SIGKILL);
   for (auto* p : {&load, &other}) {
@@ -181,7 +183,7 @@ BOOST_AUTO_TEST_CASE(a_killed_front_fails_its_requests_and_the_load_goes_on) {
     if (l["outcome"] == "ok" && l["start_ms"].get<double>() > killed_at)
       BOOST_TEST(l["front"] == f2.second);
   auto by_f1 = acked_by(lines, f1.second), by_f2 = acked_by(lines, f2.second);
-  BOOST_TEST(by_f1.size() >= 20u);
+  BOOST_TEST(by_f1.size() >= 8u);
   BOOST_TEST(by_f2.size() >= 1u, "the load did not go on with F2");
   BOOST_TEST(by_f1.size() + by_f2.size() == summary["acknowledged"].get<size_t>());
 
