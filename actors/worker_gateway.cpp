@@ -98,25 +98,21 @@ caf::result<continuation> forward_round(gateway_ptr self, continue_request req,
   auto rp = self->make_response_promise<continuation>();
   auto id = st.next_id++;
   st.pending.emplace(id, rp);
-  auto finish = [=](auto&& x) {
+  // Counted where the promise is kept, so that a round the down handler already failed (and
+  // counted) is not counted again when its request errs later.
+  auto finish = [=](auto&& x, uint64_t& counter) {
     auto& pending = self->state.pending;
     auto i = pending.find(id);
     if (i == pending.end())
       return; // already failed by the down handler
+    ++counter;
     i->second.deliver(std::forward<decltype(x)>(x));
     pending.erase(i);
   };
   auto handle =
     request_round(self, st.remote, st.cfg.round_timeout, std::move(req), std::move(sink));
-  handle.then(
-    [=](continuation& out) {
-      ++self->state.rounds_ok;
-      finish(std::move(out));
-    },
-    [=](caf::error& e) {
-      ++self->state.rounds_failed;
-      finish(std::move(e));
-    });
+  handle.then([=](continuation& out) { finish(std::move(out), self->state.rounds_ok); },
+              [=](caf::error& e) { finish(std::move(e), self->state.rounds_failed); });
   return rp;
 }
 
