@@ -52,6 +52,10 @@ const char* to_string(errc x) {
     return "cancelled";
   case errc::internal:
     return "internal";
+  case errc::bad_state_file:
+    return "bad_state_file";
+  case errc::state_write_failed:
+    return "state_write_failed";
   }
   return "unknown";
 }

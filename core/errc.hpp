@@ -59,6 +59,12 @@ enum class errc : uint8_t {
   cancelled = 43,
   /// An unexpected failure inside the system; the message says which.
   internal = 49,
+  // --- emergent layer state files (50..59) ------------------------------
+  /// A state file (sonnetbrain.json, phase_transitions.json) is missing, unreadable, not JSON,
+  /// or holds wrong keys, types, sizes or non-finite numbers; the message names file and field.
+  bad_state_file = 50,
+  /// A state file could not be written (the previous file, if any, is left as it was).
+  state_write_failed = 51,
 };
 
 /// A stable lower-case name for `x`, e.g. "invalid_argument".
