@@ -48,6 +48,7 @@ persistence::sonnet_input to_input(const judge_request& r) {
   in.temperature = r.temperature;
   in.user_input = r.user_input;
   in.seed = r.seed;
+  in.added_by = r.added_by;
   return in;
 }
 
@@ -108,6 +109,12 @@ cloud_actor::behavior_type cloud_fn(cloud_actor::stateful_pointer<cloud_state> s
       if (!s)
         return to_caf(s.err());
       return to_message(*s);
+    },
+    [&db](atom::get, const std::string& text) -> caf::result<int64_t> {
+      auto id = db.find_text(text);
+      if (!id)
+        return to_caf(id.err());
+      return *id;
     },
     [&db](atom::series, int64_t points) -> caf::result<cloud_series> {
       auto s = db.series(points);

@@ -44,6 +44,18 @@ service_actor::behavior_type service_facade_fn(service_actor::pointer self, serv
     [=](atom::series, int64_t n) -> caf::delegated<cloud_series> {
       return self->delegate(target, atom::series_v, n);
     },
+    [=](atom::phase) -> caf::delegated<phase_info> {
+      return self->delegate(target, atom::phase_v);
+    },
+    [=](atom::brain, int64_t id) -> caf::delegated<brain_report> {
+      return self->delegate(target, atom::brain_v, id);
+    },
+    [=](atom::dream, std::string& mode) -> caf::delegated<std::vector<std::string>> {
+      return self->delegate(target, atom::dream_v, std::move(mode));
+    },
+    [=](atom::subscribe, stored_sink_actor& sub) {
+      self->send(target, atom::subscribe_v, std::move(sub));
+    },
   };
 }
 

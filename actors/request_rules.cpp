@@ -33,6 +33,10 @@ result<void> validate(const generate_request& req, const budget_rules& rules) {
   if (req.top_k < 0)
     return fail(errc::invalid_argument,
                 "top-k must be >= 0 (0 = off), got " + std::to_string(req.top_k));
+  if (req.temperature_policy < 0 || req.temperature_policy > 2)
+    return fail(errc::invalid_argument, "temperature policy must be 0 (the service's), 1 "
+                                        "(bands) or 2 (phases), got "
+                                          + std::to_string(req.temperature_policy));
   return {};
 }
 

@@ -1,7 +1,9 @@
 #include "actors/service.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <map>
 #include <memory>
 #include <optional>
@@ -12,8 +14,10 @@
 
 #include "caf/all.hpp"
 
+#include "actors/background_actors.hpp"
 #include "actors/cloud_actor.hpp"
 #include "actors/dissonance_actor.hpp"
+#include "actors/emergent_actor.hpp"
 #include "actors/formatter_actor.hpp"
 #include "actors/model_pool.hpp"
 #include "actors/round_request.hpp"
@@ -37,17 +41,35 @@ double ms_since(clock_type::time_point t0) {
 
 struct job;
 
+/// The brain and phase actors answer in microseconds; one that does not answer in this time is
+/// down or swamped, and a request goes on without it.
+constexpr auto emergent_timeout = std::chrono::seconds(2);
+
 struct service_state {
   service_state() = default;
+  /// The emergent layer and the background writers are monitored, not linked: they end here,
+  /// whatever ends the service.
+  ~service_state() {
+    for (auto a : {caf::actor_cast<caf::actor>(emergent), caf::actor_cast<caf::actor>(metasonnet),
+                   caf::actor_cast<caf::actor>(overthinkng)})
+      if (a)
+        caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+  }
   service_config cfg;
   model_pool_actor pool;
   formatter_actor formatter;
   dissonance_actor dissonance;
   cloud_actor cloud;
+  /// Brain, phases and events; null when the emergent layer is off.
+  emergent_actor emergent;
+  /// The background writers (MetaSonnet, Overthinkng) and when each was last restarted.
+  writer_actor metasonnet, overthinkng;
+  std::vector<clock_type::time_point> writer_restarts;
   /// Dissonance of the last sonnet this service stored; drives the adaptive temperature.
   std::optional<double> last_dissonance;
-  /// Generate requests accepted and not yet answered.
+  /// Generate requests accepted and not yet answered, and how many of them are background work.
   int64_t in_flight = 0;
+  int64_t background_in_flight = 0;
   /// Set by drain: generate is refused, and these are answered when in_flight reaches 0.
   bool draining = false;
   int64_t drained = 0;
@@ -71,6 +93,12 @@ struct job {
   text_sink_actor sink;
   /// Set once the sonnet went to the dissonance actor: it will be stored, too late to cancel.
   bool judging = false;
+  /// Who it is stored as; background work (background_request) waits for no user request.
+  std::string added_by = "user";
+  bool background = false;
+  /// The text came with the request (no model rounds): formatted, judged and stored as it is.
+  bool fixed_text = false;
+  bool require_valid = false;
   generate_request req;
   caf::typed_response_promise<sonnet_reply> rp;
   /// Per candidate: the budget, and what each has spent so far (all advance together).
@@ -78,6 +106,9 @@ struct job {
   int32_t spent = 0;
   int round = 0;
   double temperature = 0.8;
+  /// The phase the temperature came from (phases policy), and the brain's score.
+  std::string phase;
+  caf::optional<double> brain;
   uint64_t seed = 0;
   /// One raw text per candidate.
   std::vector<std::string> raws;
@@ -109,6 +140,8 @@ void finish(self_ptr self, job_ptr j, T&& outcome) {
     }
   }
   st.in_flight -= 1;
+  if (j->background)
+    st.background_in_flight -= 1;
   if (st.draining && st.in_flight == 0) {
     for (auto& w : st.drain_waiters)
       w.deliver(st.drained);
@@ -181,13 +214,37 @@ void model_round(self_ptr self, job_ptr j) {
   }
 }
 
-void judge_round(self_ptr self, job_ptr j, formatted f) {
+/// Tells the emergent layer (brain, phases, subscribers) what was stored, then `then()`: the
+/// reply goes out once the brain and the phases have saved their step (a crash after the reply
+/// loses none of it), or after emergent_timeout without them. Subscribers are never waited for.
+template <class F>
+void announce(self_ptr self, const job_ptr& j, const judged& out, const judge_request& r,
+              const formatted& f, F then) {
+  if (!self->state.emergent)
+    return then();
+  sonnet_stored ev;
+  ev.id = out.id;
+  ev.text = r.text;
+  ev.lines = f.lines;
+  ev.dissonance = out.j.dissonance;
+  ev.p = out.j.p;
+  ev.quality = f.quality;
+  ev.valid = f.valid;
+  ev.brain = j->brain;
+  ev.temperature = j->temperature;
+  ev.added_by = r.added_by;
+  self->request(self->state.emergent, emergent_timeout, atom::stored_v, std::move(ev))
+    .then([then](bool) mutable { then(); }, [then](caf::error&) mutable { then(); });
+}
+
+void store_round(self_ptr self, job_ptr j, formatted f) {
   judge_request r;
   r.user_input = j->req.prompt;
   r.text = text::join_lines(f.lines);
   r.quality = f.quality;
   r.temperature = j->temperature;
   r.seed = j->seed;
+  r.added_by = j->added_by;
   auto t0 = clock_type::now();
   j->judging = true;
   self->request(self->state.dissonance, self->state.cfg.step_timeout, atom::judge_v, r)
@@ -196,27 +253,81 @@ void judge_round(self_ptr self, job_ptr j, formatted f) {
         j->t.judge_ms = ms_since(t0);
         j->t.total_ms = ms_since(j->start);
         self->state.last_dissonance = out.j.dissonance;
-        sonnet_reply reply;
-        reply.id = out.id;
-        reply.text = std::move(r.text);
-        reply.lines = std::move(f.lines);
-        reply.dissonance = out.j.dissonance;
-        reply.p = out.j.p;
-        reply.quality = f.quality;
-        reply.structure = f.structure;
-        reply.meter = f.meter;
-        reply.rhyme_pairs = f.rhyme_pairs;
-        reply.valid = f.valid;
-        reply.analysis = std::move(f.analysis);
-        reply.temperature = j->temperature;
-        reply.seed = j->seed;
-        reply.candidates = static_cast<int32_t>(j->raws.size());
-        reply.chosen = f.chosen;
-        reply.tokens = j->spent * static_cast<int32_t>(j->raws.size());
-        reply.t = j->t;
-        finish(self, j, std::move(reply));
+        auto reply = std::make_shared<sonnet_reply>();
+        reply->id = out.id;
+        reply->text = r.text;
+        reply->lines = f.lines;
+        reply->dissonance = out.j.dissonance;
+        reply->p = out.j.p;
+        reply->quality = f.quality;
+        reply->structure = f.structure;
+        reply->meter = f.meter;
+        reply->rhyme_pairs = f.rhyme_pairs;
+        reply->valid = f.valid;
+        reply->analysis = f.analysis;
+        reply->temperature = j->temperature;
+        reply->seed = j->seed;
+        reply->candidates = static_cast<int32_t>(j->raws.size());
+        reply->chosen = f.chosen;
+        reply->tokens = j->spent * static_cast<int32_t>(j->raws.size());
+        reply->t = j->t;
+        reply->brain = j->brain;
+        reply->phase = j->phase;
+        announce(self, j, out, r, f, [=] {
+          if (!j->failed) // else the service stopped meanwhile and answered it
+            finish(self, j, std::move(*reply));
+        });
       },
       [=](caf::error& e) { fail_job(self, j, e); });
+}
+
+void brain_round(self_ptr self, job_ptr j, formatted f);
+
+/// Background work's own rules before it is judged: valid when asked, and never an exact copy
+/// of a stored sonnet (asked of the cloud, which holds every writer's rows).
+void judge_round(self_ptr self, job_ptr j, formatted f) {
+  if (!j->background)
+    return brain_round(self, std::move(j), std::move(f));
+  if (j->require_valid && !f.valid)
+    return fail_job(self, j, make_caf_error(errc::not_enough_lines, "not valid: " + f.reason));
+  auto text = text::join_lines(f.lines);
+  auto fp = std::make_shared<formatted>(std::move(f));
+  self->request(self->state.cloud, self->state.cfg.step_timeout, atom::get_v, std::move(text))
+    .then(
+      [=](int64_t id) {
+        if (j->failed)
+          return;
+        if (id != 0)
+          return fail_job(self, j, make_caf_error(errc::invalid_argument,
+                                                  "an exact copy of sonnet #" + std::to_string(id)));
+        brain_round(self, j, std::move(*fp));
+      },
+      [=](caf::error& e) {
+        if (!j->failed)
+          fail_job(self, j, e);
+      });
+}
+
+/// The brain scores the sonnet before it is stored (so before it learns from it); without an
+/// answer in time the sonnet is stored without a brain score.
+void brain_round(self_ptr self, job_ptr j, formatted f) {
+  auto& st = self->state;
+  if (!st.emergent)
+    return store_round(self, std::move(j), std::move(f));
+  auto text = text::join_lines(f.lines);
+  auto fp = std::make_shared<formatted>(std::move(f));
+  self->request(st.emergent, emergent_timeout, atom::score_v, std::move(text))
+    .then(
+      [=](brain_report& b) {
+        if (j->failed)
+          return;
+        j->brain = b.score;
+        store_round(self, j, std::move(*fp));
+      },
+      [=](caf::error&) {
+        if (!j->failed)
+          store_round(self, j, std::move(*fp));
+      });
 }
 
 void format_round(self_ptr self, job_ptr j) {
@@ -233,7 +344,7 @@ void format_round(self_ptr self, job_ptr j) {
         if (j->failed)
           return;
         // Too few clean lines is not a failure yet: ask the model for more text.
-        if (is(e, errc::not_enough_lines))
+        if (is(e, errc::not_enough_lines) && !j->fixed_text)
           model_round(self, j);
         else
           fail_job(self, j, e);
@@ -290,19 +401,79 @@ caf::result<std::string> reload_model(self_ptr self, std::string path) {
   return rp;
 }
 
-template <class T, class... Ts>
-caf::result<T> ask_cloud(self_ptr self, Ts... xs) {
+template <class T, class Handle, class... Ts>
+caf::result<T> ask(self_ptr self, const Handle& h, Ts... xs) {
   auto rp = self->make_response_promise<T>();
-  self->request(self->state.cloud, self->state.cfg.step_timeout, xs...)
+  self->request(h, self->state.cfg.step_timeout, xs...)
     .then([=](T& x) mutable { rp.deliver(std::move(x)); },
           [=](caf::error& e) mutable { rp.deliver(std::move(e)); });
   return rp;
 }
 
-caf::result<sonnet_reply> start_job(self_ptr self, generate_request req, text_sink_actor sink) {
+template <class T, class... Ts>
+caf::result<T> ask_cloud(self_ptr self, Ts... xs) {
+  return ask<T>(self, self->state.cloud, xs...);
+}
+
+caf::error emergent_off() {
+  return make_caf_error(errc::emergent_off, "the service runs without the emergent layer");
+}
+
+/// SonnetBrain's report on stored sonnet `id`; id 0: on no text (the counters are what counts).
+caf::result<brain_report> brain_of(self_ptr self, int64_t id) {
+  if (!self->state.emergent)
+    return emergent_off();
+  if (id == 0) // the brain's counters only
+    return ask<brain_report>(self, self->state.emergent, atom::score_v, std::string{});
+  auto rp = self->make_response_promise<brain_report>();
+  auto to = self->state.cfg.step_timeout;
+  self->request(self->state.cloud, to, atom::get_v, id)
+    .then(
+      [=](stored_sonnet& s) mutable {
+        self->request(self->state.emergent, to, atom::score_v, std::move(s.text))
+          .then(
+            [=](brain_report& b) mutable {
+              b.id = id;
+              rp.deliver(std::move(b));
+            },
+            [=](caf::error& e) mutable { rp.deliver(std::move(e)); });
+      },
+      [=](caf::error& e) mutable { rp.deliver(std::move(e)); });
+  return rp;
+}
+
+/// How many of the newest sonnets /dream looks at (the prototype's get_recent_sonnets(5)).
+constexpr int64_t dream_window = 5;
+
+/// /dream MODE over the newest sonnets.
+caf::result<std::vector<std::string>> dream_of(self_ptr self, std::string mode) {
+  using lines = std::vector<std::string>;
+  if (!self->state.emergent)
+    return emergent_off();
+  auto rp = self->make_response_promise<lines>();
+  auto to = self->state.cfg.step_timeout;
+  self->request(self->state.cloud, to, atom::recent_v, dream_window)
+    .then(
+      [=](std::vector<stored_sonnet>& xs) mutable {
+        lines texts;
+        for (auto& x : xs)
+          texts.push_back(std::move(x.text));
+        self->request(self->state.emergent, to, atom::dream_v, mode, std::move(texts))
+          .then([=](lines& out) mutable { rp.deliver(std::move(out)); },
+                [=](caf::error& e) mutable { rp.deliver(std::move(e)); });
+      },
+      [=](caf::error& e) mutable { rp.deliver(std::move(e)); });
+  return rp;
+}
+
+caf::result<sonnet_reply> start_job(self_ptr self, generate_request req, text_sink_actor sink,
+                                    const background_request* bg = nullptr) {
   auto& st = self->state;
   if (st.draining)
     return make_caf_error(errc::shutting_down, "the service is shutting down");
+  if (bg && st.in_flight > 0)
+    return make_caf_error(errc::busy, std::to_string(st.in_flight)
+                                        + " requests in flight; background work waits");
   if (auto ok = validate(req, st.cfg.budget); !ok)
     return to_caf(ok.err());
   if (st.cfg.read_only)
@@ -320,6 +491,15 @@ caf::result<sonnet_reply> start_job(self_ptr self, generate_request req, text_si
   j->seed = req.has_seed ? req.seed : std::random_device{}();
   j->raws.resize(static_cast<size_t>(candidate_count(req)));
   j->req = std::move(req);
+  if (bg) {
+    j->background = true;
+    j->added_by = bg->added_by;
+    j->fixed_text = !bg->text.empty();
+    j->require_valid = bg->require_valid;
+    if (j->fixed_text)
+      j->raws = {bg->text};
+    st.background_in_flight += 1;
+  }
   // Cancel on disconnect: the request lives as long as its requester (an HTTP connection's
   // bridge actor, a CLI, a remote client's proxy). Monitoring it needs no cancel message from
   // clients and also covers requesters that die without saying so; below the service an
@@ -333,16 +513,93 @@ caf::result<sonnet_reply> start_job(self_ptr self, generate_request req, text_si
   }
   st.jobs.emplace(j->id, j);
   st.in_flight += 1;
-  model_round(self, j);
+  auto policy = static_cast<temperature_policy>(j->req.temperature_policy);
+  if (policy == temperature_policy::service_default)
+    policy = st.cfg.policy;
+  if (j->fixed_text) {
+    format_round(self, j);
+    return j->rp;
+  }
+  if (j->req.has_temperature || policy != temperature_policy::phases || !st.emergent) {
+    model_round(self, j);
+    return j->rp;
+  }
+  // The phase's temperature; if the phase system does not answer, the bands' (already set).
+  self->request(st.emergent, emergent_timeout, atom::phase_v)
+    .then(
+      [=](phase_info& info) {
+        if (j->failed)
+          return;
+        j->temperature = info.temperature_sonnet;
+        j->phase = info.phase;
+        model_round(self, j);
+      },
+      [=](caf::error&) {
+        if (!j->failed)
+          model_round(self, j);
+      });
   return j->rp;
+}
+
+/// Spawns (or respawns) the configured background writers and subscribes them to the events.
+void start_writers(self_ptr self) {
+  auto& st = self->state;
+  if (!st.emergent)
+    return;
+  auto me = caf::actor_cast<service_control_actor>(self);
+  if (st.cfg.emergent.metasonnet && !st.metasonnet) {
+    st.metasonnet = spawn_metasonnet(self->system(), st.cfg.emergent, me);
+    self->monitor(st.metasonnet);
+    self->send(st.emergent, atom::subscribe_v, stored_sink_actor{st.metasonnet});
+  }
+  if (st.cfg.emergent.overthinkng && !st.overthinkng) {
+    st.overthinkng = spawn_overthinkng(self->system(), st.cfg.emergent, me);
+    self->monitor(st.overthinkng);
+    self->send(st.emergent, atom::subscribe_v, stored_sink_actor{st.overthinkng});
+  }
+}
+
+/// A background writer went down: restarted, at most max_restarts_per_minute times a minute.
+bool writer_down(self_ptr self, const caf::down_msg& dm) {
+  auto& st = self->state;
+  writer_actor* w = nullptr;
+  if (st.metasonnet && dm.source == st.metasonnet.address())
+    w = &st.metasonnet;
+  else if (st.overthinkng && dm.source == st.overthinkng.address())
+    w = &st.overthinkng;
+  if (!w)
+    return false;
+  *w = nullptr;
+  auto now = clock_type::now();
+  auto& rs = st.writer_restarts;
+  rs.erase(std::remove_if(rs.begin(), rs.end(),
+                          [&](auto t) { return now - t > std::chrono::minutes(1); }),
+           rs.end());
+  if (static_cast<int>(rs.size()) >= st.cfg.emergent.max_restarts_per_minute) {
+    std::fprintf(stderr, "service: a background writer died (%s) too often; it stays down\n",
+                 to_string(dm.reason).c_str());
+    return true;
+  }
+  rs.push_back(now);
+  std::fprintf(stderr, "service: a background writer died (%s); restarted\n",
+               to_string(dm.reason).c_str());
+  start_writers(self);
+  return true;
 }
 
 service_control_actor::behavior_type
 service_fn(self_ptr self, service_config cfg, model_pool_actor pool,
-           std::shared_ptr<std::unique_ptr<persistence::store>> store) {
+           std::shared_ptr<std::unique_ptr<persistence::store>> store, emergent_actor emergent) {
   auto& st = self->state;
   st.cfg = std::move(cfg);
   st.pool = std::move(pool);
+  st.emergent = std::move(emergent);
+  start_writers(self);
+  if (st.emergent) {
+    // Monitored: if the emergent layer dies the service goes on without it (emergent_off);
+    // it ends with the service (~service_state).
+    self->monitor(st.emergent);
+  }
   st.cloud = spawn_cloud(self->system(), std::move(*store), st.cfg.detached);
   st.dissonance = spawn_dissonance(self->system(), st.cloud, st.cfg.step_timeout);
   st.formatter = spawn_formatter(self->system());
@@ -354,6 +611,14 @@ service_fn(self_ptr self, service_config cfg, model_pool_actor pool,
   st.next_job = (uint64_t{std::random_device{}()} << 32) | std::random_device{}();
   self->set_down_handler([=](caf::down_msg& dm) {
     auto& st = self->state;
+    if (st.emergent && dm.source == st.emergent.address()) {
+      std::fprintf(stderr, "service: the emergent layer went down (%s); going on without it\n",
+                   to_string(dm.reason).c_str());
+      st.emergent = nullptr;
+      return;
+    }
+    if (writer_down(self, dm))
+      return;
     auto o = st.owners.find(dm.source);
     if (o == st.owners.end())
       return;
@@ -389,6 +654,12 @@ service_fn(self_ptr self, service_config cfg, model_pool_actor pool,
     [=](atom::generate, generate_request& req, text_sink_actor& sink) -> caf::result<sonnet_reply> {
       return start_job(self, std::move(req), std::move(sink));
     },
+    [=](atom::generate, background_request& bg) -> caf::result<sonnet_reply> {
+      if (bg.added_by.empty() || bg.added_by == "user")
+        return make_caf_error(errc::invalid_argument, "background work names its writer");
+      auto req = bg.gen;
+      return start_job(self, std::move(req), text_sink_actor{}, &bg);
+    },
     [=](atom::dissonance, std::string& user_input, std::string& sonnet) -> caf::result<judgement> {
       if (auto ok = validate_dissonance(user_input, sonnet, self->state.cfg.budget); !ok)
         return to_caf(ok.err());
@@ -418,6 +689,20 @@ service_fn(self_ptr self, service_config cfg, model_pool_actor pool,
                                                         + std::to_string(max_series_points) + "]");
       return ask_cloud<cloud_series>(self, atom::series_v, points);
     },
+    [=](atom::phase) -> caf::result<phase_info> {
+      if (!self->state.emergent)
+        return emergent_off();
+      return ask<phase_info>(self, self->state.emergent, atom::phase_v);
+    },
+    [=](atom::brain, int64_t id) -> caf::result<brain_report> { return brain_of(self, id); },
+    [=](atom::dream, std::string& mode) -> caf::result<std::vector<std::string>> {
+      return dream_of(self, std::move(mode));
+    },
+    [=](atom::subscribe, stored_sink_actor& sub) {
+      if (self->state.emergent)
+        self->send(self->state.emergent, atom::subscribe_v, std::move(sub));
+    },
+    [=](atom::get) { return self->state.emergent; },
     [=](atom::model) -> caf::delegated<model_actor> {
       return self->delegate(self->state.pool, atom::model_v);
     },
@@ -490,9 +775,21 @@ caf::expected<service_control_actor> spawn_service(caf::actor_system& sys,
       caf::anon_send_exit(g, caf::exit_reason::user_shutdown);
     return to_caf(store.err());
   }
+  emergent_actor emergent;
+  if (cfg.emergent.enabled) {
+    auto ecfg = with_state_beside(cfg.emergent, cfg.db_path);
+    ecfg.learn = ecfg.learn && !cfg.read_only;
+    auto e = spawn_emergent(sys, ecfg);
+    if (!e) {
+      for (auto& g : pc.remotes)
+        caf::anon_send_exit(g, caf::exit_reason::user_shutdown);
+      return e.error();
+    }
+    emergent = std::move(*e);
+  }
   auto box = std::make_shared<std::unique_ptr<persistence::store>>(std::move(*store));
   auto pool = spawn_model_pool(sys, std::move(pc));
-  return sys.spawn(service_fn, cfg, std::move(pool), std::move(box));
+  return sys.spawn(service_fn, cfg, std::move(pool), std::move(box), std::move(emergent));
 }
 
 } // namespace sonnet

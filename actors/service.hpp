@@ -22,6 +22,7 @@
 #include "caf/expected.hpp"
 #include "caf/fwd.hpp"
 
+#include "actors/emergent_config.hpp"
 #include "actors/request_rules.hpp"
 #include "actors/worker_gateway.hpp"
 #include "messages/actors.hpp"
@@ -63,6 +64,11 @@ struct service_config {
   std::chrono::milliseconds step_timeout = std::chrono::seconds(60);
   /// Detach the model and cloud actors (production); tests may keep them on the scheduler.
   bool detached = true;
+  /// The brain and phase actors (actors/emergent_actor.hpp); their state files default to
+  /// beside db_path (with_state_beside).
+  emergent_config emergent;
+  /// Where a request's temperature comes from when it names neither a temperature nor a policy.
+  temperature_policy policy = temperature_policy::bands;
 };
 
 /// Loads the model (or connects the workers), opens the cloud and spawns the service with its

@@ -82,6 +82,15 @@ service_actor::behavior_type gateway_fn(gateway_ptr self, service_actor remote) 
     },
     [=](atom::get, int64_t id) { return forward<stored_sonnet>(self, atom::get_v, id); },
     [=](atom::series, int64_t n) { return forward<cloud_series>(self, atom::series_v, n); },
+    [=](atom::phase) { return forward<phase_info>(self, atom::phase_v); },
+    [=](atom::brain, int64_t id) { return forward<brain_report>(self, atom::brain_v, id); },
+    [=](atom::dream, std::string& mode) {
+      return forward<std::vector<std::string>>(self, atom::dream_v, std::move(mode));
+    },
+    [=](atom::subscribe, stored_sink_actor& sub) {
+      if (!self->state.down)
+        self->send(self->state.remote, atom::subscribe_v, std::move(sub));
+    },
   };
 }
 

@@ -12,6 +12,7 @@ set(SONNET_DATA_DEST ${CMAKE_INSTALL_DATADIR}/sonnet-actors)
 # Library target -> exported name (SonnetActors::<name>), bottom layer first.
 set(_sonnet_libs
   sonnet_core:core sonnet_text:text sonnet_model:model sonnet_persistence:persistence
+  sonnet_emergent:emergent
   sonnet_messages:messages sonnet_actors:actors sonnet_json:json sonnet_http:http
   sonnet_train:train)
 set(_sonnet_targets)
@@ -30,7 +31,7 @@ install(TARGETS ${_sonnet_targets} EXPORT SonnetActorsTargets
 install(TARGETS sonnet sonnetd RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT runtime)
 
 # Headers keep their tree paths, so the same #include lines work in the tree and installed.
-foreach(dir core text model persistence messages actors http train)
+foreach(dir core text model persistence emergent messages actors http train)
   install(DIRECTORY ${PROJECT_SOURCE_DIR}/${dir}/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/sonnet/${dir}
     COMPONENT dev FILES_MATCHING PATTERN "*.hpp")
 endforeach()

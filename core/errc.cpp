@@ -54,8 +54,12 @@ const char* to_string(errc x) {
     return "internal";
   case errc::bad_state_file:
     return "bad_state_file";
+  case errc::busy:
+    return "busy";
   case errc::state_write_failed:
     return "state_write_failed";
+  case errc::emergent_off:
+    return "emergent_off";
   }
   return "unknown";
 }

@@ -57,6 +57,9 @@ enum class errc : uint8_t {
   no_worker = 42,
   /// The requester went away (e.g. an HTTP client disconnected); the work was stopped.
   cancelled = 43,
+  /// Background work refused for now: user requests are in flight, and background work never
+  /// goes ahead of them (or another background sonnet is under way).
+  busy = 44,
   /// An unexpected failure inside the system; the message says which.
   internal = 49,
   // --- emergent layer state files (50..59) ------------------------------
@@ -65,6 +68,9 @@ enum class errc : uint8_t {
   bad_state_file = 50,
   /// A state file could not be written (the previous file, if any, is left as it was).
   state_write_failed = 51,
+  /// The service runs without the emergent layer, or the part asked for is down (it is being
+  /// restarted, or gave up after too many failures).
+  emergent_off = 52,
 };
 
 /// A stable lower-case name for `x`, e.g. "invalid_argument".

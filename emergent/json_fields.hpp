@@ -34,7 +34,8 @@ inline result<json> parse_json_object(std::string_view text, const std::string& 
   json doc;
   try {
     doc = json::parse(text.begin(), text.end());
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
+    // parse_error, and out_of_range for a number no double holds ("1e999").
     return bad_field(origin, std::string("not valid JSON (truncated or corrupt?): ") + e.what());
   }
   if (!doc.is_object())

@@ -125,6 +125,15 @@ std::variant<generate_request, api_error> parse_generate(const std::string& body
         return bad("temperature must be a finite number in [0, 5]", "temperature");
       req.temperature = t;
       req.has_temperature = true;
+    } else if (key == "temperature_policy") {
+      if (v.is_null())
+        continue;
+      if (v == "bands")
+        req.temperature_policy = static_cast<int32_t>(temperature_policy::bands);
+      else if (v == "phases")
+        req.temperature_policy = static_cast<int32_t>(temperature_policy::phases);
+      else
+        return bad("temperature_policy must be \"bands\" or \"phases\"", "temperature_policy");
     } else if (key == "seed") {
       if (v.is_null())
         continue;
@@ -263,6 +272,7 @@ int status_of(errc code) {
   case errc::shutting_down:
   case errc::no_worker:
   case errc::db_read_only:
+  case errc::emergent_off:
     return 503;
   case errc::timeout:
     return 504;
@@ -301,10 +311,16 @@ route route_of(boost::beast::http::verb method, const std::string& path) {
     return make(route_kind::series, path, {verb::get});
   if (path == "/v1/sonnets/stream")
     return make(route_kind::stream, path, {verb::post});
+  if (path == "/v1/phase")
+    return make(route_kind::phase, path, {verb::get});
   const std::string prefix = "/v1/sonnets/";
-  if (path.size() > prefix.size() && path.compare(0, prefix.size(), prefix) == 0
-      && path.find('/', prefix.size()) == std::string::npos)
+  if (path.size() <= prefix.size() || path.compare(0, prefix.size(), prefix) != 0)
+    return route{};
+  auto slash = path.find('/', prefix.size());
+  if (slash == std::string::npos)
     return make(route_kind::sonnet_by_id, "/v1/sonnets/{id}", {verb::get});
+  if (path.compare(slash, std::string::npos, "/brain") == 0 && slash > prefix.size())
+    return make(route_kind::brain, "/v1/sonnets/{id}/brain", {verb::get});
   return route{};
 }
 
@@ -373,8 +389,11 @@ parse_api_request(route_kind kind, bool post, const std::string& path,
     }
     break;
   }
-  case route_kind::sonnet_by_id: {
+  case route_kind::sonnet_by_id:
+  case route_kind::brain: {
     auto id = path.substr(std::string("/v1/sonnets/").size());
+    if (kind == route_kind::brain)
+      id = id.substr(0, id.find('/'));
     auto v = parse_int(id);
     if (!v || *v < 1)
       return bad("the sonnet id must be a positive integer" + got(id), "id");

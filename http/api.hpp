@@ -36,6 +36,8 @@ enum class route_kind {
   stream,
   sonnet_by_id,
   series,
+  phase,
+  brain,
   unknown
 };
 
@@ -68,7 +70,7 @@ struct api_request {
 inline constexpr int64_t series_default_points = 400;
 
 /// Validates the path, query and body of a request to an API route (stats, sonnets, stream,
-/// sonnet_by_id, series) before anything reaches the service; a bad one -> 400 with the field at fault.
+/// sonnet_by_id, series, phase, brain) before anything reaches the service; a bad one -> 400 with the field at fault.
 std::variant<api_request, api_error>
 parse_api_request(route_kind kind, bool post, const std::string& path,
                   const std::map<std::string, std::string>& query, const std::string& body);
@@ -78,7 +80,7 @@ nlohmann::json error_body(const std::string& code, const std::string& message,
                           const std::string& field = {});
 
 /// Parses and validates the body of POST /v1/sonnets:
-/// {prompt: string, temperature?: number in [0, 5], seed?: integer in [0, 2^64 - 1] (or a
+/// {prompt: string, temperature?: number in [0, 5], temperature_policy?: "bands" | "phases", seed?: integer in [0, 2^64 - 1] (or a
 ///  string of its decimal digits, which JavaScript can carry exactly),
 ///  tokens?: integer in [1, 20000], candidates?: integer in [1, 16], top_k?: integer >= 0}.
 /// Unknown fields, wrong types, NaN/infinite/negative numbers -> 400.

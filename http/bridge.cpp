@@ -42,6 +42,14 @@ call_result convert(cloud_series& s) {
   return call_result{true, to_json(s), {}, {}, 0};
 }
 
+call_result convert(phase_info& p) {
+  return call_result{true, to_json(p), {}, {}, 0};
+}
+
+call_result convert(brain_report& b) {
+  return call_result{true, to_json(b), {}, {}, 0};
+}
+
 call_result convert(std::vector<stored_sonnet>& xs) {
   auto arr = nlohmann::json::array();
   for (const auto& x : xs)
@@ -130,6 +138,16 @@ call call_get(caf::actor_system& sys, const service_actor& svc, int64_t id,
 call call_series(caf::actor_system& sys, const service_actor& svc, int64_t points,
                  std::chrono::milliseconds timeout, done_fn done) {
   return ask<cloud_series>(sys, svc, timeout, std::move(done), atom::series_v, points);
+}
+
+call call_phase(caf::actor_system& sys, const service_actor& svc, std::chrono::milliseconds timeout,
+                done_fn done) {
+  return ask<phase_info>(sys, svc, timeout, std::move(done), atom::phase_v);
+}
+
+call call_brain(caf::actor_system& sys, const service_actor& svc, int64_t id,
+                std::chrono::milliseconds timeout, done_fn done) {
+  return ask<brain_report>(sys, svc, timeout, std::move(done), atom::brain_v, id);
 }
 
 } // namespace sonnet::http

@@ -63,4 +63,11 @@ call call_get(caf::actor_system& sys, const service_actor& svc, int64_t id,
 call call_series(caf::actor_system& sys, const service_actor& svc, int64_t points,
                  std::chrono::milliseconds timeout, done_fn done);
 
+/// The phase system's state (GET /v1/phase).
+call call_phase(caf::actor_system& sys, const service_actor& svc, std::chrono::milliseconds timeout,
+                done_fn done);
+/// SonnetBrain on stored sonnet `id` (GET /v1/sonnets/{id}/brain).
+call call_brain(caf::actor_system& sys, const service_actor& svc, int64_t id,
+                std::chrono::milliseconds timeout, done_fn done);
+
 } // namespace sonnet::http

@@ -647,6 +647,12 @@ void session::start_call(api_request call_req) {
   case route_kind::series:
     pending = call_series(s.sys, s.service, n, to, done);
     break;
+  case route_kind::phase:
+    pending = call_phase(s.sys, s.service, to, done);
+    break;
+  case route_kind::brain:
+    pending = call_brain(s.sys, s.service, n, to, done);
+    break;
   default: // stats
     pending = call_stats(s.sys, s.service, to, done);
     break;

@@ -82,6 +82,8 @@ using cloud_actor = caf::typed_actor<
   caf::replies_to<atom::best, int64_t, double>::with<std::vector<stored_sonnet>>,
   // One sonnet by id, or errc::no_such_sonnet.
   caf::replies_to<atom::get, int64_t>::with<stored_sonnet>,
+  // The smallest id of a sonnet with exactly this text, 0 if none.
+  caf::replies_to<atom::get, std::string>::with<int64_t>,
   // Dissonance and quality over id for the whole cloud, in at most n points (n >= 1).
   caf::replies_to<atom::series, int64_t>::with<cloud_series>>;
 
@@ -92,6 +94,51 @@ using dissonance_actor = caf::typed_actor<
   caf::replies_to<atom::judge, judge_request>::with<judged>,
   // Dissonance of (user input, sonnet) against the cloud as committed now, without storing.
   caf::replies_to<atom::dissonance, std::string, std::string>::with<judgement>>;
+
+/// A SUBSCRIBER to the cloud's events: told of every sonnet this service stores, after the
+/// commit. Sent asynchronously: a slow subscriber never holds up a store.
+using stored_sink_actor = caf::typed_actor<
+  // One stored sonnet, in commit order.
+  caf::reacts_to<atom::stored, sonnet_stored>>;
+
+/// The BRAIN actor: SonnetBrain (emergent/brain.hpp). Learns one step from each stored sonnet
+/// toward its quality and saves its weights (atomically) before it answers.
+using brain_actor = caf::typed_actor<
+  // Learns from a stored sonnet; true once the step is saved (false: not learned or not saved).
+  caf::replies_to<atom::stored, sonnet_stored>::with<bool>,
+  // The learned quality of a text, with its features (id 0).
+  caf::replies_to<atom::score, std::string>::with<brain_report>>;
+
+/// The PHASE actor: PhaseTransitions (emergent/phases.hpp), one update per stored user sonnet,
+/// its state saved (atomically) before it answers.
+using phase_actor = caf::typed_actor<
+  // Updates from a stored sonnet; true once the update is saved (false: none or not saved).
+  caf::replies_to<atom::stored, sonnet_stored>::with<bool>,
+  // The phase, its temperatures and counters.
+  caf::replies_to<atom::phase>::with<phase_info>>;
+
+/// The DREAM actor: the recursive encoder's latent "dreams" (emergent/dream.hpp), its weights
+/// seeded and saved so that a dream is the same on every run.
+using dream_actor = caf::typed_actor<
+  // /dream MODE (drift, walk, centroid) over these texts (newest first) -> the lines to print.
+  caf::replies_to<atom::dream, std::string, std::vector<std::string>>::with<
+    std::vector<std::string>>>;
+
+/// The EMERGENT actor: supervises the brain and phase actors (restarting one that dies, from
+/// its saved state), passes each stored sonnet on to them and to subscribers.
+using emergent_actor = caf::typed_actor<
+  // A stored sonnet: the brain and the phases take their step and save it, then the answer
+  // (true if both did); subscribers are told without waiting for them.
+  caf::replies_to<atom::stored, sonnet_stored>::with<bool>,
+  caf::replies_to<atom::score, std::string>::with<brain_report>,
+  caf::replies_to<atom::phase>::with<phase_info>,
+  // Adds a subscriber until it goes down.
+  caf::reacts_to<atom::subscribe, stored_sink_actor>,
+  // /dream MODE over these texts (newest first) -> the lines to print.
+  caf::replies_to<atom::dream, std::string, std::vector<std::string>>::with<
+    std::vector<std::string>>,
+  // The parts now (null once given up): diagnostics and fault-injection tests.
+  caf::replies_to<atom::get>::with<brain_actor, phase_actor, dream_actor>>;
 
 /// The SERVICE: the one public entry point (embedded, daemon, or remote).
 using service_actor = caf::typed_actor<
@@ -106,12 +153,25 @@ using service_actor = caf::typed_actor<
   caf::replies_to<atom::recent, int64_t>::with<std::vector<stored_sonnet>>,
   caf::replies_to<atom::best, int64_t, double>::with<std::vector<stored_sonnet>>,
   caf::replies_to<atom::get, int64_t>::with<stored_sonnet>,
-  caf::replies_to<atom::series, int64_t>::with<cloud_series>>;
+  caf::replies_to<atom::series, int64_t>::with<cloud_series>,
+  // The emergent layer (errc::emergent_off when the service runs without it):
+  // the phase and its temperatures,
+  caf::replies_to<atom::phase>::with<phase_info>,
+  // SonnetBrain on a stored sonnet (errc::no_such_sonnet); id 0: its counters only,
+  caf::replies_to<atom::brain, int64_t>::with<brain_report>,
+  // /dream MODE (drift, walk, centroid) over the 5 newest sonnets -> lines to print,
+  caf::replies_to<atom::dream, std::string>::with<std::vector<std::string>>,
+  // and every stored sonnet from now on, told to the subscriber until it goes down.
+  caf::reacts_to<atom::subscribe, stored_sink_actor>>;
 
 /// The service as its owner sees it; only the public part (service_actor) is ever published.
 using service_control_actor = service_actor::extend<
   // The first model actor (diagnostics and fault-injection tests).
   caf::replies_to<atom::model>::with<model_actor>,
+  // The emergent layer's supervisor (null when off; diagnostics and tests).
+  caf::replies_to<atom::get>::with<emergent_actor>,
+  // A background writer's sonnet (background_request): errc::busy while user requests run.
+  caf::replies_to<atom::generate, background_request>::with<sonnet_reply>,
   // Refuses new generate requests from now on; replies with the number of requests that
   // were in flight once every one of them has ended.
   caf::replies_to<atom::drain>::with<int64_t>,

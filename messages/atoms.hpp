@@ -29,4 +29,13 @@ CAF_ADD_ATOM(sonnet_atoms, sonnet::atom, get, "get")
 CAF_ADD_ATOM(sonnet_atoms, sonnet::atom, vocabulary, "vocabulary")
 CAF_ADD_ATOM(sonnet_atoms, sonnet::atom, series, "series")
 
+
+// -- the emergent layer ---------------------------------------------------
+CAF_ADD_ATOM(sonnet_atoms, sonnet::atom, stored, "stored")
+CAF_ADD_ATOM(sonnet_atoms, sonnet::atom, subscribe, "subscribe")
+CAF_ADD_ATOM(sonnet_atoms, sonnet::atom, score, "score")
+CAF_ADD_ATOM(sonnet_atoms, sonnet::atom, brain, "brain")
+CAF_ADD_ATOM(sonnet_atoms, sonnet::atom, phase, "phase")
+CAF_ADD_ATOM(sonnet_atoms, sonnet::atom, dream, "dream")
+
 CAF_END_TYPE_ID_BLOCK(sonnet_atoms)

@@ -1,6 +1,7 @@
 #include "messages/json.hpp"
 
 #include <cmath>
+#include <iterator>
 #include <tuple>
 
 namespace sonnet {
@@ -51,7 +52,44 @@ nlohmann::json to_json(const sonnet_reply& r) {
       {"format_ms", r.t.format_ms},
       {"judge_ms", r.t.judge_ms},
       {"total_ms", r.t.total_ms}}},
+    {"brain", number(r.brain)},
+    {"phase", r.phase.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.phase)},
   };
+}
+
+nlohmann::json to_json(const brain_report& b) {
+  nlohmann::json features = nlohmann::json::object();
+  for (size_t i = 0; i < b.features.size() && i < std::size(brain_feature_names); ++i)
+    features[brain_feature_names[i]] = b.features[i];
+  return {{"id", b.id},
+          {"score", b.score},
+          {"output", b.output},
+          {"features", std::move(features)},
+          {"observations", b.observations},
+          {"last_loss", b.last_loss}};
+}
+
+nlohmann::json to_json(const phase_info& p) {
+  return {{"phase", p.phase},
+          {"temperature_sonnet", p.temperature_sonnet},
+          {"temperature_haiku", p.temperature_haiku},
+          {"stability", p.stability},
+          {"transition_prob", p.transition_prob},
+          {"duration", p.duration},
+          {"observations", p.observations}};
+}
+
+nlohmann::json to_json(const sonnet_stored& e) {
+  return {{"id", e.id},
+          {"text", e.text},
+          {"lines", e.lines},
+          {"dissonance", e.dissonance},
+          {"pulse", to_json(e.p)},
+          {"quality", e.quality},
+          {"valid", e.valid},
+          {"brain", number(e.brain)},
+          {"temperature", e.temperature},
+          {"added_by", e.added_by}};
 }
 
 nlohmann::json to_json(const judgement& j) {

@@ -44,6 +44,19 @@ struct generate_request {
   /// Best-of-N: candidates sampled (each with its own seed and the whole token budget); the
   /// best-scoring valid one is stored. 0 or 1 means one.
   int32_t candidates = 1;
+  /// Where the temperature comes from when none is given (temperature_policy values): the
+  /// service's default, the last dissonance's band, or the emergent layer's phase.
+  int32_t temperature_policy = 0;
+};
+
+/// generate_request::temperature_policy.
+enum class temperature_policy : int32_t {
+  /// The service's configured policy.
+  service_default = 0,
+  /// text::adjust_temperature of the last stored sonnet's dissonance (the prototype's harmonix).
+  bands = 1,
+  /// PhaseTransitions' sonnet temperature (the prototype's REPL): emergent/phases.hpp.
+  phases = 2,
 };
 
 /// Meter and rhyme of one sonnet line (text/prosody.hpp).
@@ -84,6 +97,11 @@ struct sonnet_reply {
   /// Model tokens spent, all rounds and candidates included.
   int32_t tokens = 0;
   timings t;
+  /// SonnetBrain's learned quality of the text, in [0, 1], before it learned from it; empty
+  /// when the emergent layer is off or did not answer in time.
+  caf::optional<double> brain;
+  /// The phase whose temperature was used ("LIQUID", ...); empty under the bands policy.
+  std::string phase;
 };
 
 /// Asks the model to continue `context` by `n_tokens` characters.
@@ -147,6 +165,8 @@ struct judge_request {
   double quality = 0;
   double temperature = 0;
   uint64_t seed = 0;
+  /// Who wrote it: "user" for requests, the background writers name themselves.
+  std::string added_by = "user";
 };
 
 /// The dissonance of a sonnet against the cloud and the user's words.
@@ -214,6 +234,66 @@ struct cloud_series {
   std::vector<series_point> points;
 };
 
+/// Work of the emergent layer's background writers (MetaSonnet, Overthinkng): a sonnet written
+/// from `gen`, or `text` as it is, through the same formatter, judge and store as a request,
+/// stored as `added_by`. Refused with errc::busy while a user request is in flight.
+struct background_request {
+  std::string added_by;
+  generate_request gen;
+  /// Non-empty: no model; these lines are formatted, judged and stored, unless the cloud
+  /// already holds exactly that text (errc::invalid_argument: never a copy).
+  std::string text;
+  /// Store only if the prototype's validate() passes (errc::not_enough_lines otherwise).
+  bool require_valid = false;
+};
+
+/// The cloud's announcement of one stored sonnet, to every subscriber (stored_sink_actor).
+struct sonnet_stored {
+  int64_t id = 0;
+  std::string text;
+  std::vector<std::string> lines;
+  double dissonance = 0.5;
+  pulse p;
+  /// text/quality.hpp's score, as stored.
+  double quality = 0;
+  /// The prototype's validate() passed.
+  bool valid = false;
+  caf::optional<double> brain;
+  double temperature = 0;
+  std::string added_by;
+};
+
+/// SonnetBrain's view of one text (emergent/brain.hpp).
+struct brain_report {
+  /// The stored sonnet scored, or 0 for a text that is not stored.
+  int64_t id = 0;
+  /// The learned quality: the network's output clipped to [0, 1].
+  double score = 0;
+  /// The network's raw output y in (-1, 1).
+  double output = 0;
+  /// The 8 raw features, in brain_feature_names order.
+  std::vector<double> features;
+  /// Learning steps taken so far, and the last step's loss.
+  int64_t observations = 0;
+  double last_loss = 0;
+};
+
+/// Names of brain_report::features, in order (the prototype's SonnetFeatures fields).
+inline constexpr const char* brain_feature_names[] = {
+  "line_count",        "avg_syllables",     "syllable_variance", "avg_word_length",
+  "unique_word_ratio", "shakespeare_score", "coherence_score",   "novelty"};
+
+/// PhaseTransitions' state (emergent/phases.hpp), as the prototype's get_phase_info().
+struct phase_info {
+  std::string phase;
+  double temperature_sonnet = 0.8;
+  double temperature_haiku = 0.8;
+  double stability = 0;
+  double transition_prob = 0;
+  int64_t duration = 0;
+  int64_t observations = 0;
+};
+
 // -- inspect ------------------------------------------------------------------
 
 template <class Inspector>
@@ -229,14 +309,14 @@ typename Inspector::result_type inspect(Inspector& f, timings& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, generate_request& x) {
   return f(caf::meta::type_name("generate_request"), x.prompt, x.temperature, x.has_temperature,
-           x.seed, x.has_seed, x.tokens, x.top_k, x.candidates);
+           x.seed, x.has_seed, x.tokens, x.top_k, x.candidates, x.temperature_policy);
 }
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, sonnet_reply& x) {
   return f(caf::meta::type_name("sonnet_reply"), x.id, x.text, x.lines, x.dissonance, x.p,
            x.quality, x.structure, x.meter, x.rhyme_pairs, x.valid, x.analysis, x.temperature,
-           x.seed, x.candidates, x.chosen, x.tokens, x.t);
+           x.seed, x.candidates, x.chosen, x.tokens, x.t, x.brain, x.phase);
 }
 
 template <class Inspector>
@@ -269,7 +349,7 @@ typename Inspector::result_type inspect(Inspector& f, formatted& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, judge_request& x) {
   return f(caf::meta::type_name("judge_request"), x.user_input, x.text, x.quality, x.temperature,
-           x.seed);
+           x.seed, x.added_by);
 }
 
 template <class Inspector>
@@ -309,6 +389,30 @@ typename Inspector::result_type inspect(Inspector& f, series_point& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, cloud_series& x) {
   return f(caf::meta::type_name("cloud_series"), x.sonnet_count, x.bucket_width, x.points);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, background_request& x) {
+  return f(caf::meta::type_name("background_request"), x.added_by, x.gen, x.text,
+           x.require_valid);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, sonnet_stored& x) {
+  return f(caf::meta::type_name("sonnet_stored"), x.id, x.text, x.lines, x.dissonance, x.p,
+           x.quality, x.valid, x.brain, x.temperature, x.added_by);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, brain_report& x) {
+  return f(caf::meta::type_name("brain_report"), x.id, x.score, x.output, x.features,
+           x.observations, x.last_loss);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, phase_info& x) {
+  return f(caf::meta::type_name("phase_info"), x.phase, x.temperature_sonnet, x.temperature_haiku,
+           x.stability, x.transition_prob, x.duration, x.observations);
 }
 
 } // namespace sonnet

@@ -146,6 +146,13 @@ public:
     return i->second;
   }
 
+  result<int64_t> find_text(const std::string& text) const override {
+    for (const auto& [id, r] : sonnets_)
+      if (r.text == text)
+        return id;
+    return int64_t{0};
+  }
+
   result<cloud_series> series(int64_t points) const override {
     cloud_series out;
     if (sonnets_.empty())

@@ -163,6 +163,7 @@ inline constexpr const char* select_best =
   "ORDER BY quality DESC, id ASC LIMIT ?";
 inline constexpr const char* select_one =
   "SELECT " SONNET_SONNET_COLUMNS " FROM sonnets WHERE id = ?";
+inline constexpr const char* select_by_text = "SELECT min(id) FROM sonnets WHERE text = ?";
 #undef SONNET_SONNET_COLUMNS
 /// The id range the series is bucketed over.
 inline constexpr const char* select_id_range =

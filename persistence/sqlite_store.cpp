@@ -24,7 +24,7 @@ struct sqlite_store::impl {
   // --- prepared statements (all prepared once, in open()) ------------------------------------
   stmt_ptr begin, commit, rollback;
   stmt_ptr insert_sonnet, insert_line, upsert_trigram, insert_input;
-  stmt_ptr select_stats, select_recent, select_best, select_one;
+  stmt_ptr select_stats, select_recent, select_best, select_one, select_by_text;
   stmt_ptr select_trigram_words, select_max_trigram_id, select_origin;
   stmt_ptr select_id_range, select_series;
 
@@ -124,6 +124,7 @@ const sqlite_store::impl::stmt_spec sqlite_store::impl::statements[] = {
   {&impl::select_recent, sql::select_recent, false},
   {&impl::select_best, sql::select_best, false},
   {&impl::select_one, sql::select_one, false},
+  {&impl::select_by_text, sql::select_by_text, false},
   {&impl::select_trigram_words, sql::select_trigram_words, false},
   {&impl::select_max_trigram_id, sql::select_max_trigram_id, true},
   {&impl::select_id_range, sql::select_id_range, false},
@@ -556,6 +557,16 @@ result<stored_sonnet> sqlite_store::get(int64_t id) const {
   if (rc != SQLITE_ROW)
     return sqlite_error(impl_->db.get(), rc, "get");
   return impl::read_row(st);
+}
+
+result<int64_t> sqlite_store::find_text(const std::string& text) const {
+  auto st = impl_->select_by_text.get();
+  reset_guard g{st};
+  bind_text(st, 1, text);
+  int rc = sqlite3_step(st);
+  if (rc != SQLITE_ROW)
+    return sqlite_error(impl_->db.get(), rc, "find_text");
+  return sqlite3_column_int64(st, 0); // NULL (no match) reads as 0
 }
 
 result<cloud_series> sqlite_store::series(int64_t points) const {

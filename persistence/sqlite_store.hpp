@@ -72,6 +72,7 @@ public:
   result<std::vector<stored_sonnet>> recent(int64_t n) const override;
   result<std::vector<stored_sonnet>> best(int64_t n, double min_quality) const override;
   result<stored_sonnet> get(int64_t id) const override;
+  result<int64_t> find_text(const std::string& text) const override;
   result<cloud_series> series(int64_t points) const override;
   const text::vocabulary& vocabulary() const override;
 

@@ -154,6 +154,10 @@ public:
   /// @returns that sonnet, or `errc::no_such_sonnet`.
   virtual result<stored_sonnet> get(int64_t id) const = 0;
 
+  /// @returns the smallest id of a sonnet whose text is exactly `text`, or 0 if there is none
+  ///          (a scan: for background writers, which must not store a copy).
+  virtual result<int64_t> find_text(const std::string& text) const = 0;
+
   /// The whole cloud's dissonance and quality by id, in at most `points` buckets of
   /// series_bucket_width(min id, max id, points) ids each, in id order (one pass over the rows).
   /// @param points the most buckets wanted, >= 1.

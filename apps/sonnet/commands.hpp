@@ -18,6 +18,7 @@ int cmd_format(int argc, char** argv);
 int cmd_dissonance(int argc, char** argv);
 int cmd_query(const std::string& what, int argc, char** argv); // stats, recent, best, get
 int cmd_chat(int argc, char** argv);
+int cmd_emergent(const std::string& what, int argc, char** argv); // phase, brain, dream
 int cmd_replay(int argc, char** argv);
 int cmd_load(int argc, char** argv);  // a steady stream of generate requests (load_command.cpp)
 int cmd_train(int argc, char** argv); // train a model (train/), resumable

@@ -94,4 +94,12 @@ std::string read_stdin() {
   return buf.str();
 }
 
+temperature_policy parse_temperature_policy(const std::string& s) {
+  if (s == "bands")
+    return temperature_policy::bands;
+  if (s == "phases")
+    return temperature_policy::phases;
+  throw usage_error{"--temperature-policy must be bands or phases, got '" + s + "'"};
+}
+
 } // namespace sonnet::cli

@@ -7,6 +7,7 @@
 
 #include "apps/sonnet/args.hpp"
 #include "apps/sonnet/settings.hpp"
+#include "messages/types.hpp"
 #include "model/model.hpp"
 
 namespace sonnet::cli {
@@ -36,6 +37,9 @@ struct model_choice {
   int max_sequences = 64;
 };
 model_choice parse_model_choice(const args& a);
+
+/// --temperature-policy: "bands" or "phases"; throws usage_error on anything else.
+temperature_policy parse_temperature_policy(const std::string& s);
 
 /// Prints "sonnet <cmd>: <message>" to stderr and returns exit_error.
 int report(const std::string& cmd, const std::string& message);

@@ -308,6 +308,18 @@ service_actor::behavior_type failover_fn(failover_ptr self, bool tls,
     },
     [=](atom::get, int64_t id) { return forward<stored_sonnet>(self, true, atom::get_v, id); },
     [=](atom::series, int64_t n) { return forward<cloud_series>(self, true, atom::series_v, n); },
+    [=](atom::phase) { return forward<phase_info>(self, true, atom::phase_v); },
+    [=](atom::brain, int64_t id) {
+      return forward<brain_report>(self, true, atom::brain_v, id);
+    },
+    [=](atom::dream, std::string& mode) {
+      return forward<std::vector<std::string>>(self, true, atom::dream_v, std::move(mode));
+    },
+    // Events come from the front current now; after a failover they are not re-subscribed.
+    [=](atom::subscribe, stored_sink_actor& sub) {
+      if (self->state.remote)
+        self->send(self->state.remote, atom::subscribe_v, std::move(sub));
+    },
   };
 }
 

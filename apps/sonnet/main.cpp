@@ -28,6 +28,9 @@ commands:
   best         the best sonnets by quality
   get          one sonnet by id
   chat         an interactive session, like the prototype's REPL
+  phase        the phase system's state: phase, temperatures, counters
+  brain        SonnetBrain's score and features of a stored sonnet
+  dream        latent dreams of the newest sonnets (walk, drift, centroid)
   load         a steady stream of generate requests, for testing and benchmarking a cluster
   replay       recompute every stored dissonance in id order and report mismatches
   vocab        write a model's vocabulary sidecar from its training corpus
@@ -44,7 +47,7 @@ info, train and eval talks to a running sonnetd instead of running the pipeline 
   * when that front dies, every generate in flight on it fails with no_worker, naming the
     front ("front A went down while the request was in flight; not retried"): a generate is
     never re-sent, since the front may have stored it. A query in flight (stats, recent,
-    best, get, dissonance) is sent once more to the next front that answers;
+    best, get, dissonance, phase, brain, dream) is sent once more to the next front that answers;
   * later requests go to the next address that answers, in list order (the dead one last);
   * when none answers: exit 1, naming each address and why.
 Model: --model, else $SONNET_MODEL, else `model` in --config/$SONNET_CONFIG, else the
@@ -98,6 +101,8 @@ int main(int argc, char** argv) {
       return cmd_query(cmd, argc, argv);
     if (cmd == "chat")
       return cmd_chat(argc, argv);
+    if (cmd == "phase" || cmd == "brain" || cmd == "dream")
+      return cmd_emergent(cmd, argc, argv);
     if (cmd == "load")
       return cmd_load(argc, argv);
     if (cmd == "replay")

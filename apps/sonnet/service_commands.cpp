@@ -12,6 +12,7 @@
 
 #include "apps/sonnet/commands.hpp"
 #include "apps/sonnet/common.hpp"
+#include "apps/sonnet/replies.hpp"
 #include "messages/json.hpp"
 #include "actors/request_rules.hpp"
 #include "core/regular_file.hpp"
@@ -21,35 +22,6 @@
 namespace sonnet::cli {
 
 namespace {
-
-// Clients wait longer than any stage of the service may take, so the service's own
-// (finite) timeouts always decide first.
-constexpr auto client_timeout = std::chrono::seconds(3600);
-
-std::string describe(const caf::error& e) {
-  auto x = from_caf(e);
-  return std::string{to_string(x.code)} + ": " + x.message;
-}
-
-std::string show(const caf::optional<double>& x) {
-  if (!x)
-    return "-";
-  std::ostringstream out;
-  out << std::fixed << std::setprecision(3) << *x;
-  return out.str();
-}
-
-void print_sonnet(std::ostream& out, const sonnet_reply& r) {
-  for (auto& l : r.lines)
-    out << l << "\n";
-  out << std::fixed << std::setprecision(3) << "-- #" << r.id << "  dissonance " << r.dissonance
-      << " (novelty " << r.p.novelty << ", arousal " << std::setprecision(2) << r.p.arousal
-      << ", entropy " << r.p.entropy << ")  quality " << r.quality << " (meter " << r.meter
-      << ", rhymes " << r.rhyme_pairs << "/7)  temperature " << r.temperature << "  seed " << r.seed
-      << "  " << r.tokens << " tokens  " << std::setprecision(0) << r.t.total_ms << " ms\n";
-  out.unsetf(std::ios::floatfield);
-  out << std::setprecision(6);
-}
 
 /// Sends the requests with at most `k` in flight and reports each reply as it arrives.
 /// Stops sending once the service is gone or shutting down (the rest would fail the same way).
@@ -102,24 +74,15 @@ size_t run_batch(caf::actor_system& sys, service_actor svc, std::vector<generate
   return *failed;
 }
 
-/// Resolves the settings and starts the service: with the model for generating (read-write),
-/// without it for queries (read-only, so a query never creates or changes a cloud).
-result<std::unique_ptr<session>> open_session(const args& a, bool generating) {
-  auto s = resolve(a);
-  if (!s)
-    return s.err();
-  if (!generating)
-    return session::start(*s, nullptr, true);
-  auto choice = parse_model_choice(a);
-  return session::start(*s, &choice, false);
-}
-
 std::vector<option_spec> generate_options() {
   return {
     {"prompt", "TEXT", "your words: the model continues them; dissonance compares with them"},
     {"prompt-file", "PATH", "read the prompt from a file (at most 2000 bytes are accepted)"},
     {"temperature", "T",
-     "sampling temperature in [0, 5] (default: adapted from the last dissonance)"},
+     "sampling temperature in [0, 5] (default: from the temperature policy)"},
+    {"temperature-policy", "P",
+     "bands (default: adapted from the last dissonance) or phases (the phase system's, see "
+     "`sonnet phase`)"},
     {"seed", "S", "seed of request i is S+i (default: random, printed with each sonnet)"},
     {"tokens", "N", "token budget per sonnet (default 2400: 800, then 400 more at a time)"},
     {"top-k", "K", "sample among the K likeliest characters (0 = all)"},
@@ -169,6 +132,8 @@ int cmd_generate(int argc, char** argv) {
     base.temperature = *t;
     base.has_temperature = true;
   }
+  if (auto p = a.str("temperature-policy"))
+    base.temperature_policy = static_cast<int32_t>(parse_temperature_policy(*p));
   auto count = a.integer("count").value_or(1);
   auto concurrency = a.integer("concurrency").value_or(1);
   if (count < 1 || count > 100000)
@@ -338,86 +303,6 @@ int cmd_dissonance(int argc, char** argv) {
     .receive([](const judgement& j) { std::cout << to_json(j).dump() << "\n"; },
              [&](const caf::error& e) { rc = report("dissonance", describe(e)); });
   return rc;
-}
-
-int cmd_chat(int argc, char** argv) {
-  auto specs =
-    std::vector<option_spec>{
-      {"db", "PATH", "the sonnet cloud (default ./sonnets.db)"},
-      {"temperature", "T", "fixed temperature (default: adapted from dissonance)"},
-      {"top-k", "K", "sample among the K likeliest characters (0 = all)"},
-    }
-    + model_options();
-  auto parsed = parse_command(argc, argv, "sonnet chat [--db PATH] [model options]",
-                              "An interactive session: each line you type becomes a sonnet.\n"
-                              "Commands: /stats, /recent, /best, /help, /quit.",
-                              specs);
-  if (!parsed)
-    return exit_ok;
-  auto& a = *parsed;
-  generate_request base;
-  if (auto t = a.real("temperature")) {
-    base.temperature = *t;
-    base.has_temperature = true;
-  }
-  if (auto k = a.integer("top-k"))
-    base.top_k = static_cast<int32_t>(*k);
-  if (auto ok = validate(base, budget_rules{}); !ok)
-    return report("chat", ok.err());
-  auto sess = open_session(a, true);
-  if (!sess)
-    return report("chat", sess.err());
-  caf::scoped_actor self{(*sess)->system()};
-  auto svc = (*sess)->service();
-  auto show_error = [](const caf::error& e) { std::cout << "error: " << describe(e) << "\n"; };
-  auto show_list = [](const std::vector<stored_sonnet>& xs) {
-    if (xs.empty())
-      std::cout << "(none)\n";
-    for (auto& x : xs) {
-      auto first = x.text.substr(0, x.text.find('\n'));
-      std::cout << "#" << x.id << " (quality " << show(x.quality) << "): " << first << "\n";
-    }
-  };
-  std::cout << "Sonnet chat. Type words and get a sonnet; /help for commands." << std::endl;
-  std::string line;
-  while (true) {
-    std::cout << "You: " << std::flush;
-    if (!std::getline(std::cin, line))
-      break;
-    auto b = line.find_first_not_of(" \t\r");
-    if (b == std::string::npos)
-      continue;
-    line = line.substr(b, line.find_last_not_of(" \t\r") - b + 1);
-    if (line == "/quit" || line == "/exit")
-      break;
-    if (line == "/help") {
-      std::cout << "/stats  cloud statistics\n/recent  the 5 newest sonnets\n"
-                   "/best    the 5 best sonnets\n/quit    leave\n";
-    } else if (line == "/stats") {
-      self->request(svc, client_timeout, atom::stats_v)
-        .receive(
-          [](const cloud_stats& st) {
-            std::cout << "sonnets " << st.sonnet_count << ", avg quality " << st.avg_quality
-                      << ", avg dissonance " << st.avg_dissonance << ", vocabulary "
-                      << st.vocab_size << "\n";
-          },
-          show_error);
-    } else if (line == "/recent") {
-      self->request(svc, client_timeout, atom::recent_v, int64_t{5}).receive(show_list, show_error);
-    } else if (line == "/best") {
-      self->request(svc, client_timeout, atom::best_v, int64_t{5}, 0.7)
-        .receive(show_list, show_error);
-    } else if (line[0] == '/') {
-      std::cout << "Unknown command " << line << " (try /help)\n";
-    } else {
-      auto req = base;
-      req.prompt = line;
-      self->request(svc, client_timeout, atom::generate_v, req)
-        .receive([](const sonnet_reply& r) { print_sonnet(std::cout, r); }, show_error);
-    }
-  }
-  std::cout << std::endl;
-  return exit_ok;
 }
 
 } // namespace sonnet::cli

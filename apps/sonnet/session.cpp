@@ -105,6 +105,8 @@ result<std::unique_ptr<session>> session::start(const settings& s, const model_c
   service_config sc;
   sc.db_path = s.db_path;
   sc.read_only = read_only;
+  sc.emergent.metasonnet = s.background;
+  sc.emergent.overthinkng = s.background;
   if (choice) {
     sc.model_path = s.model_path;
     sc.model_options = choice->load;
@@ -124,6 +126,19 @@ result<std::unique_ptr<session>> session::start(const settings& s, const model_c
   }
   out->service_ = *svc;
   return out;
+}
+
+/// Resolves the settings and starts the service: with the model for generating (read-write),
+/// without it for queries (read-only, so a query never creates or changes a cloud).
+result<std::unique_ptr<session>> open_session(const args& a, bool generating, bool background) {
+  auto s = resolve(a);
+  if (!s)
+    return s.err();
+  s->background = background;
+  if (!generating)
+    return session::start(*s, nullptr, true);
+  auto choice = parse_model_choice(a);
+  return session::start(*s, &choice, false);
 }
 
 } // namespace sonnet::cli

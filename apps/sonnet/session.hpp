@@ -47,4 +47,10 @@ private:
   service_actor service_;
 };
 
+/// Resolves the settings and starts the service: with the model for generating (read-write),
+/// without it for queries (read-only, so a query never creates or changes a cloud); with the
+/// background writers when asked (in-process only: a daemon runs its own, by its config).
+result<std::unique_ptr<session>> open_session(const args& a, bool generating,
+                                              bool background = false);
+
 } // namespace sonnet::cli

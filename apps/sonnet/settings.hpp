@@ -23,6 +23,8 @@ struct settings {
   /// Where model_path came from, for error messages and `sonnet info` ("--model",
   /// "SONNET_MODEL", the config file's path, "the default model").
   std::string model_origin;
+  /// Run the emergent layer's background writers (MetaSonnet, Overthinkng): chat does.
+  bool background = false;
   /// For the default model: which data directory rule found it (core/paths.hpp: "env",
   /// "install", "build", "source", "prefix"); empty when the path was given.
   std::string model_source;

@@ -30,6 +30,18 @@ config::config() {
     .add(max_sequences, "max-sequences",
          "sequences decoded at once; more wait their turn (default 64)")
     .add(cluster_key, "cluster-key", "shared key of one cluster (refuses other nodes)")
+    .add(emergent, "emergent",
+         "the emergent layer: brain score in every reply, phases, /dream: on (default) or off")
+    .add(temperature_policy, "temperature-policy",
+         "bands (default: from the last dissonance) or phases (the phase system's)")
+    .add(metasonnet, "metasonnet",
+         "MetaSonnet's reflections after user sonnets, stored in the cloud: on or off (default)")
+    .add(overthinkng, "overthinkng",
+         "Overthinkng's variations of user sonnets, stored in the cloud: on or off (default)")
+    .add(brain_init, "brain-init",
+         "a sonnetbrain.json to start the brain from when DB.brain.json does not exist yet")
+    .add(emergent_seed, "emergent-seed",
+         "seeds fresh brain weights, dream encoders and PLASMA draws (default 18)")
     .add(drain_timeout, "drain-timeout", "how long SIGTERM waits for requests in flight")
     .add(http_port, "http-port", "HTTP/JSON API: off (default), auto (a free port) or PORT")
     .add(http_bind, "http-bind", "address of the HTTP API (default: the same as bind)")
@@ -160,6 +172,15 @@ std::string check(const config& cfg) {
     return problem;
   if (cfg.role != "standalone" && cfg.role != "front" && cfg.role != "worker")
     return "--role must be standalone, front or worker, got '" + cfg.role + "'";
+  for (auto [name, value] : {std::pair<const char*, const std::string*>{"emergent", &cfg.emergent},
+                              {"metasonnet", &cfg.metasonnet},
+                              {"overthinkng", &cfg.overthinkng}})
+    if (*value != "on" && *value != "off")
+      return std::string("--") + name + " must be on or off, got '" + *value + "'";
+  if (cfg.temperature_policy != "bands" && cfg.temperature_policy != "phases")
+    return "--temperature-policy must be bands or phases, got '" + cfg.temperature_policy + "'";
+  if (cfg.emergent_seed < 0)
+    return "--emergent-seed must be >= 0";
   if (cfg.role == "front" && worker_list(cfg).empty())
     return "a front node needs --workers=HOST:PORT[,HOST:PORT...]";
   if (cfg.role != "front" && !cfg.workers.empty())

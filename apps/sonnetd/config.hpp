@@ -30,6 +30,13 @@ struct config : caf::actor_system_config {
   int32_t max_sequences = 64;
   /// Shared by every node of one cluster: nodes with another key are refused at handshake.
   std::string cluster_key;
+  /// The emergent layer (brain, phases, dreams): on by default; its state files sit beside db.
+  std::string emergent = "on";
+  std::string temperature_policy = "bands";
+  std::string metasonnet = "off";
+  std::string overthinkng = "off";
+  std::string brain_init;
+  int64_t emergent_seed = 18;
   /// How long SIGTERM waits for requests in flight before failing them.
   caf::timespan drain_timeout = std::chrono::seconds(8);
   /// HTTP/JSON API (standalone and front): "off" (default; also "" or "0"), "auto" (a free

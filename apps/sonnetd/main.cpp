@@ -166,6 +166,13 @@ int main(int argc, char** argv) {
   } else {
     service_config sc;
     sc.db_path = cfg.db;
+    sc.emergent.enabled = cfg.emergent == "on";
+    sc.emergent.metasonnet = cfg.metasonnet == "on";
+    sc.emergent.overthinkng = cfg.overthinkng == "on";
+    sc.emergent.brain_init = cfg.brain_init;
+    sc.emergent.seed = static_cast<uint64_t>(cfg.emergent_seed);
+    sc.policy = cfg.temperature_policy == "phases" ? temperature_policy::phases
+                                                   : temperature_policy::bands;
     sc.model_actors = cfg.model_actors;
     sc.max_sequences = cfg.max_sequences;
     if (cfg.role == "front") {

@@ -59,6 +59,7 @@ cloud_actor spawn_slow_cloud(caf::actor_system& sys, std::shared_ptr<cloud_log> 
         return make_caf_error(errc::no_such_sonnet, "none");
       },
       [=](atom::series, int64_t) { return cloud_series{}; },
+      [=](atom::get, const std::string&) { return int64_t{0}; },
     };
   });
 }

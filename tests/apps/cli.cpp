@@ -278,6 +278,48 @@ BOOST_AUTO_TEST_CASE(chat_answers_commands_and_words) {
   BOOST_TEST(o.out.find("#1 (quality") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(chat_has_the_prototypes_emergent_commands_without_its_crashes) {
+  // The prototype's REPL died on /brain ID, /dream walk and /dream drift (spec defects 11-13);
+  // here each answers, and the background writers store through the same path.
+  auto script = "( echo 'the moon at night'; sleep 3; echo 'a winter rose'; sleep 3; "
+                "printf '/phase\\n/brain\\n/brain 1\\n/brain x\\n/brain 999\\n"
+                "/dream\\n/dream drift\\n/dream centroid\\n/dream sideways\\n/quit\\n' ) | "
+                + quote(SONNET_CLI) + " chat --db chat.db";
+  auto o = run("sh -c " + quote(script)); // the pipe, not run()'s own stdin, feeds the chat
+  BOOST_REQUIRE_MESSAGE(o.rc == 0, o.err);
+  BOOST_TEST_CONTEXT(o.out) {
+    BOOST_TEST(o.out.find("temperature 0.800 (LIQUID)") != std::string::npos); // phases policy
+    BOOST_TEST(o.out.find("Current phase: ") != std::string::npos);
+    BOOST_TEST(o.out.find("Observations: ") != std::string::npos);
+    BOOST_TEST(o.out.find("SonnetBrain score for #1:") != std::string::npos);
+    BOOST_TEST(o.out.find("    coherence_score: ") != std::string::npos);
+    BOOST_TEST(o.out.find("Invalid sonnet ID") != std::string::npos);
+    BOOST_TEST(o.out.find("no_such_sonnet") != std::string::npos);
+    BOOST_TEST(o.out.find("Dream mode: walk") != std::string::npos);
+    BOOST_TEST(o.out.find("Dream mode: drift") != std::string::npos);
+    BOOST_TEST(o.out.find("Centroid of ") != std::string::npos);
+    BOOST_TEST(o.out.find("Unknown dream mode: sideways") != std::string::npos);
+  }
+  // Who wrote what, and the cloud still replays clean with the background rows in it.
+  auto recent = sonnet("recent --db chat.db --limit 100 --json");
+  BOOST_REQUIRE_EQUAL(recent.rc, 0);
+  std::set<std::string> writers;
+  std::istringstream lines(recent.out);
+  for (std::string line; std::getline(lines, line);)
+    writers.insert(nlohmann::json::parse(line)["added_by"].get<std::string>());
+  BOOST_TEST(writers.count("user") == 1u);
+  BOOST_TEST(writers.size() >= 2u, "no background writer stored anything");
+  auto replay = sonnet("replay --db chat.db");
+  BOOST_TEST(replay.rc == 0, replay.out << replay.err);
+  // The same state through the query commands.
+  auto phase = sonnet("phase --db chat.db --json");
+  BOOST_REQUIRE_EQUAL(phase.rc, 0);
+  BOOST_TEST(nlohmann::json::parse(phase.out)["observations"].get<int64_t>() == 2); // user turns
+  auto brain = sonnet("brain --db chat.db --id 1 --json");
+  BOOST_REQUIRE_EQUAL(brain.rc, 0);
+  BOOST_TEST(nlohmann::json::parse(brain.out)["features"].size() == 8u);
+}
+
 BOOST_AUTO_TEST_CASE(example_host_embeds_the_service) {
   // No model named: the host finds the default model the way an installed one would.
   auto o = run("env -u SONNET_MODEL " + quote(EXAMPLE_HOST) + " host.db 'a quiet garden'");

@@ -22,22 +22,7 @@ namespace utf = boost::unit_test;
 
 namespace {
 
-// The sample sonnet of the prototype's sonnetbrain.py `__main__` (lines 357-370), on which
-// EMERGENT-SPEC §16 measured its reference values.
-const std::string reference_sonnet = R"(When winter winds do blow and summer's heat
-Doth make the flowers grow beneath our feet.
-The time is come to speak of love and woe.
-Proud mark your father's words, and let us go.
-To be or not to be, that is the question.
-Whether 'tis nobler in the mind to suffer
-The slings and arrows of outrageous fortune.
-Or to take arms against a sea of troubles.
-And by opposing end them. To die, to sleep.
-No more; and by a sleep to say we end.
-The heart-ache and the thousand natural shocks.
-That flesh is heir to: 'tis a consummation.
-Devoutly to be wished. To die, to sleep.
-To sleep, perchance to dream: ay, there's the rub.)";
+const std::string& reference_sonnet = sonnet::test::prototype_sample;
 
 // What the prototype reported as the score: sigmoid of the tanh output (defect 1).
 double prototype_score(double y) {
@@ -421,6 +406,8 @@ BOOST_AUTO_TEST_CASE(bad_contents_name_the_field) {
     {R"({"lr": "fast", "parameters": )" + list289 + "}", "`lr` must be a finite number"},
     {R"({"lr": -0.01, "parameters": )" + list289 + "}", "`lr` must be positive"},
     {R"({"running_loss": NaN, "parameters": )" + list289 + "}", "not valid JSON"},
+    // No double holds it: nlohmann throws out_of_range, not parse_error.
+    {R"({"running_loss": 1e999, "parameters": )" + list289 + "}", "not valid JSON"},
   };
   for (const auto& c : cases) {
     const auto r = parse_brain_state(c.json, "brain.json");

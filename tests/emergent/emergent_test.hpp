@@ -17,6 +17,39 @@ namespace sonnet::test {
 inline const std::string shipped_brain = SONNET_SHARED_DIR "/data/sonnetbrain.json";
 inline const std::string shipped_phases = SONNET_SHARED_DIR "/data/phase_transitions.json";
 
+/// The sample sonnet of the prototype's sonnetbrain.py `__main__` (lines 357-370), on which
+/// EMERGENT-SPEC §16 measured its reference values: prose-like and heavily punctuated.
+inline const std::string prototype_sample = R"(When winter winds do blow and summer's heat
+Doth make the flowers grow beneath our feet.
+The time is come to speak of love and woe.
+Proud mark your father's words, and let us go.
+To be or not to be, that is the question.
+Whether 'tis nobler in the mind to suffer
+The slings and arrows of outrageous fortune.
+Or to take arms against a sea of troubles.
+And by opposing end them. To die, to sleep.
+No more; and by a sleep to say we end.
+The heart-ache and the thousand natural shocks.
+That flesh is heir to: 'tis a consummation.
+Devoutly to be wished. To die, to sleep.
+To sleep, perchance to dream: ay, there's the rub.)";
+
+/// Shakespeare's Sonnet 18 (public domain).
+inline const std::string sonnet_18 = R"(Shall I compare thee to a summer's day?
+Thou art more lovely and more temperate:
+Rough winds do shake the darling buds of May,
+And summer's lease hath all too short a date;
+Sometime too hot the eye of heaven shines,
+And often is his gold complexion dimm'd;
+And every fair from fair sometime declines,
+By chance or nature's changing course untrimm'd;
+But thy eternal summer shall not fade,
+Nor lose possession of that fair thou ow'st;
+Nor shall Death brag thou wander'st in his shade,
+When in eternal lines to time thou grow'st:
+So long as men can breathe or eyes can see,
+So long lives this, and this gives life to thee.)";
+
 /// Skips a test case, saying why, when the prototype's file `path` is absent.
 struct have_shared_file {
   std::string path;

@@ -253,6 +253,49 @@ BOOST_FIXTURE_TEST_CASE(post_gives_a_sonnet_that_stats_and_queries_see, daemon_f
   BOOST_TEST(metric(m.body, "sonnet_http_requests_in_flight") == 0);
 }
 
+BOOST_FIXTURE_TEST_CASE(phase_and_brain_routes_follow_the_stored_sonnets, daemon_fixture) {
+  start();
+  auto p0 = get(port, "/v1/phase");
+  BOOST_REQUIRE_EQUAL(p0.status, 200);
+  BOOST_TEST(p0.j().at("phase") == "LIQUID");
+  BOOST_TEST(p0.j().at("observations").get<int64_t>() == 0);
+  auto r = post(port, "/v1/sonnets", R"({"prompt": "the sea", "seed": 3, "temperature_policy": "phases"})");
+  BOOST_REQUIRE_MESSAGE(r.status == 200, r.body);
+  auto s = r.j();
+  BOOST_TEST(s.at("phase") == "LIQUID");
+  BOOST_TEST(s.at("temperature").get<double>() == 0.8);
+  BOOST_REQUIRE(s.at("brain").is_number());
+  auto id = std::to_string(s.at("id").get<int64_t>());
+  auto p1 = get(port, "/v1/phase").j();
+  BOOST_TEST(p1.at("observations").get<int64_t>() == 1);
+  BOOST_TEST(p1.at("duration").get<int64_t>() == 1);
+  auto b = get(port, "/v1/sonnets/" + id + "/brain");
+  BOOST_REQUIRE_MESSAGE(b.status == 200, b.body);
+  auto bj = b.j();
+  BOOST_TEST(bj.at("id").get<int64_t>() == s.at("id").get<int64_t>());
+  BOOST_TEST(bj.at("features").size() == 8u);
+  BOOST_TEST(bj.at("features").at("line_count").get<double>() == 14.0);
+  BOOST_TEST(bj.at("observations").get<int64_t>() == 1);
+  check_error(get(port, "/v1/sonnets/99999/brain"), 404, "no_such_sonnet");
+  check_error(get(port, "/v1/sonnets/x/brain"), 400, "bad_request");
+  check_error(get(port, "/v1/sonnets/1/mind"), 404, "not_found");
+  check_error(post(port, "/v1/sonnets", R"({"prompt": "", "temperature_policy": "storm"})"), 400,
+              "bad_request");
+  BOOST_TEST(count() == 1); // the refusal stored nothing
+  // Bands by default: no phase named.
+  auto r2 = post(port, "/v1/sonnets", R"({"prompt": "the sea", "seed": 4})");
+  BOOST_REQUIRE_EQUAL(r2.status, 200);
+  BOOST_TEST(r2.j().at("phase").is_null());
+}
+
+BOOST_FIXTURE_TEST_CASE(without_the_emergent_layer_its_routes_say_so, daemon_fixture) {
+  start({"--emergent=off"});
+  check_error(get(port, "/v1/phase"), 503, "emergent_off");
+  auto r = post(port, "/v1/sonnets", R"({"prompt": "", "seed": 5})");
+  BOOST_REQUIRE_EQUAL(r.status, 200);
+  BOOST_TEST(r.j().at("brain").is_null());
+}
+
 /// The sonnets of a series' measure, as (first_id, mean) pairs.
 std::vector<std::pair<int64_t, double>> means(const json& series, const char* measure) {
   std::vector<std::pair<int64_t, double>> out;

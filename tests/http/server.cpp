@@ -71,6 +71,10 @@ sonnet::service_actor::behavior_type stub_service(sonnet::service_actor::pointer
     [](sonnet::atom::best, int64_t, double) { return std::vector<sonnet::stored_sonnet>{}; },
     [](sonnet::atom::get, int64_t) { return sonnet::stored_sonnet{}; },
     [](sonnet::atom::series, int64_t) { return sonnet::cloud_series{}; },
+    [](sonnet::atom::phase) { return sonnet::phase_info{}; },
+    [](sonnet::atom::brain, int64_t) { return sonnet::brain_report{}; },
+    [](sonnet::atom::dream, std::string&) { return std::vector<std::string>{}; },
+    [](sonnet::atom::subscribe, sonnet::stored_sink_actor&) {},
   };
 }
 

@@ -2,7 +2,8 @@
 // sonnetd killed with SIGKILL at a random moment while four clients generate, five rounds on
 // the same database: every sonnet a client was told about is stored whole, the trigram table
 // equals a recount from the texts, the file passes PRAGMA integrity_check, and the daemon
-// restarts on it and keeps field coherence for what follows.
+// restarts on it and keeps field coherence for what follows. The emergent layer's state files
+// beside it always load, and hold a learning step for every acknowledged sonnet.
 #include <boost/test/unit_test.hpp>
 
 #include <nlohmann/json.hpp>
@@ -10,6 +11,9 @@
 #include <set>
 #include <sstream>
 
+#include "emergent/brain.hpp"
+#include "emergent/dream.hpp"
+#include "emergent/phases.hpp"
 #include "persistence/replay.hpp"
 #include "tests/reliability/common.hpp"
 
@@ -51,7 +55,24 @@ struct crash_fixture : workspace {
                                         << r->lines_mismatches.size() << " lines mismatches; "
                                         << r->baseline_mismatch);
       BOOST_TEST(r->foreign_sonnets == 0);
+      check_emergent(acknowledged);
     }
+  }
+
+  /// The state files were written atomically (they load), and the brain and the phases saved
+  /// their step for each acknowledged sonnet before it was acknowledged.
+  void check_emergent(const std::set<int64_t>& acknowledged) {
+    auto stored = std::stoll(query(db, "SELECT count(*) FROM sonnets")->at(0).at(0));
+    auto brain = emergent::load_brain_state(db + ".brain.json");
+    BOOST_REQUIRE_MESSAGE(brain, (brain ? "" : brain.err().message));
+    BOOST_TEST(brain->observations >= acknowledged.size());
+    BOOST_TEST(static_cast<int64_t>(brain->observations) <= stored);
+    auto phases = emergent::load_phase_record(db + ".phases.json");
+    BOOST_REQUIRE_MESSAGE(phases, (phases ? "" : phases.err().message));
+    BOOST_TEST(phases->observations >= acknowledged.size());
+    BOOST_TEST(static_cast<int64_t>(phases->observations) <= stored);
+    auto dream = emergent::load_dream_state(db + ".dream.json");
+    BOOST_TEST(dream.ok(), (dream ? "" : dream.err().message));
   }
 };
 
