@@ -6,6 +6,8 @@
 #include <cstring>
 
 #include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace sonnet::emergent {
@@ -40,22 +42,45 @@ bool write_all(int fd, const std::string& text) {
   return true;
 }
 
-// Writes and fsyncs PATH.tmp; the caller renames it.
-result<void> write_temp(const std::string& tmp, const std::string& text) {
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0)
-    return fail(errc::state_write_failed, tmp + ": cannot create" + reason(errno));
+// Opens PATH.tmp and locks it. Several processes may save the same state (they share a
+// cloud): the lock keeps two from writing one temp file at once, and a file that a holder
+// renamed away while we waited (no longer PATH.tmp) is not ours to write: open again.
+result<int> open_locked_temp(const std::string& tmp) {
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0)
+      return fail(errc::state_write_failed, tmp + ": cannot create" + reason(errno));
+    if (::flock(fd, LOCK_EX) != 0) {
+      const int e = errno;
+      ::close(fd);
+      return fail(errc::state_write_failed, tmp + ": cannot lock" + reason(e));
+    }
+    struct stat held{}, named{};
+    if (::fstat(fd, &held) == 0 && ::stat(tmp.c_str(), &named) == 0 && held.st_ino == named.st_ino
+        && held.st_dev == named.st_dev)
+      return fd;
+    ::close(fd);
+  }
+  return fail(errc::state_write_failed, tmp + ": other writers kept replacing it");
+}
+
+// Writes and fsyncs PATH.tmp, holding its lock; the caller renames it, then closes `fd`.
+result<int> write_temp(const std::string& tmp, const std::string& text) {
+  auto fd = open_locked_temp(tmp);
+  if (!fd)
+    return fd.err();
   const char* step = nullptr;
   int e = 0;
-  if (!write_all(fd, text))
+  if (::ftruncate(*fd, 0) != 0)
+    step = ": truncate failed", e = errno;
+  else if (!write_all(*fd, text))
     step = ": write failed", e = errno;
-  else if (::fsync(fd) != 0)
+  else if (::fsync(*fd) != 0)
     step = ": fsync failed", e = errno;
-  if (::close(fd) != 0 && step == nullptr)
-    step = ": close failed", e = errno;
   if (step == nullptr)
-    return {};
+    return fd;
   ::unlink(tmp.c_str());
+  ::close(*fd);
   return fail(errc::state_write_failed, tmp + step + reason(e));
 }
 
@@ -70,13 +95,17 @@ result<std::string> read_state_file(const std::string& path) {
 
 result<void> write_state_file(const std::string& path, const std::string& text) {
   const std::string tmp = path + ".tmp";
-  if (auto written = write_temp(tmp, text); !written)
-    return written.err();
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int e = errno;
+  auto fd = write_temp(tmp, text);
+  if (!fd)
+    return fd.err();
+  // Renamed while locked, so a waiting writer finds it gone and opens a new PATH.tmp.
+  const int renamed = ::rename(tmp.c_str(), path.c_str());
+  const int e = errno;
+  if (renamed != 0)
     ::unlink(tmp.c_str());
+  ::close(*fd); // written and fsynced already; closing releases the lock
+  if (renamed != 0)
     return fail(errc::state_write_failed, path + ": rename from " + tmp + " failed" + reason(e));
-  }
   // Best effort: the data is already durable in the file; this makes the new name durable too.
   const int dir = ::open(directory_of(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dir >= 0) {

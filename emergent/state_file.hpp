@@ -3,7 +3,8 @@
 // phase_transitions.json). The prototype wrote them in place with open(path, 'w'), so a crash
 // or a full disk mid-write left a truncated file that the next start could not parse; here a
 // write goes to PATH.tmp, is fsynced and renamed over PATH, so PATH is always either the old
-// file or the new one.
+// file or the new one. PATH.tmp is locked (flock) while it is written and renamed: processes
+// sharing one cloud save the same state files, and must not write one temp file together.
 
 #include "core/result.hpp"
 

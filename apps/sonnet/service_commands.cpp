@@ -91,6 +91,9 @@ std::vector<option_spec> generate_options() {
     {"concurrency", "K", "requests in flight at once (default 1)"},
     {"max-sequences", "N", "sequences decoded at once; more wait their turn (default 64)"},
     {"db", "PATH", "the sonnet cloud (default ./sonnets.db)"},
+    {"emergent", "on|off",
+     "SonnetBrain's score in each reply and the phases, learning from each sonnet, their state "
+     "beside the cloud as DB.brain.json, DB.phases.json, DB.dream.json (default on)"},
     {"json", "", "one JSON object per line instead of text"},
     {"raw", "", "print raw model text instead (see `sonnet generate --raw --help`)"},
   };

@@ -105,6 +105,7 @@ result<std::unique_ptr<session>> session::start(const settings& s, const model_c
   service_config sc;
   sc.db_path = s.db_path;
   sc.read_only = read_only;
+  sc.emergent.enabled = s.emergent;
   sc.emergent.metasonnet = s.background;
   sc.emergent.overthinkng = s.background;
   if (choice) {
@@ -135,6 +136,11 @@ result<std::unique_ptr<session>> open_session(const args& a, bool generating, bo
   if (!s)
     return s.err();
   s->background = background;
+  if (auto e = a.str("emergent")) {
+    if (*e != "on" && *e != "off")
+      throw usage_error{"--emergent must be on or off, got '" + *e + "'"};
+    s->emergent = *e == "on";
+  }
   if (!generating)
     return session::start(*s, nullptr, true);
   auto choice = parse_model_choice(a);

@@ -23,7 +23,9 @@ struct settings {
   /// Where model_path came from, for error messages and `sonnet info` ("--model",
   /// "SONNET_MODEL", the config file's path, "the default model").
   std::string model_origin;
-  /// Run the emergent layer's background writers (MetaSonnet, Overthinkng): chat does.
+  /// Run the emergent layer (brain, phases, dreams; their state files beside the cloud), and
+  /// its background writers (MetaSonnet, Overthinkng): chat does.
+  bool emergent = true;
   bool background = false;
   /// For the default model: which data directory rule found it (core/paths.hpp: "env",
   /// "install", "build", "source", "prefix"); empty when the path was given.

@@ -205,11 +205,18 @@ BOOST_AUTO_TEST_CASE(standalone_serves_remote_clients) {
                        + " dissonance --input love"});
   BOOST_TEST(code(dis.wait(30s)) == 0, dis.output());
   BOOST_TEST(dis.output().find("\"dissonance\"") != std::string::npos);
-  auto& chat = start(
-    {"/bin/sh", "-c",
-     "printf '/stats\\n/quit\\n' | " + std::string{SONNET_CLI} + " --connect=" + addr + " chat"});
+  auto& chat = start({"/bin/sh", "-c",
+                      "printf '/stats\\n/phase\\n/brain 2\\n/dream centroid\\n/quit\\n' | "
+                        + std::string{SONNET_CLI} + " --connect=" + addr + " chat"});
   BOOST_TEST(code(chat.wait(30s)) == 0);
   BOOST_TEST(chat.output().find("sonnets 3") != std::string::npos, chat.output());
+  // The emergent layer's commands work the same through the daemon.
+  BOOST_TEST(chat.output().find("Observations: 3") != std::string::npos, chat.output());
+  BOOST_TEST(chat.output().find("SonnetBrain score for #2:") != std::string::npos);
+  BOOST_TEST(chat.output().find("Centroid of 3 recent sonnets") != std::string::npos);
+  auto& brain = client(addr, {"brain", "--id", "2", "--json"});
+  BOOST_TEST(code(brain.wait(30s)) == 0, brain.output());
+  BOOST_TEST(brain.output().find("\"features\":{") != std::string::npos, brain.output());
   // The same seed in-process gives the same text as through the daemon.
   auto& local = start(
     {SONNET_CLI, "generate", "--seed", "7", "--json", "--db", file("l.db"), "--model", model_path});
