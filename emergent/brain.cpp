@@ -313,17 +313,11 @@ result<std::string> brain_state_json(const brain_state& s) {
 }
 
 result<brain_state> load_brain_state(const std::string& path) {
-  auto text = read_state_file(path);
-  if (!text)
-    return text.err();
-  return parse_brain_state(*text, path);
+  return load_state<brain_state>(path, parse_brain_state);
 }
 
 result<void> save_brain_state(const std::string& path, const brain_state& state) {
-  auto text = brain_state_json(state);
-  if (!text)
-    return text.err();
-  return write_state_file(path, *text);
+  return save_state(path, state, brain_state_json);
 }
 
 } // namespace sonnet::emergent

@@ -224,17 +224,11 @@ result<std::string> dream_state_json(const dream_state& state) {
 }
 
 result<dream_state> load_dream_state(const std::string& path) {
-  auto text = read_state_file(path);
-  if (!text)
-    return text.err();
-  return parse_dream_state(*text, path);
+  return load_state<dream_state>(path, parse_dream_state);
 }
 
 result<void> save_dream_state(const std::string& path, const dream_state& state) {
-  auto text = dream_state_json(state);
-  if (!text)
-    return text.err();
-  return write_state_file(path, *text);
+  return save_state(path, state, dream_state_json);
 }
 
 // --- the command ----------------------------------------------------------------

@@ -291,17 +291,11 @@ result<std::string> phase_record_json(const phase_record& r) {
 }
 
 result<phase_record> load_phase_record(const std::string& path) {
-  auto text = read_state_file(path);
-  if (!text)
-    return text.err();
-  return parse_phase_record(*text, path);
+  return load_state<phase_record>(path, parse_phase_record);
 }
 
 result<void> save_phase_record(const std::string& path, const phase_record& r) {
-  auto text = phase_record_json(r);
-  if (!text)
-    return text.err();
-  return write_state_file(path, *text);
+  return save_state(path, r, phase_record_json);
 }
 
 } // namespace sonnet::emergent

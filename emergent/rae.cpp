@@ -286,22 +286,6 @@ nlohmann::ordered_json mlp_json(const mlp& net) {
   return j;
 }
 
-template <class T, class Parse>
-result<T> load_with(const std::string& path, Parse parse) {
-  auto text = read_state_file(path);
-  if (!text)
-    return text.err();
-  return parse(*text, path);
-}
-
-template <class T, class ToJson>
-result<void> save_with(const std::string& path, const T& value, ToJson to_json) {
-  auto text = to_json(value);
-  if (!text)
-    return text.err();
-  return write_state_file(path, *text);
-}
-
 } // namespace
 
 result<sonnet_rae> parse_sonnet_rae(std::string_view json_text, const std::string& origin) {
@@ -354,19 +338,19 @@ result<std::string> recursive_rae_json(const recursive_rae& rae) {
 }
 
 result<sonnet_rae> load_sonnet_rae(const std::string& path) {
-  return load_with<sonnet_rae>(path, parse_sonnet_rae);
+  return load_state<sonnet_rae>(path, parse_sonnet_rae);
 }
 
 result<recursive_rae> load_recursive_rae(const std::string& path) {
-  return load_with<recursive_rae>(path, parse_recursive_rae);
+  return load_state<recursive_rae>(path, parse_recursive_rae);
 }
 
 result<void> save_sonnet_rae(const std::string& path, const sonnet_rae& rae) {
-  return save_with(path, rae, sonnet_rae_json);
+  return save_state(path, rae, sonnet_rae_json);
 }
 
 result<void> save_recursive_rae(const std::string& path, const recursive_rae& rae) {
-  return save_with(path, rae, recursive_rae_json);
+  return save_state(path, rae, recursive_rae_json);
 }
 
 } // namespace sonnet::emergent

@@ -26,4 +26,22 @@ result<std::string> read_state_file(const std::string& path);
 /// untouched, PATH.tmp is removed, and the error is errc::state_write_failed naming the step.
 result<void> write_state_file(const std::string& path, const std::string& text);
 
+/// read_state_file, then `parse(text, path)` (-> result<T>): every state format's loader.
+template <class T, class Parse>
+result<T> load_state(const std::string& path, Parse parse) {
+  auto text = read_state_file(path);
+  if (!text)
+    return text.err();
+  return parse(*text, path);
+}
+
+/// `to_json(value)` (-> result<std::string>), then write_state_file: every format's saver.
+template <class T, class ToJson>
+result<void> save_state(const std::string& path, const T& value, ToJson to_json) {
+  auto text = to_json(value);
+  if (!text)
+    return text.err();
+  return write_state_file(path, *text);
+}
+
 } // namespace sonnet::emergent
