@@ -102,4 +102,12 @@ temperature_policy parse_temperature_policy(const std::string& s) {
   throw usage_error{"--temperature-policy must be bands or phases, got '" + s + "'"};
 }
 
+std::vector<option_spec> read_only_query_options() {
+  return {
+    {"db", "PATH", "the sonnet cloud (default ./sonnets.db); opened read-only"},
+    {"json", "", "JSON output"},
+    {"config", "FILE", "config file (key: db)"},
+  };
+}
+
 } // namespace sonnet::cli

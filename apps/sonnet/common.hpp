@@ -38,6 +38,9 @@ struct model_choice {
 };
 model_choice parse_model_choice(const args& a);
 
+/// --db (opened read-only), --json, --config: the options every read-only query shares.
+std::vector<option_spec> read_only_query_options();
+
 /// --temperature-policy: "bands" or "phases"; throws usage_error on anything else.
 temperature_policy parse_temperature_policy(const std::string& s);
 

@@ -11,11 +11,7 @@
 namespace sonnet::cli {
 
 int cmd_replay(int argc, char** argv) {
-  std::vector<option_spec> specs{
-    {"db", "PATH", "the sonnet cloud (default ./sonnets.db); opened read-only"},
-    {"json", "", "JSON output"},
-    {"config", "FILE", "config file (key: db)"},
-  };
+  auto specs = read_only_query_options();
   auto parsed = parse_command(
     argc, argv, "sonnet replay [--db PATH] [--json]",
     "Replays the cloud in id order: recomputes each stored dissonance against the sonnets\n"

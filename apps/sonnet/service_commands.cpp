@@ -197,11 +197,7 @@ int cmd_generate(int argc, char** argv) {
 }
 
 int cmd_query(const std::string& what, int argc, char** argv) {
-  std::vector<option_spec> specs{
-    {"db", "PATH", "the sonnet cloud (default ./sonnets.db); opened read-only"},
-    {"json", "", "JSON output"},
-    {"config", "FILE", "config file (key: db)"},
-  };
+  auto specs = read_only_query_options();
   std::string usage = "sonnet " + what + " [--db PATH] [--json]";
   std::string summary;
   if (what == "stats") {
