@@ -8,7 +8,7 @@
 
 #include "caf/all.hpp"
 
-#include "actors/phase_actor.hpp"
+#include "core/random_bits.hpp"
 #include "emergent/metasonnet.hpp"
 #include "emergent/overthink.hpp"
 #include "messages/errors.hpp"
@@ -22,10 +22,7 @@ constexpr auto background_timeout = std::chrono::minutes(10);
 
 /// An independent stream per (seed, purpose, sonnet id): splitmix64, as phase_draw.
 uint64_t key(uint64_t seed, uint64_t purpose, int64_t id) {
-  uint64_t z = seed ^ (purpose * 0xD1B54A32D192ED03ull) ^ static_cast<uint64_t>(id);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
+  return splitmix64_mix(seed ^ (purpose * 0xD1B54A32D192ED03ull) ^ static_cast<uint64_t>(id));
 }
 
 /// What both writers share: the work waiting to be submitted, one request at a time, retried
@@ -100,7 +97,7 @@ void reflect(writer_ptr<metasonnet_state> self, const sonnet_stored& s) {
   emergent::reflection_metrics m{s.dissonance, s.quality, s.p.arousal};
   st.buffer.feed(s.text, m);
   auto draw_key = key(st.cfg.seed, 1, s.id);
-  if (!emergent::should_reflect(m, [&] { return phase_draw(draw_key, 0); }))
+  if (!emergent::should_reflect(m, [&] { return unit_from_bits(splitmix64_mix(draw_key)); }))
     return;
   if (!st.limiter->try_start(std::chrono::steady_clock::now()))
     return;
@@ -150,14 +147,19 @@ void overthink(writer_ptr<overthinkng_state> self, const sonnet_stored& s) {
 
 } // namespace
 
-writer_actor spawn_metasonnet(caf::actor_system& sys, const emergent_config& cfg,
-                              service_control_actor service) {
-  return sys.spawn([cfg, service](writer_ptr<metasonnet_state> self) -> writer_actor::behavior_type {
+namespace {
+
+/// A writer whose `on_user_sonnet` runs after each user sonnet (the prototype ran both after
+/// the user's turns only); atom::step is its retry timer.
+template <class State, class F>
+writer_actor spawn_writer(caf::actor_system& sys, const emergent_config& cfg,
+                          service_control_actor service, F on_user_sonnet) {
+  return sys.spawn([=](writer_ptr<State> self) -> writer_actor::behavior_type {
     init(self, cfg, service);
     return {
-      [self](atom::stored, const sonnet_stored& s) {
-        if (s.added_by == "user") // the prototype reflected after the user's turns only
-          reflect(self, s);
+      [self, on_user_sonnet](atom::stored, const sonnet_stored& s) {
+        if (s.added_by == "user")
+          on_user_sonnet(self, s);
       },
       [self](atom::step) {
         self->state.waiting = false;
@@ -167,22 +169,16 @@ writer_actor spawn_metasonnet(caf::actor_system& sys, const emergent_config& cfg
   });
 }
 
+} // namespace
+
+writer_actor spawn_metasonnet(caf::actor_system& sys, const emergent_config& cfg,
+                              service_control_actor service) {
+  return spawn_writer<metasonnet_state>(sys, cfg, std::move(service), reflect);
+}
+
 writer_actor spawn_overthinkng(caf::actor_system& sys, const emergent_config& cfg,
                                service_control_actor service) {
-  return sys.spawn(
-    [cfg, service](writer_ptr<overthinkng_state> self) -> writer_actor::behavior_type {
-      init(self, cfg, service);
-      return {
-        [self](atom::stored, const sonnet_stored& s) {
-          if (s.added_by == "user")
-            overthink(self, s);
-        },
-        [self](atom::step) {
-          self->state.waiting = false;
-          pump(self);
-        },
-      };
-    });
+  return spawn_writer<overthinkng_state>(sys, cfg, std::move(service), overthink);
 }
 
 } // namespace sonnet

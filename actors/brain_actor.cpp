@@ -8,6 +8,7 @@
 
 #include "caf/all.hpp"
 
+#include "actors/state_saves.hpp"
 #include "messages/errors.hpp"
 
 namespace sonnet {
@@ -34,12 +35,8 @@ bool learn_from(self_ptr self, const sonnet_stored& s) {
     return false; // only an out-of-range target fails, and q is clamped
   if (st.cfg.brain_path.empty())
     return true;
-  auto saved = emergent::save_brain_state(st.cfg.brain_path, st.brain.state());
-  if (!saved && !st.save_failing)
-    std::fprintf(stderr, "brain: cannot save (learning goes on in memory): %s\n",
-                 saved.err().message.c_str());
-  st.save_failing = !saved;
-  return saved.ok();
+  return report_save(emergent::save_brain_state(st.cfg.brain_path, st.brain.state()),
+                     st.save_failing, "brain");
 }
 
 brain_actor::behavior_type brain_fn(self_ptr self, emergent_config cfg,

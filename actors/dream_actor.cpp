@@ -5,7 +5,8 @@
 
 #include "caf/all.hpp"
 
-#include "actors/phase_actor.hpp"
+#include "actors/state_saves.hpp"
+#include "core/random_bits.hpp"
 #include "emergent/dream.hpp"
 #include "messages/errors.hpp"
 
@@ -26,11 +27,7 @@ void save(self_ptr self) {
   auto& st = self->state;
   if (!st.cfg.learn || st.cfg.dream_path.empty())
     return;
-  auto saved = emergent::save_dream_state(st.cfg.dream_path, st.dreams);
-  if (!saved && !st.save_failing)
-    std::fprintf(stderr, "dream: cannot save (dreams go on in memory): %s\n",
-                 saved.err().message.c_str());
-  st.save_failing = !saved;
+  report_save(emergent::save_dream_state(st.cfg.dream_path, st.dreams), st.save_failing, "dream");
 }
 
 dream_actor::behavior_type dream_fn(self_ptr self, emergent_config cfg,
@@ -42,8 +39,8 @@ dream_actor::behavior_type dream_fn(self_ptr self, emergent_config cfg,
       auto& st = self->state;
       // A walk's seed: the configured one and how many vectors were dreamt before, so the same
       // commands on the same cloud print the same numbers.
-      auto seed = static_cast<uint64_t>(phase_draw(st.cfg.seed ^ 0x6472656d, st.dreams.observations)
-                                        * 0x1.0p53);
+      auto seed =
+        splitmix64_mix((st.cfg.seed ^ 0x6472656d) + st.dreams.observations * splitmix64_gamma) >> 11;
       auto before = st.dreams.observations;
       auto lines = emergent::dream(st.dreams, mode, texts, seed);
       if (st.dreams.observations != before)

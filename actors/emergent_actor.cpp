@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <deque>
 #include <vector>
 
 #include "caf/all.hpp"
@@ -11,19 +10,18 @@
 #include "actors/brain_actor.hpp"
 #include "actors/dream_actor.hpp"
 #include "actors/phase_actor.hpp"
+#include "actors/restart_budget.hpp"
 #include "messages/errors.hpp"
 
 namespace sonnet {
 
 namespace {
 
-using clock_type = std::chrono::steady_clock;
-
 /// One supervised part: its handle (null once given up) and its recent restarts.
 template <class Handle>
 struct part {
   Handle handle;
-  std::deque<clock_type::time_point> restarts;
+  restart_budget restarts;
 };
 
 struct emergent_state {
@@ -44,25 +42,13 @@ struct emergent_state {
 
 using self_ptr = emergent_actor::stateful_pointer<emergent_state>;
 
-/// True if `p` may restart now (and counts the restart).
-template <class Handle>
-bool may_restart(part<Handle>& p, int per_minute) {
-  auto now = clock_type::now();
-  while (!p.restarts.empty() && now - p.restarts.front() > std::chrono::minutes(1))
-    p.restarts.pop_front();
-  if (static_cast<int>(p.restarts.size()) >= per_minute)
-    return false;
-  p.restarts.push_back(now);
-  return true;
-}
-
 /// Restarts `p` with `spawn` from its saved state; gives up (null handle) when the budget is
 /// spent or the state no longer loads.
 template <class Handle, class Spawn>
 void restart(self_ptr self, part<Handle>& p, const char* what, const caf::error& reason,
              Spawn spawn) {
   p.handle = nullptr;
-  if (!may_restart(p, self->state.cfg.max_restarts_per_minute)) {
+  if (!p.restarts.take(self->state.cfg.max_restarts_per_minute)) {
     std::fprintf(stderr, "emergent: %s died (%s) too often; it stays down\n", what,
                  to_string(reason).c_str());
     return;

@@ -1,4 +1,5 @@
 #include "actors/phase_actor.hpp"
+#include "core/random_bits.hpp"
 
 #include <cmath>
 #include <cstdio>
@@ -6,6 +7,8 @@
 #include <memory>
 
 #include "caf/all.hpp"
+
+#include "actors/state_saves.hpp"
 
 namespace sonnet {
 
@@ -39,12 +42,8 @@ bool update_from(self_ptr self, const sonnet_stored& s) {
                  emergent::to_string(u->to), st.phases->state().temperature_sonnet);
   if (st.cfg.phases_path.empty())
     return true;
-  auto saved = emergent::save_phase_record(st.cfg.phases_path, st.phases->record());
-  if (!saved && !st.save_failing)
-    std::fprintf(stderr, "phases: cannot save (updates go on in memory): %s\n",
-                 saved.err().message.c_str());
-  st.save_failing = !saved;
-  return saved.ok();
+  return report_save(emergent::save_phase_record(st.cfg.phases_path, st.phases->record()),
+                     st.save_failing, "phases");
 }
 
 phase_actor::behavior_type phases_fn(self_ptr self, emergent_config cfg,
@@ -65,11 +64,7 @@ phase_actor::behavior_type phases_fn(self_ptr self, emergent_config cfg,
 
 double phase_draw(uint64_t seed, uint64_t observations) {
   // splitmix64 of (seed, n): independent of how many draws came before.
-  uint64_t z = seed + observations * 0x9E3779B97F4A7C15ull;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  z ^= z >> 31;
-  return static_cast<double>(z >> 11) * 0x1.0p-53;
+  return unit_from_bits(splitmix64_mix(seed + observations * splitmix64_gamma));
 }
 
 result<emergent::phase_record> initial_phase_record(const emergent_config& cfg) {

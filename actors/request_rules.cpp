@@ -1,4 +1,5 @@
 #include "actors/request_rules.hpp"
+#include "core/random_bits.hpp"
 
 #include <cmath>
 #include <string>
@@ -77,12 +78,9 @@ double choose_temperature(const generate_request& req, std::optional<double> las
 
 uint64_t round_seed(uint64_t seed, int round) {
   // splitmix64 step: rounds of one request draw unrelated streams.
-  uint64_t z = seed + static_cast<uint64_t>(round) * 0x9E3779B97F4A7C15ull;
   if (round == 0)
     return seed;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
+  return splitmix64_mix(seed + static_cast<uint64_t>(round) * splitmix64_gamma);
 }
 
 uint64_t candidate_seed(uint64_t seed, int c) {

@@ -1,6 +1,5 @@
 #include "actors/service.hpp"
 
-#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -20,6 +19,7 @@
 #include "actors/emergent_actor.hpp"
 #include "actors/formatter_actor.hpp"
 #include "actors/model_pool.hpp"
+#include "actors/restart_budget.hpp"
 #include "actors/round_request.hpp"
 #include "actors/worker_gateway.hpp"
 #include "messages/errors.hpp"
@@ -62,9 +62,9 @@ struct service_state {
   cloud_actor cloud;
   /// Brain, phases and events; null when the emergent layer is off.
   emergent_actor emergent;
-  /// The background writers (MetaSonnet, Overthinkng) and when each was last restarted.
+  /// The background writers (MetaSonnet, Overthinkng) and their restarts (one budget for both).
   writer_actor metasonnet, overthinkng;
-  std::vector<clock_type::time_point> writer_restarts;
+  restart_budget writer_restarts;
   /// Dissonance of the last sonnet this service stored; drives the adaptive temperature.
   std::optional<double> last_dissonance;
   /// Generate requests accepted and not yet answered, and how many of them are background work.
@@ -570,17 +570,11 @@ bool writer_down(self_ptr self, const caf::down_msg& dm) {
   if (!w)
     return false;
   *w = nullptr;
-  auto now = clock_type::now();
-  auto& rs = st.writer_restarts;
-  rs.erase(std::remove_if(rs.begin(), rs.end(),
-                          [&](auto t) { return now - t > std::chrono::minutes(1); }),
-           rs.end());
-  if (static_cast<int>(rs.size()) >= st.cfg.emergent.max_restarts_per_minute) {
+  if (!st.writer_restarts.take(st.cfg.emergent.max_restarts_per_minute)) {
     std::fprintf(stderr, "service: a background writer died (%s) too often; it stays down\n",
                  to_string(dm.reason).c_str());
     return true;
   }
-  rs.push_back(now);
   std::fprintf(stderr, "service: a background writer died (%s); restarted\n",
                to_string(dm.reason).c_str());
   start_writers(self);

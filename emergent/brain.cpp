@@ -1,4 +1,5 @@
 #include "emergent/brain.hpp"
+#include "core/random_bits.hpp"
 
 #include "emergent/json_fields.hpp"
 #include "emergent/state_file.hpp"
@@ -213,7 +214,7 @@ brain_state fresh_brain_state(std::mt19937_64& rng) {
   // uniform_real_distribution's algorithm is the library's choice; this mapping is fixed, so a
   // seed gives the same brain with any standard library. 53 random bits → [0, 1) → [−1, 1).
   brain_state s;
-  auto draw = [&rng] { return static_cast<double>(rng() >> 11) * 0x1.0p-53 * 2.0 - 1.0; };
+  auto draw = [&rng] { return unit_from_bits(rng()) * 2.0 - 1.0; };
   auto init_layer = [&](std::size_t offset, std::size_t nout, std::size_t nin) {
     for (std::size_t j = 0; j < nout; ++j) {
       for (std::size_t i = 0; i < nin; ++i)

@@ -1,4 +1,5 @@
 #include "emergent/dream.hpp"
+#include "core/random_bits.hpp"
 
 #include "emergent/json_fields.hpp"
 #include "emergent/state_file.hpp"
@@ -22,7 +23,7 @@ double distance(const latent_vector& a, const latent_vector& b) {
 constexpr double two_pi = 6.283185307179586476925;
 
 double unit_draw(std::mt19937_64& rng) {
-  return static_cast<double>(rng() >> 11) * 0x1.0p-53; // [0, 1), 53 bits, library-independent
+  return unit_from_bits(rng());
 }
 
 // Mean pairwise distance of v[first..], pairs (i < j) in order.

@@ -1,4 +1,5 @@
 #include "emergent/overthink.hpp"
+#include "core/random_bits.hpp"
 
 #include "text/formatter.hpp"
 #include "text/unicode.hpp"
@@ -14,7 +15,7 @@ namespace sonnet::emergent {
 // --- seeded choices ---------------------------------------------------------
 
 double draw_unit(std::mt19937_64& rng) {
-  return static_cast<double>(rng() >> 11) * 0x1.0p-53;
+  return unit_from_bits(rng());
 }
 
 std::size_t draw_index(std::mt19937_64& rng, std::size_t n) {

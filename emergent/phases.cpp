@@ -1,4 +1,5 @@
 #include "emergent/phases.hpp"
+#include "core/random_bits.hpp"
 
 #include "emergent/json_fields.hpp"
 #include "emergent/state_file.hpp"
@@ -91,7 +92,7 @@ phase_trends compute_trends(const phase_record& r) {
 
 unit_draw seeded_draw(std::uint64_t seed) {
   return [rng = std::mt19937_64(seed)]() mutable {
-    return static_cast<double>(rng() >> 11) * 0x1.0p-53;
+    return unit_from_bits(rng());
   };
 }
 

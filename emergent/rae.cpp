@@ -1,4 +1,5 @@
 #include "emergent/rae.hpp"
+#include "core/random_bits.hpp"
 
 #include "emergent/json_fields.hpp"
 #include "emergent/state_file.hpp"
@@ -92,7 +93,7 @@ std::size_t mlp_parameter_count(std::size_t inputs, const std::vector<std::size_
 }
 
 double uniform_weight(std::mt19937_64& rng) {
-  return static_cast<double>(rng() >> 11) * 0x1.0p-53 * 2.0 - 1.0;
+  return unit_from_bits(rng()) * 2.0 - 1.0;
 }
 
 mlp fresh_mlp(std::size_t inputs, std::vector<std::size_t> sizes, std::mt19937_64& rng) {

@@ -1,5 +1,6 @@
 // --- sampler: temperature, top-k, deterministic RNG ---------------------------------------------
 #include "model/detail.hpp"
+#include "core/random_bits.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -8,10 +9,7 @@ namespace sonnet::model {
 
 namespace {
 uint64_t splitmix64(uint64_t& x) {
-  uint64_t z = (x += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
+  return splitmix64_mix(x += splitmix64_gamma);
 }
 uint64_t rotl(uint64_t x, int k) {
   return (x << k) | (x >> (64 - k));
@@ -41,7 +39,7 @@ uint64_t rng::next_u64() { // xoshiro256**
 }
 
 double rng::uniform() {
-  return static_cast<double>(next_u64() >> 11) * 0x1.0p-53;
+  return unit_from_bits(next_u64());
 }
 
 result<void> check_sampling(const sampling& s) {
